@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+// The back office suite: services speaking length-prefixed protobuf over TCP behind a gateway.
+// No package dependencies: the toolchain plus Debian's libprotobuf-c, sqlite3 and libsodium.
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 mode with strict concurrency is the package default.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "backoffice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "backoffice-echo", targets: ["backoffice-echo"]),
+        .executable(name: "backoffice-bench", targets: ["backoffice-bench"]),
+    ],
+    targets: [
+        // MARK: C libraries from Debian
+        .systemLibrary(
+            name: "CProtobufC", path: "Shared/CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", path: "Shared/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CSodium", path: "Shared/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+
+        // MARK: Protobuf: protoc-c output, the Swift runtime over it, generated Swift
+        .target(name: "GeneratedProtoC", dependencies: ["CProtobufC"], path: "Shared/GeneratedProtoC"),
+        .target(
+            name: "ProtoRuntime", dependencies: ["CProtobufC"], path: "Shared/ProtoRuntime",
+            swiftSettings: swiftSettings),
+        .target(
+            name: "RPC", dependencies: ["ProtoRuntime", "GeneratedProtoC", "CProtobufC"], path: "Shared/RPC",
+            swiftSettings: swiftSettings),
+        .target(
+            name: "BackofficeAPI", dependencies: ["RPC", "ProtoRuntime", "GeneratedProtoC", "CProtobufC"],
+            path: "Shared/BackofficeAPI", swiftSettings: swiftSettings),
+
+        // MARK: Shared layers
+        .target(name: "Storage", dependencies: ["CSQLite"], path: "Shared/Storage", swiftSettings: swiftSettings),
+        .target(name: "Crypto", dependencies: ["CSodium"], path: "Shared/Crypto", swiftSettings: swiftSettings),
+        .target(
+            name: "ServiceRuntime", dependencies: ["RPC", "BackofficeAPI"], path: "Shared/ServiceRuntime",
+            swiftSettings: swiftSettings),
+
+        // MARK: Services (one folder each: Library = logic, Executable = wiring)
+        .target(
+            name: "EchoService", dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime"],
+            path: "Services/Echo/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice-echo", dependencies: ["EchoService", "ServiceRuntime"],
+            path: "Services/Echo/Executable", swiftSettings: swiftSettings),
+
+        // MARK: Benchmarks (never part of the test run)
+        .executableTarget(
+            name: "backoffice-bench", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime"],
+            path: "Benchmarks/LoadClient", swiftSettings: swiftSettings),
+
+        // MARK: Tests
+        .target(
+            name: "TestSupport", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime"],
+            path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "BackofficeAPI"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RPCTests", dependencies: ["RPC", "BackofficeAPI", "EchoService", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "RPC", "BackofficeAPI", "TestSupport"],
+            swiftSettings: swiftSettings),
+    ]
+)
