@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", path: "Shared/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
         .systemLibrary(
             name: "CSodium", path: "Shared/CSodium", pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]),
@@ -33,7 +34,7 @@ let package = Package(
             name: "ProtoRuntime", dependencies: ["CProtobufC"], path: "Shared/ProtoRuntime",
             swiftSettings: swiftSettings),
         .target(
-            name: "RPC", dependencies: ["ProtoRuntime", "GeneratedProtoC", "CProtobufC"], path: "Shared/RPC",
+            name: "RPC", dependencies: ["ProtoRuntime", "GeneratedProtoC", "CProtobufC", "CSystem"], path: "Shared/RPC",
             swiftSettings: swiftSettings),
         .target(
             name: "BackofficeAPI", dependencies: ["RPC", "ProtoRuntime", "GeneratedProtoC", "CProtobufC"],

@@ -1,1 +1,126 @@
-print("todo")
+// The benchmark program: an echo server and a closed-loop load client that keeps a fixed number
+// of calls outstanding and prints one RESULT line. Scripts/bench.sh runs the whole matrix and
+// prints the table; this program is never part of the test run.
+import BackofficeAPI
+import EchoService
+import Foundation
+import RPC
+import Synchronization
+
+let usage = """
+    backoffice-bench: echo server and load generator for the RPC benchmark (see Scripts/bench.sh)
+
+    usage:
+      backoffice-bench serve [--port PORT]
+          Serves backoffice.echo.Echo on 127.0.0.1:PORT (0 = any free port) and prints
+          "LISTENING <port>"; runs until killed.
+      backoffice-bench load HOST PORT CONNECTIONS OUTSTANDING SECONDS WARMUP_SECONDS PAYLOAD_BYTES
+          Keeps OUTSTANDING unary Echo calls in flight over CONNECTIONS connections; after the
+          warm-up, measures for SECONDS and prints
+          "RESULT rps=<f> p50_us=<f> p99_us=<f> p999_us=<f> calls=<n> errors=<n>".
+    """
+
+/// Per-worker measurements, merged at the end.
+final class WorkerStats: @unchecked Sendable {
+    // @unchecked Sendable: each worker writes only its own instance; the main task reads them
+    // after every worker has finished.
+    var latenciesNanos: [UInt64] = []
+    var errors = 0
+}
+
+/// The phases of a load run, shared by every worker.
+enum Phase: Int {
+    case warmup = 0, measuring = 1, done = 2
+}
+
+func serve(port: Int) async throws -> Never {
+    var configuration = RPCServer.Configuration()
+    configuration.address = SocketAddress(host: "127.0.0.1", port: port)
+    configuration.limits.maxConcurrentCalls = 10_000
+    let server = RPCServer(configuration: configuration, services: [EchoProvider()])
+    let address = try await server.start()
+    print("LISTENING \(address.port)")
+    fflush(stdout)
+    while true { try await Task.sleep(for: .seconds(3600)) }
+}
+
+func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: Double, warmup: Double, payloadSize: Int) async throws {
+    let target = SocketAddress(host: host, port: port)
+    let clients = (0..<connections).map { _ in RPCClient(target: target) }
+    let phase = Atomic<Int>(Phase.warmup.rawValue)
+    var request = Echo.EchoRequest()
+    request.payload = [UInt8](repeating: 0x61, count: payloadSize)
+    let stats = (0..<outstanding).map { _ in WorkerStats() }
+    let measuredSeconds = Mutex<Double>(0)
+
+    // Prime every connection so that connecting is not measured.
+    for client in clients { _ = try await Echo.EchoClient(channel: client).unary(request) }
+
+    let workers = (0..<outstanding).map { index -> Task<Void, Never> in
+        let client = clients[index % clients.count]
+        let echo = Echo.EchoClient(channel: client)
+        let stat = stats[index]
+        let request = request
+        stat.latenciesNanos.reserveCapacity(Int(seconds * 200_000) / max(1, outstanding) + 1024)
+        return Task(executorPreference: client.eventLoops[0]) {
+            while true {
+                let current = phase.load(ordering: .relaxed)
+                if current == Phase.done.rawValue { return }
+                let start = DispatchTime.now().uptimeNanoseconds
+                do {
+                    _ = try await echo.unary(request)
+                    if current == Phase.measuring.rawValue {
+                        stat.latenciesNanos.append(DispatchTime.now().uptimeNanoseconds - start)
+                    }
+                } catch {
+                    if current == Phase.measuring.rawValue { stat.errors += 1 }
+                }
+            }
+        }
+    }
+    try await Task.sleep(for: .milliseconds(Int(warmup * 1000)))
+    let measureStart = DispatchTime.now().uptimeNanoseconds
+    phase.store(Phase.measuring.rawValue, ordering: .relaxed)
+    try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+    phase.store(Phase.done.rawValue, ordering: .relaxed)
+    measuredSeconds.withLock { $0 = Double(DispatchTime.now().uptimeNanoseconds - measureStart) / 1e9 }
+    for worker in workers { await worker.value }
+
+    var all: [UInt64] = []
+    for stat in stats { all.append(contentsOf: stat.latenciesNanos) }
+    all.sort()
+    let errors = stats.reduce(0) { $0 + $1.errors }
+    func percentile(_ p: Double) -> Double {
+        guard !all.isEmpty else { return 0 }
+        return Double(all[min(all.count - 1, Int(Double(all.count) * p))]) / 1000
+    }
+    let elapsed = measuredSeconds.withLock { $0 }
+    print(String(
+        format: "RESULT rps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f calls=%d errors=%d",
+        Double(all.count) / elapsed, percentile(0.50), percentile(0.99), percentile(0.999), all.count, errors))
+    for client in clients { await client.close() }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "serve":
+    var port = 0
+    if let index = arguments.firstIndex(of: "--port"), index + 1 < arguments.count, let value = Int(arguments[index + 1]) {
+        port = value
+    }
+    try await serve(port: port)
+case "load" where arguments.count == 8:
+    guard let port = Int(arguments[2]), let connections = Int(arguments[3]), let outstanding = Int(arguments[4]),
+        let seconds = Double(arguments[5]), let warmup = Double(arguments[6]), let payload = Int(arguments[7]),
+        connections > 0, outstanding > 0, seconds > 0
+    else {
+        FileHandle.standardError.write(Data("backoffice-bench: bad load arguments\n\(usage)\n".utf8))
+        exit(2)
+    }
+    try await load(host: arguments[1], port: port, connections: connections, outstanding: outstanding, seconds: seconds, warmup: warmup, payloadSize: payload)
+case "--help", "-h", "help":
+    print(usage)
+default:
+    FileHandle.standardError.write(Data("backoffice-bench: unknown command\n\(usage)\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,237 @@
+import ProtoRuntime
+
+/// One call a client has in flight, on its connection's loop.
+final class ClientCall {
+    let id: UInt32
+    let method: MethodDescriptor
+    /// The unary response, kept until the STATUS confirms it.
+    var response: (any ProtoMessage)?
+    /// Who waits for the single response (unary and client-streaming calls).
+    var waiter: CheckedContinuation<any ProtoMessage, any Error>?
+    /// How the call ended, when it ended before anyone waited.
+    var outcome: Result<any ProtoMessage, RPCError>?
+    /// Where responses of a server-streaming call go.
+    var stream: InboundQueue?
+    var deadlineTimer: TimerID?
+
+    init(id: UInt32, method: MethodDescriptor) {
+        self.id = id
+        self.method = method
+    }
+
+    /// Delivers the call's outcome to whoever waits for it, now or later.
+    func complete(_ result: Result<any ProtoMessage, RPCError>) {
+        if let stream {
+            switch result {
+            case .success: stream.finish()
+            case .failure(let error): stream.finish(.failure(error))
+            }
+            return
+        }
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(with: result.mapError { $0 as any Error })
+        } else if outcome == nil {
+            outcome = result
+        }
+    }
+}
+
+/// A client's end of one TCP connection: assigns call ids, writes calls, matches responses and
+/// statuses to them, honours GOAWAY.
+final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
+    // @unchecked Sendable: confined to its connection's loop.
+
+    let connection: FramedConnection
+    private(set) var calls: [UInt32: ClientCall] = [:]
+    private var nextCallID: UInt32 = 1
+    private(set) var receivedPreface = false
+    /// Set once the server sent GOAWAY or the connection failed: no new calls go here.
+    private(set) var acceptsNewCalls = true
+    private var goAwayError: RPCError?
+    private var writableWaiters: [CheckedContinuation<Void, Never>] = []
+    private var inboundQueuedBytes = 0
+    /// Told when the server's preface arrived, when the transport stopped taking new calls, and
+    /// when it closed (`prefaceSeen` tells a failed connect from a lost connection).
+    var onReady: (() -> Void)?
+    var onRetire: ((ClientTransport) -> Void)?
+    var onClose: ((ClientTransport, RPCError, _ prefaceSeen: Bool) -> Void)?
+
+    init(connection: FramedConnection) {
+        self.connection = connection
+        connection.delegate = self
+    }
+
+    var loop: EventLoop { connection.loop }
+    var hasCallsInFlight: Bool { !calls.isEmpty }
+
+    /// Opens a call: writes its CALL frame and registers it.
+    func open(_ method: MethodDescriptor, headers: [UInt8], timeout: Duration?) -> ClientCall {
+        let id = nextCallID
+        nextCallID &+= 1
+        if nextCallID == UInt32.max { retire() }  // ids must increase; a fresh connection starts over
+        let call = ClientCall(id: id, method: method)
+        calls[id] = call
+        connection.writeFrame(.call, callID: id) { $0.append(contentsOf: headers) }
+        connection.noteActivity()
+        if let timeout {
+            call.deadlineTimer = loop.scheduleTimer(at: MonotonicTime.now().advanced(by: timeout)) { [weak self] in
+                self?.abandon(id, RPCError(.deadlineExceeded, "deadline of \(timeout) exceeded"))
+            }
+        }
+        return call
+    }
+
+    func sendMessage(_ call: ClientCall, _ message: any ProtoMessage, last: Bool) {
+        guard calls[call.id] != nil else { return }
+        connection.writeFrame(.message, flags: last ? FrameFlags.endStream : 0, callID: call.id, message: message)
+    }
+
+    func sendHalfClose(_ call: ClientCall) {
+        guard calls[call.id] != nil else { return }
+        connection.writeFrame(.halfClose, callID: call.id)
+    }
+
+    /// Gives up on a call (deadline, cancellation): tells the server and fails the caller.
+    func abandon(_ id: UInt32, _ error: RPCError) {
+        guard let call = remove(id) else { return }
+        connection.writeFrame(.cancel, callID: id)
+        call.complete(.failure(error))
+    }
+
+    private func remove(_ id: UInt32) -> ClientCall? {
+        guard let call = calls.removeValue(forKey: id) else { return nil }
+        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
+        connection.noteActivity()
+        if !acceptsNewCalls && calls.isEmpty {
+            connection.beginClose(reason: RPCError(.unavailable, "connection retired"))
+        }
+        return call
+    }
+
+    /// Waits until the connection can take more bytes (a slow server); false once it closed.
+    func waitUntilWritable() async -> Bool {
+        while connection.isOpen && !connection.isWritable {
+            await withCheckedContinuation { writableWaiters.append($0) }
+        }
+        return connection.isOpen
+    }
+
+    // MARK: Frames from the server
+
+    func connectionDidReceivePreface(_ connection: FramedConnection) {
+        receivedPreface = true
+        onReady?()
+    }
+
+    func connection(_ connection: FramedConnection, didReceive header: FrameHeader, payload: UnsafeRawBufferPointer) {
+        switch FrameType(rawValue: header.type) {
+        case .message?: receiveMessage(header.callID, payload)
+        case .status?: receiveStatus(header.callID, payload)
+        case .goAway?: receiveGoAway(payload)
+        default:
+            connection.protocolViolation(.invalidArgument, "unexpected frame type 0x\(String(header.type, radix: 16)) from a server")
+        }
+    }
+
+    private func receiveMessage(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
+        guard let call = calls[id] else { return }  // abandoned calls may still get answers
+        let message: any ProtoMessage
+        do {
+            message = try call.method.responseType.init(serializedBytes: payload)
+        } catch {
+            abandon(id, RPCError(.internalError, "the server's response is not a valid \(call.method.responseType.protoName)"))
+            return
+        }
+        if let stream = call.stream {
+            inboundQueuedBytes += payload.count
+            stream.push(message, size: payload.count)
+            connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
+        } else if call.response == nil {
+            call.response = message
+        } else {
+            abandon(id, RPCError(.internalError, "the server sent more than one response to \(call.method)"))
+        }
+    }
+
+    func inboundConsumed(_ size: Int) {
+        inboundQueuedBytes -= size
+        connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
+    }
+
+    private func receiveStatus(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
+        guard let call = remove(id) else { return }
+        let status: Wire.Status
+        if payload.isEmpty {
+            status = Wire.Status()
+        } else {
+            do {
+                status = try Wire.Status(serializedBytes: payload)
+            } catch {
+                call.complete(.failure(RPCError(.internalError, "the server sent an undecodable STATUS frame")))
+                return
+            }
+        }
+        let code = StatusCode(rawValue: status.code)
+        guard code == .ok else {
+            let violations = status.details.map { FieldViolation(field: $0.field, description: $0.description) }
+            call.complete(.failure(RPCError(code, status.message, fieldViolations: violations, metadata: Metadata(status.metadata))))
+            return
+        }
+        if call.stream != nil {
+            call.complete(.success(Wire.Status()))
+        } else if let response = call.response {
+            call.complete(.success(response))
+        } else {
+            call.complete(.failure(RPCError(.internalError, "the server ended \(call.method) with OK but no response")))
+        }
+    }
+
+    private func receiveGoAway(_ payload: UnsafeRawBufferPointer) {
+        let goAway = (try? Wire.GoAway(serializedBytes: payload)) ?? Wire.GoAway()
+        let code = StatusCode(rawValue: goAway.code)
+        let reason = goAway.message.isEmpty ? "the server is going away" : goAway.message
+        if code != .ok { goAwayError = RPCError(code, "\(connection.peer): \(reason)") }
+        retire()
+        for id in calls.keys where id > goAway.lastCallId {
+            if let call = remove(id) {
+                call.complete(.failure(RPCError(.unavailable, "\(connection.peer) did not process the call: \(reason)")))
+            }
+        }
+        if calls.isEmpty { connection.beginClose(reason: RPCError(.unavailable, reason)) }
+    }
+
+    /// Stops taking new calls; the ones in flight finish.
+    func retire() {
+        guard acceptsNewCalls else { return }
+        acceptsNewCalls = false
+        onRetire?(self)
+    }
+
+    func connectionDidBecomeWritable(_ connection: FramedConnection) {
+        let waiters = writableWaiters
+        writableWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func connectionIsIdle(_ connection: FramedConnection) {
+        retire()
+        connection.beginClose(reason: RPCError(.unavailable, "idle"))
+    }
+
+    func connectionDidClose(_ connection: FramedConnection, reason: RPCError) {
+        acceptsNewCalls = false
+        let error = goAwayError ?? reason
+        let open = calls
+        calls.removeAll()
+        for call in open.values {
+            if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
+            call.complete(.failure(error))
+        }
+        connectionDidBecomeWritable(connection)
+        onClose?(self, error, receivedPreface)
+        onClose = nil
+        onRetire = nil
+        onReady = nil
+    }
+}

@@ -1,0 +1,355 @@
+import CSystem
+import Glibc
+import Synchronization
+
+/// A point on the monotonic clock, in nanoseconds.
+struct MonotonicTime: Comparable, Sendable {
+    var nanoseconds: UInt64
+
+    static func now() -> MonotonicTime {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return MonotonicTime(nanoseconds: UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec))
+    }
+
+    func advanced(by duration: Duration) -> MonotonicTime {
+        let (seconds, attoseconds) = duration.components
+        let nanos = max(0, seconds) * 1_000_000_000 + max(0, attoseconds) / 1_000_000_000
+        return MonotonicTime(nanoseconds: nanoseconds &+ UInt64(nanos))
+    }
+
+    func nanoseconds(since earlier: MonotonicTime) -> UInt64 {
+        nanoseconds >= earlier.nanoseconds ? nanoseconds - earlier.nanoseconds : 0
+    }
+
+    static func < (lhs: MonotonicTime, rhs: MonotonicTime) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+}
+
+/// Something registered with an event loop for readiness events on a descriptor.
+protocol EventLoopIOHandler: AnyObject {
+    /// Called on the loop's thread with the epoll event bits.
+    func handleEvents(_ events: UInt32)
+}
+
+/// Something with bytes to write at the end of the loop's current iteration.
+protocol EventLoopFlushable: AnyObject {
+    func flushNow()
+}
+
+/// A timer scheduled on an event loop; cancelling an expired timer does nothing.
+struct TimerID: Hashable, Sendable {
+    fileprivate let value: UInt64
+}
+
+/// One thread running an epoll loop: it owns descriptors, runs timers, runs closures handed to
+/// it, and executes Swift tasks that prefer it (it is a `TaskExecutor`).
+///
+/// A connection lives on one loop, and the tasks serving its calls run on that same loop, so a
+/// call's hot path stays on one thread: read, decode, handle, encode, and one write for every
+/// response that became ready in the same iteration.
+public final class EventLoop: TaskExecutor, @unchecked Sendable {
+    // @unchecked Sendable: the fields below `inbox` are touched only on the loop's own thread;
+    // other threads reach the loop through `inbox`, which is behind a mutex.
+
+    /// Work handed over by other threads.
+    private struct Inbox: ~Copyable {
+        var jobs: [UnownedJob] = []
+        var closures: [() -> Void] = []
+        var sleeping = false
+        var stopRequested = false
+    }
+
+    private let inbox = Mutex(Inbox())
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let name: String
+    private var threadID = pthread_t()
+    private let started = Atomic<Bool>(false)
+    private let stopped = Atomic<Bool>(false)
+
+    private var jobs: [UnownedJob] = []
+    private var closures: [() -> Void] = []
+    private var handlers: [Int32: any EventLoopIOHandler] = [:]
+    private var flushQueue: [any EventLoopFlushable] = []
+    private var timerHeap: [(deadline: MonotonicTime, id: UInt64)] = []
+    private var timerActions: [UInt64: () -> Void] = [:]
+    private var nextTimerID: UInt64 = 1
+
+    /// Starts a loop on a new thread.
+    init(name: String) {
+        self.name = name
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        precondition(epollFD >= 0 && wakeFD >= 0, "cannot create epoll or eventfd: errno \(errno)")
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeFD
+        epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
+        startThread()
+    }
+
+    private func startThread() {
+        let box = Unmanaged.passRetained(self)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let status = pthread_create(&thread, &attributes, { argument in
+            let loop = Unmanaged<EventLoop>.fromOpaque(argument!).takeRetainedValue()
+            loop.threadID = pthread_self()
+            loop.started.store(true, ordering: .releasing)
+            loop.run()
+            return nil
+        }, box.toOpaque())
+        pthread_attr_destroy(&attributes)
+        precondition(status == 0, "cannot start event loop thread: \(status)")
+        while !started.load(ordering: .acquiring) { sched_yield() }
+    }
+
+    /// Whether the caller runs on this loop's thread.
+    public var inEventLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
+
+    // MARK: Handing work to the loop
+
+    /// Runs `work` on the loop: right away when called on the loop, otherwise soon.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        if inEventLoop {
+            work()
+        } else {
+            enqueueFromOtherThread { $0.closures.append(work) }
+        }
+    }
+
+    /// Runs `work` on the loop in a later step of the current iteration, even when called on it.
+    func executeSoon(_ work: @escaping () -> Void) {
+        if inEventLoop {
+            closures.append(work)
+        } else {
+            nonisolated(unsafe) let work = work
+            enqueueFromOtherThread { $0.closures.append(work) }
+        }
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if inEventLoop {
+            jobs.append(job)
+        } else {
+            enqueueFromOtherThread { $0.jobs.append(job) }
+        }
+    }
+
+    private func enqueueFromOtherThread(_ add: (inout Inbox) -> Void) {
+        let mustWake = inbox.withLock { inbox in
+            add(&inbox)
+            defer { inbox.sleeping = false }
+            return inbox.sleeping
+        }
+        if mustWake {
+            var one: UInt64 = 1
+            _ = Glibc.write(wakeFD, &one, 8)
+        }
+    }
+
+    // MARK: Descriptors, flushes and timers (loop thread only)
+
+    func register(_ fd: Int32, events: UInt32, handler: any EventLoopIOHandler) throws(IOError) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        try blockingSystemCall("epoll_ctl(ADD)") { epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) }
+        handlers[fd] = handler
+    }
+
+    func modify(_ fd: Int32, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    /// Stops watching `fd` and closes it.
+    func closeDescriptor(_ fd: Int32) {
+        if handlers.removeValue(forKey: fd) != nil {
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
+        }
+        Glibc.close(fd)
+    }
+
+    /// Asks for `target.flushNow()` at the end of this iteration; callers de-duplicate.
+    func scheduleFlush(_ target: any EventLoopFlushable) {
+        flushQueue.append(target)
+    }
+
+    /// Runs `action` on the loop once `deadline` has passed.
+    @discardableResult
+    func scheduleTimer(at deadline: MonotonicTime, _ action: @escaping () -> Void) -> TimerID {
+        let id = nextTimerID
+        nextTimerID += 1
+        timerActions[id] = action
+        timerHeap.append((deadline, id))
+        siftUp(timerHeap.count - 1)
+        return TimerID(value: id)
+    }
+
+    func cancelTimer(_ timer: TimerID) {
+        timerActions.removeValue(forKey: timer.value)
+    }
+
+    // MARK: The loop
+
+    /// Stops the loop after its current iteration; tasks still queued are dropped.
+    func stop() {
+        enqueueFromOtherThread { $0.stopRequested = true }
+        if inEventLoop { stopped.store(true, ordering: .relaxed) }
+    }
+
+    private func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        while !stopped.load(ordering: .relaxed) {
+            runQueuedWork()
+            runDueTimers()
+            runQueuedWork()
+            flushPending()
+
+            var timeout: Int32 = 0
+            if jobs.isEmpty && closures.isEmpty {
+                timeout = nextTimerTimeoutMillis()
+                let stop = inbox.withLock { inbox -> Bool in
+                    if inbox.stopRequested { return true }
+                    if !inbox.jobs.isEmpty || !inbox.closures.isEmpty { timeout = 0 } else { inbox.sleeping = true }
+                    return false
+                }
+                if stop { break }
+            }
+            let count = events.withUnsafeMutableBufferPointer { buffer in
+                epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
+            }
+            takeInbox()
+            guard count > 0 else { continue }
+            for index in 0..<Int(count) {
+                let fd = events[index].data.fd
+                if fd == wakeFD {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(wakeFD, &value, 8)
+                } else if let handler = handlers[fd] {
+                    handler.handleEvents(events[index].events)
+                }
+            }
+        }
+        Glibc.close(epollFD)
+        Glibc.close(wakeFD)
+    }
+
+    private func takeInbox() {
+        inbox.withLock { inbox in
+            inbox.sleeping = false
+            if !inbox.jobs.isEmpty {
+                jobs.append(contentsOf: inbox.jobs)
+                inbox.jobs.removeAll(keepingCapacity: true)
+            }
+            if !inbox.closures.isEmpty {
+                closures.append(contentsOf: inbox.closures)
+                inbox.closures.removeAll(keepingCapacity: true)
+            }
+            if inbox.stopRequested { stopped.store(true, ordering: .relaxed) }
+        }
+    }
+
+    /// Runs queued closures and task jobs, including those they queue, a bounded number of rounds
+    /// so that I/O is never starved.
+    private func runQueuedWork() {
+        var rounds = 0
+        while (!jobs.isEmpty || !closures.isEmpty) && rounds < 16 {
+            rounds += 1
+            if !closures.isEmpty {
+                let batch = closures
+                closures.removeAll(keepingCapacity: true)
+                for work in batch { work() }
+            }
+            if !jobs.isEmpty {
+                let batch = jobs
+                jobs.removeAll(keepingCapacity: true)
+                let executor = asUnownedTaskExecutor()
+                for job in batch { job.runSynchronously(on: executor) }
+            }
+        }
+    }
+
+    private func flushPending() {
+        while !flushQueue.isEmpty {
+            let batch = flushQueue
+            flushQueue.removeAll(keepingCapacity: true)
+            for target in batch { target.flushNow() }
+        }
+    }
+
+    private func nextTimerTimeoutMillis() -> Int32 {
+        while let first = timerHeap.first, timerActions[first.id] == nil { popTimer() }
+        guard let first = timerHeap.first else { return -1 }
+        let now = MonotonicTime.now()
+        if first.deadline <= now { return 0 }
+        let millis = (first.deadline.nanoseconds(since: now) + 999_999) / 1_000_000
+        return Int32(min(millis, 60_000))
+    }
+
+    private func runDueTimers() {
+        guard !timerHeap.isEmpty else { return }
+        let now = MonotonicTime.now()
+        while let first = timerHeap.first, first.deadline <= now {
+            popTimer()
+            if let action = timerActions.removeValue(forKey: first.id) { action() }
+        }
+    }
+
+    private func popTimer() {
+        timerHeap.swapAt(0, timerHeap.count - 1)
+        timerHeap.removeLast()
+        siftDown(0)
+    }
+
+    private func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard timerHeap[child].deadline < timerHeap[parent].deadline else { return }
+            timerHeap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < timerHeap.count && timerHeap[left].deadline < timerHeap[smallest].deadline { smallest = left }
+            if right < timerHeap.count && timerHeap[right].deadline < timerHeap[smallest].deadline { smallest = right }
+            if smallest == parent { return }
+            timerHeap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}
+
+/// A fixed set of event loops, one per core by default; connections are spread over them.
+public final class EventLoopGroup: Sendable {
+    /// The loops, each on its own thread.
+    public let loops: [EventLoop]
+    private let nextIndex = Atomic<Int>(0)
+
+    /// Starts `threads` loops.
+    public init(threads: Int, name: String = "rpc") {
+        precondition(threads > 0)
+        loops = (0..<threads).map { EventLoop(name: "\(name)-\($0)") }
+    }
+
+    /// The loop for the next connection, round robin.
+    public func next() -> EventLoop {
+        loops[nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+    }
+
+    /// The process-wide group, one loop per core, started on first use and never stopped.
+    public static let shared = EventLoopGroup(threads: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+}

@@ -1,0 +1,355 @@
+import Synchronization
+import ProtoRuntime
+
+/// A client of one server address: a small pool of connections, each carrying many concurrent
+/// calls, reconnecting with back-off when the server goes away.
+///
+/// Calls made while serving another call inherit its remaining time (the deadline propagates
+/// downstream) and its request id.
+public final class RPCClient: RPCChannel, Sendable {
+    /// How a client connects and calls.
+    public struct Configuration: Sendable {
+        /// Connections kept to the server; calls are spread over them round robin.
+        public var connections = 1
+        /// Per-connection limits; a client does not close idle connections by default.
+        public var limits: ConnectionLimits = {
+            var limits = ConnectionLimits()
+            limits.idleTimeout = nil
+            return limits
+        }()
+        /// How long a connection attempt may take before it counts as failed.
+        public var connectTimeout: Duration = .seconds(5)
+        /// Waits between failed connection attempts; calls made meanwhile fail fast with UNAVAILABLE.
+        public var backoff = Backoff()
+        /// The timeout of calls whose options set none.
+        public var defaultTimeout: Duration?
+
+        public init() {}
+    }
+
+    /// Exponential back-off with jitter between connection attempts.
+    public struct Backoff: Sendable {
+        public var initial: Duration = .milliseconds(100)
+        public var maximum: Duration = .seconds(5)
+        public var multiplier = 2.0
+        /// Spread: each delay is randomly up to this fraction shorter or longer.
+        public var jitter = 0.2
+
+        public init() {}
+
+        /// The wait after `failures` consecutive failed attempts (1 or more).
+        public func delay(afterFailures failures: Int) -> Duration {
+            let base = initial * pow(multiplier, Double(max(0, failures - 1)))
+            let capped = min(base, maximum)
+            return capped * Double.random(in: (1 - jitter)...(1 + jitter))
+        }
+
+        private func pow(_ base: Double, _ exponent: Double) -> Double {
+            var result = 1.0
+            for _ in 0..<Int(min(exponent, 64)) { result *= base }
+            return result
+        }
+    }
+
+    /// The server this client calls.
+    public let target: SocketAddress
+    public let configuration: Configuration
+    private let slots: [ConnectionSlot]
+    private let nextSlot = Atomic<Int>(0)
+    private let headerCache = Mutex<[String: [UInt8]]>([:])
+
+    public init(target: SocketAddress, configuration: Configuration = Configuration(), group: EventLoopGroup = .shared) {
+        self.target = target
+        self.configuration = configuration
+        slots = (0..<max(1, configuration.connections)).map { _ in
+            ConnectionSlot(loop: group.next(), target: target, configuration: configuration)
+        }
+    }
+
+    /// Closes every connection; calls in flight fail with CANCELLED and later calls with UNAVAILABLE.
+    public func close() async {
+        for slot in slots {
+            await withCheckedContinuation { continuation in
+                slot.loop.execute {
+                    slot.close()
+                    continuation.resume()
+                }
+            }
+        }
+    }
+
+    /// The event loops of this client's connections. A task that prefers one of them as its
+    /// executor (`Task(executorPreference:)`) makes calls without any thread hop.
+    public var eventLoops: [EventLoop] { slots.map(\.loop) }
+
+    private func pickSlot() -> ConnectionSlot {
+        slots.count == 1 ? slots[0] : slots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
+    }
+
+    // MARK: Calls
+
+    public func unary<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor, _ request: Request, options: CallOptions
+    ) async throws -> Response {
+        let prepared = try prepare(method, options)
+        let slot = pickSlot()
+        let handle = CallHandle()
+        let response = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any ProtoMessage, any Error>) in
+                slot.loop.execute {
+                    guard let call = slot.open(method, prepared, handle, onFailure: { continuation.resume(throwing: $0) }) else { return }
+                    call.waiter = continuation
+                    handle.transport?.sendMessage(call, request, last: true)
+                }
+            }
+        } onCancel: {
+            slot.loop.execute { slot.cancel(handle) }
+        }
+        return try Self.cast(response, method)
+    }
+
+    public func serverStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor, _ request: Request, options: CallOptions,
+        onResponse: @escaping @Sendable (Response) async throws -> Void
+    ) async throws {
+        let prepared = try prepare(method, options)
+        let slot = pickSlot()
+        let handle = CallHandle()
+        let responses = InboundQueue { size in
+            slot.loop.execute { handle.transport?.inboundConsumed(size) }
+        }
+        slot.loop.execute {
+            guard let call = slot.open(method, prepared, handle, onFailure: { responses.finish(.failure($0)) }) else { return }
+            call.stream = responses
+            handle.transport?.sendMessage(call, request, last: true)
+        }
+        try await withTaskCancellationHandler {
+            do {
+                while let response = try await responses.next() {
+                    try await onResponse(try Self.cast(response, method))
+                }
+            } catch {
+                slot.loop.execute { slot.cancel(handle) }
+                throw error
+            }
+        } onCancel: {
+            slot.loop.execute { slot.cancel(handle) }
+        }
+    }
+
+    public func clientStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+        _ method: MethodDescriptor, options: CallOptions,
+        requests: @escaping @Sendable (RequestWriter<Request>) async throws -> Void
+    ) async throws -> Response {
+        let prepared = try prepare(method, options)
+        let slot = pickSlot()
+        let handle = CallHandle()
+        let response = try await withTaskCancellationHandler {
+            try await withTaskExecutorPreference(slot.loop) {
+                var failure: RPCError?
+                guard let call = slot.open(method, prepared, handle, onFailure: { failure = $0 }) else {
+                    throw failure ?? RPCError(.unavailable, "cannot open a call to \(target)")
+                }
+                do {
+                    try await requests(RequestWriter(sink: ClientStreamSink(slot: slot, handle: handle, call: call)))
+                } catch {
+                    slot.cancel(handle)
+                    throw error
+                }
+                handle.transport?.sendHalfClose(call)
+                return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any ProtoMessage, any Error>) in
+                    if let outcome = call.outcome {
+                        continuation.resume(with: outcome.mapError { $0 as any Error })
+                    } else {
+                        call.waiter = continuation
+                    }
+                }
+            }
+        } onCancel: {
+            slot.loop.execute { slot.cancel(handle) }
+        }
+        return try Self.cast(response, method)
+    }
+
+    private static func cast<Response: ProtoMessage>(_ message: any ProtoMessage, _ method: MethodDescriptor) throws -> Response {
+        guard let response = message as? Response else {
+            throw RPCError(.internalError, "\(method) answered \(type(of: message).protoName), expected \(Response.protoName)")
+        }
+        return response
+    }
+
+    /// The CALL frame payload and the client-side timeout of a call, with the deadline and request
+    /// id inherited from the call being served, if any.
+    private func prepare(_ method: MethodDescriptor, _ options: CallOptions) throws -> PreparedCall {
+        var metadata = options.metadata
+        var timeout = options.timeout ?? configuration.defaultTimeout
+        if let parent = ServerContext.current {
+            if let remaining = parent.remainingTime {
+                guard remaining > .zero else {
+                    throw RPCError(.deadlineExceeded, "no time left for \(method): the calling request's deadline has passed")
+                }
+                timeout = min(timeout ?? remaining, remaining)
+            }
+            if metadata[Metadata.Keys.requestID] == nil, let requestID = parent.requestID {
+                metadata[Metadata.Keys.requestID] = requestID
+            }
+        }
+        if let timeout, timeout <= .zero {
+            throw RPCError(.deadlineExceeded, "\(method) was given no time")
+        }
+        if metadata.isEmpty && timeout == nil {
+            if let cached = headerCache.withLock({ $0[method.fullName] }) {
+                return PreparedCall(headers: cached, timeout: nil)
+            }
+        }
+        var headers = Wire.CallHeaders()
+        headers.method = method.fullName
+        headers.metadata = metadata.entries
+        headers.timeoutMicros = timeout.map { max(1, $0.wholeMicroseconds) } ?? 0
+        let encoded = headers.serializedBytes()
+        if metadata.isEmpty && timeout == nil {
+            headerCache.withLock { $0[method.fullName] = encoded }
+        }
+        return PreparedCall(headers: encoded, timeout: timeout)
+    }
+}
+
+/// What a call needs on the wire, computed before it reaches the loop.
+struct PreparedCall: Sendable {
+    let headers: [UInt8]
+    let timeout: Duration?
+}
+
+/// Ties a caller's task to its call on the loop, so cancellation finds the call (or prevents it).
+final class CallHandle: @unchecked Sendable {
+    // @unchecked Sendable: the fields are read and written on the slot's loop only.
+    var cancelled = false
+    weak var transport: ClientTransport?
+    var callID: UInt32 = 0
+}
+
+/// The sink behind a client-streaming caller's `RequestWriter`.
+private struct ClientStreamSink: OutboundMessageSink, @unchecked Sendable {
+    // @unchecked Sendable: `call` is only touched on the slot's loop, where `write` runs.
+    let slot: ConnectionSlot
+    let handle: CallHandle
+    let call: ClientCall
+
+    func write(_ message: any ProtoMessage) async throws {
+        try await withTaskExecutorPreference(slot.loop) {
+            guard let transport = handle.transport, transport.calls[call.id] != nil else {
+                if case .failure(let error)? = call.outcome { throw error }
+                throw RPCError(.cancelled, "the call has ended")
+            }
+            transport.sendMessage(call, message, last: false)
+            guard await transport.waitUntilWritable() else {
+                throw RPCError(.unavailable, "connection to \(slot.target) lost")
+            }
+        }
+    }
+}
+
+/// One connection of a client's pool: the current transport, the ones draining after a GOAWAY,
+/// and the back-off state after failed attempts. Confined to its loop.
+final class ConnectionSlot: @unchecked Sendable {
+    // @unchecked Sendable: every mutable field is touched only on `loop`.
+    let loop: EventLoop
+    let target: SocketAddress
+    let configuration: RPCClient.Configuration
+    private var current: ClientTransport?
+    private var retired: [ObjectIdentifier: ClientTransport] = [:]
+    private var failures = 0
+    private var backoffUntil: MonotonicTime?
+    private var lastError: RPCError?
+    private var closed = false
+
+    init(loop: EventLoop, target: SocketAddress, configuration: RPCClient.Configuration) {
+        self.loop = loop
+        self.target = target
+        self.configuration = configuration
+    }
+
+    /// Opens a call on a usable transport, or reports why there is none.
+    func open(
+        _ method: MethodDescriptor, _ prepared: PreparedCall, _ handle: CallHandle, onFailure: (RPCError) -> Void
+    ) -> ClientCall? {
+        if handle.cancelled {
+            onFailure(RPCError(.cancelled, "the call was cancelled"))
+            return nil
+        }
+        switch usableTransport() {
+        case .failure(let error):
+            onFailure(error)
+            return nil
+        case .success(let transport):
+            let call = transport.open(method, headers: prepared.headers, timeout: prepared.timeout)
+            handle.transport = transport
+            handle.callID = call.id
+            return call
+        }
+    }
+
+    func cancel(_ handle: CallHandle) {
+        handle.cancelled = true
+        handle.transport?.abandon(handle.callID, RPCError(.cancelled, "the call was cancelled by the caller"))
+    }
+
+    private func usableTransport() -> Result<ClientTransport, RPCError> {
+        if closed { return .failure(RPCError(.unavailable, "the client for \(target) is closed")) }
+        if let current, current.acceptsNewCalls { return .success(current) }
+        let now = MonotonicTime.now()
+        if let backoffUntil, now < backoffUntil {
+            let waitMillis = backoffUntil.nanoseconds(since: now) / 1_000_000
+            let reason = lastError?.message ?? "connection failed"
+            return .failure(RPCError(.unavailable, "cannot reach \(target): \(reason) (next attempt in \(waitMillis) ms)"))
+        }
+        do {
+            let (fd, _) = try Socket.connect(to: target)
+            let framed = FramedConnection(fd: fd, peer: target, role: .client, loop: loop, limits: configuration.limits)
+            let transport = ClientTransport(connection: framed)
+            transport.onReady = { [weak self] in
+                self?.failures = 0
+                self?.backoffUntil = nil
+            }
+            transport.onRetire = { [weak self] transport in
+                guard let self else { return }
+                if self.current === transport { self.current = nil }
+                self.retired[ObjectIdentifier(transport)] = transport
+            }
+            transport.onClose = { [weak self] transport, error, prefaceSeen in
+                guard let self else { return }
+                if self.current === transport { self.current = nil }
+                self.retired.removeValue(forKey: ObjectIdentifier(transport))
+                if !prefaceSeen { self.recordFailure(error) }
+            }
+            try framed.start()
+            current = transport
+            let deadline = now.advanced(by: configuration.connectTimeout)
+            loop.scheduleTimer(at: deadline) { [weak transport, target] in
+                guard let transport, !transport.receivedPreface else { return }
+                transport.connection.close(reason: RPCError(.unavailable, "connecting to \(target) timed out"))
+            }
+            return .success(transport)
+        } catch {
+            let rpcError = RPCError(.unavailable, "cannot reach \(target): \(error)", cause: error)
+            recordFailure(rpcError)
+            return .failure(rpcError)
+        }
+    }
+
+    private func recordFailure(_ error: RPCError) {
+        failures += 1
+        lastError = error
+        backoffUntil = MonotonicTime.now().advanced(by: configuration.backoff.delay(afterFailures: failures))
+    }
+
+    func close() {
+        closed = true
+        let all = [current].compactMap { $0 } + Array(retired.values)
+        current = nil
+        retired.removeAll()
+        for transport in all {
+            transport.connection.close(reason: RPCError(.cancelled, "the client was closed"))
+        }
+    }
+}

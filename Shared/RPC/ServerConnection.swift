@@ -1,0 +1,420 @@
+import ProtoRuntime
+
+/// The server side of one connection: opens calls from CALL frames, feeds them their requests,
+/// runs their handlers as tasks on the connection's loop, and ends each with exactly one STATUS.
+final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
+    // @unchecked Sendable: all mutable state is confined to `loop`; handler tasks prefer `loop` as
+    // their executor and hop to it (`onLoop`) before touching anything here.
+
+    /// One call in flight.
+    private final class Call {
+        let id: UInt32
+        let handler: MethodHandler
+        let context: ServerContext
+        let startedAt: MonotonicTime
+        var request: (any ProtoMessage)?
+        var requests: InboundQueue?
+        var task: Task<Void, Never>?
+        var deadlineTimer: TimerID?
+
+        init(id: UInt32, handler: MethodHandler, context: ServerContext) {
+            self.id = id
+            self.handler = handler
+            self.context = context
+            startedAt = MonotonicTime.now()
+        }
+    }
+
+    let connection: FramedConnection
+    private let router: ServerRouter
+    private var loop: EventLoop { connection.loop }
+    private var calls: [UInt32: Call] = [:]
+    private var lastCallID: UInt32 = 0
+    private var draining = false
+    private var writableWaiters: [CheckedContinuation<Void, Never>] = []
+    private var inboundQueuedBytes = 0
+    /// Told when the connection has closed (the server's registry of open connections).
+    var onClose: (() -> Void)?
+
+    init(connection: FramedConnection, router: ServerRouter) {
+        self.connection = connection
+        self.router = router
+        connection.delegate = self
+    }
+
+    var hasCallsInFlight: Bool { !calls.isEmpty }
+
+    // MARK: Frames
+
+    func connectionDidReceivePreface(_ connection: FramedConnection) {}
+
+    func connection(_ connection: FramedConnection, didReceive header: FrameHeader, payload: UnsafeRawBufferPointer) {
+        guard let type = FrameType(rawValue: header.type) else {
+            violation(.invalidArgument, "unknown frame type 0x\(String(header.type, radix: 16))")
+            return
+        }
+        if type != .goAway && header.callID == 0 {
+            violation(.invalidArgument, "\(type) frame with call id 0")
+            return
+        }
+        switch type {
+        case .call: openCall(header.callID, payload)
+        case .message: receiveMessage(header.callID, payload, last: header.flags & FrameFlags.endStream != 0)
+        case .halfClose: receiveHalfClose(header.callID)
+        case .cancel: cancelCall(header.callID)
+        case .goAway: beginDrain(message: "client is going away")
+        case .status: violation(.invalidArgument, "STATUS frames go from server to client")
+        case .ping: break  // answered by the connection
+        }
+    }
+
+    private func violation(_ code: StatusCode, _ message: String) {
+        connection.protocolViolation(code, message, lastCallID: lastCallID)
+    }
+
+    private func openCall(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
+        guard id > lastCallID else {
+            violation(.invalidArgument, "call id \(id) was already used on this connection (ids must increase)")
+            return
+        }
+        lastCallID = id
+        connection.noteActivity()
+        let headers: Wire.CallHeaders
+        do {
+            headers = try Wire.CallHeaders(serializedBytes: payload)
+        } catch {
+            sendStatus(id, RPCError(.invalidArgument, "CALL frame payload is not a valid backoffice.wire.CallHeaders"))
+            return
+        }
+        if draining {
+            sendStatus(id, RPCError(.unavailable, "the server is shutting down and accepts no new calls"))
+            return
+        }
+        guard calls.count < connection.limits.maxConcurrentCalls else {
+            sendStatus(id, RPCError(
+                .resourceExhausted,
+                "too many concurrent calls on this connection (limit \(connection.limits.maxConcurrentCalls))"))
+            return
+        }
+        guard let handler = router.handlers[headers.method] else {
+            let error = headers.method.isEmpty
+                ? RPCError(.invalidArgument, "CALL frame names no method")
+                : RPCError(.unimplemented, "unknown method \(headers.method)")
+            sendStatus(id, error, method: headers.method)
+            return
+        }
+        guard headers.timeoutMicros >= 0 else {
+            sendStatus(id, RPCError(.invalidArgument, "negative timeout_micros \(headers.timeoutMicros)"), method: headers.method)
+            return
+        }
+        var deadline: ContinuousClock.Instant?
+        if headers.timeoutMicros > 0 {
+            deadline = ContinuousClock.now.advanced(by: .microseconds(headers.timeoutMicros))
+        }
+        let context = ServerContext(
+            method: handler.method, metadata: Metadata(headers.metadata), deadline: deadline,
+            peer: connection.peer.description, callID: id)
+        let call = Call(id: id, handler: handler, context: context)
+        calls[id] = call
+        if headers.timeoutMicros > 0 {
+            let timeout = Duration.microseconds(headers.timeoutMicros)
+            call.deadlineTimer = loop.scheduleTimer(at: call.startedAt.advanced(by: timeout)) { [weak self] in
+                self?.deadlinePassed(id, timeout: timeout)
+            }
+        }
+        if handler.method.kind == .clientStreaming {
+            call.requests = InboundQueue { [weak self, loop] size in
+                guard let connection = self else { return }
+                loop.execute { connection.inboundConsumed(size) }
+            }
+            startHandler(call)
+        }
+    }
+
+    private func receiveMessage(_ id: UInt32, _ payload: UnsafeRawBufferPointer, last: Bool) {
+        guard let call = calls[id] else {
+            // A call that already ended (cancelled, failed early, deadline) may still get messages
+            // the client sent before it knew; a call id never opened is a protocol error.
+            if id > lastCallID { violation(.invalidArgument, "MESSAGE frame for call \(id), which was never opened") }
+            return
+        }
+        let request: any ProtoMessage
+        do {
+            request = try call.handler.decodeRequest(payload)
+        } catch {
+            fail(call, RPCError(.invalidArgument, "request body is not a valid \(call.handler.method.requestType.protoName)"))
+            return
+        }
+        if let queue = call.requests {
+            inboundQueuedBytes += payload.count
+            queue.push(request, size: payload.count)
+            if last { queue.finish() }
+            connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
+            return
+        }
+        guard call.request == nil, call.task == nil else {
+            fail(call, RPCError(.invalidArgument, "\(call.handler.method.fullName) takes exactly one request message"))
+            return
+        }
+        call.request = request
+        if last { startHandler(call) }
+    }
+
+    private func receiveHalfClose(_ id: UInt32) {
+        guard let call = calls[id] else {
+            if id > lastCallID { violation(.invalidArgument, "HALF_CLOSE frame for call \(id), which was never opened") }
+            return
+        }
+        if let queue = call.requests {
+            queue.finish()
+        } else if call.task == nil {
+            if call.request == nil {
+                fail(call, RPCError(.invalidArgument, "\(call.handler.method.fullName) needs a request message"))
+            } else {
+                startHandler(call)
+            }
+        }
+    }
+
+    private func inboundConsumed(_ size: Int) {
+        inboundQueuedBytes -= size
+        connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
+    }
+
+    // MARK: Running handlers
+
+    private func startHandler(_ call: Call) {
+        let context = call.context
+        let interceptors = router.interceptors
+        let body: @Sendable (ServerContext) async throws -> (any ProtoMessage)?
+        switch call.handler.body {
+        case .unary(let handle):
+            let request = call.request!
+            body = { context in try await handle(request, context) }
+        case .serverStreaming(let handle):
+            let request = call.request!
+            let sink = StreamSink(connection: self, callID: call.id)
+            body = { context in
+                try await handle(request, sink, context)
+                return nil
+            }
+        case .clientStreaming(let handle):
+            let requests = call.requests!
+            body = { context in try await handle(requests, context) }
+        }
+        call.request = nil
+        let id = call.id
+        call.task = Task(executorPreference: loop) { [self] in
+            let outcome: Result<(any ProtoMessage)?, any Error>
+            do {
+                let response = try await ServerContext.$current.withValue(context) {
+                    try await Self.intercept(interceptors[...], context: context, body: body)
+                }
+                outcome = .success(response)
+            } catch {
+                outcome = .failure(error)
+            }
+            await onLoop { self.handlerFinished(id, outcome) }
+        }
+    }
+
+    /// Runs `body` inside the interceptors, first one outermost.
+    private static func intercept(
+        _ interceptors: ArraySlice<any ServerInterceptor>, context: ServerContext,
+        body: @Sendable (ServerContext) async throws -> (any ProtoMessage)?
+    ) async throws -> (any ProtoMessage)? {
+        guard let first = interceptors.first else { return try await body(context) }
+        var response: (any ProtoMessage)?
+        try await first.intercept(context: context) { context in
+            response = try await intercept(interceptors.dropFirst(), context: context, body: body)
+        }
+        return response
+    }
+
+    private func handlerFinished(_ id: UInt32, _ outcome: Result<(any ProtoMessage)?, any Error>) {
+        guard let call = calls[id] else { return }  // already ended: deadline, cancel, disconnect
+        switch outcome {
+        case .success(let response):
+            if let response {
+                connection.writeFrame(.message, callID: id, message: response)
+            } else if call.handler.method.kind != .serverStreaming {
+                end(call, RPCError(.internalError, "the handler returned no response"), cause: nil)
+                return
+            }
+            end(call, nil, cause: nil)
+        case .failure(let error):
+            let rpcError = RPCError(converting: error)
+            end(call, rpcError, cause: error is RPCError ? nil : error)
+        }
+    }
+
+    /// Runs `body` on the loop: at once when already there, otherwise after a hop.
+    private func onLoop(_ body: () -> Void) async {
+        if loop.inEventLoop {
+            body()
+        } else {
+            await withTaskExecutorPreference(loop) { body() }
+        }
+    }
+
+    // MARK: Ending calls
+
+    /// Ends a call from the connection's side: stops its handler and sends `error`.
+    private func fail(_ call: Call, _ error: RPCError) {
+        call.task?.cancel()
+        call.requests?.finish(.failure(error))
+        end(call, error, cause: nil)
+    }
+
+    private func deadlinePassed(_ id: UInt32, timeout: Duration) {
+        guard let call = calls[id] else { return }
+        call.deadlineTimer = nil
+        fail(call, RPCError(.deadlineExceeded, "deadline of \(timeout) exceeded"))
+    }
+
+    private func cancelCall(_ id: UInt32) {
+        guard let call = calls.removeValue(forKey: id) else { return }
+        call.task?.cancel()
+        call.requests?.finish(.failure(RPCError(.cancelled, "the client cancelled the call")))
+        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
+        report(call, code: .cancelled, message: "cancelled by the client", cause: nil)
+        callRemoved()
+    }
+
+    /// Sends the call's STATUS (nil for OK) and forgets it.
+    private func end(_ call: Call, _ error: RPCError?, cause: (any Error)?) {
+        calls.removeValue(forKey: call.id)
+        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
+        sendStatus(call.id, error)
+        report(call, code: error?.code ?? .ok, message: error?.message ?? "", cause: cause)
+        callRemoved()
+    }
+
+    private func report(_ call: Call, code: StatusCode, message: String, cause: (any Error)?) {
+        guard !router.observers.isEmpty else { return }
+        let summary = CallSummary(
+            method: call.handler.method.fullName, code: code, message: message,
+            durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
+            peer: call.context.peer, requestID: call.context.requestID, cause: cause)
+        for observer in router.observers { observer.callDidEnd(summary) }
+    }
+
+    private func sendStatus(_ id: UInt32, _ error: RPCError?, method: String? = nil) {
+        guard let error else {
+            connection.writeFrame(.status, callID: id)  // OK encodes to an empty payload
+            return
+        }
+        var status = Wire.Status()
+        status.code = error.code.rawValue
+        status.message = error.message
+        status.details = error.fieldViolations.map { violation in
+            var detail = Wire.FieldViolation()
+            detail.field = violation.field
+            detail.description = violation.description
+            return detail
+        }
+        status.metadata = error.metadata.entries
+        connection.writeFrame(.status, callID: id, message: status)
+        if let method, !router.observers.isEmpty {
+            let summary = CallSummary(
+                method: method, code: error.code, message: error.message, durationNanoseconds: 0,
+                peer: connection.peer.description, requestID: nil, cause: nil)
+            for observer in router.observers { observer.callDidEnd(summary) }
+        }
+    }
+
+    private func callRemoved() {
+        connection.noteActivity()
+        if draining && calls.isEmpty { connection.beginClose(reason: RPCError(.unavailable, "server shut down")) }
+    }
+
+    // MARK: Streaming responses
+
+    /// Sends one response of a server-streaming call; waits while the client reads slowly.
+    fileprivate func writeStreamMessage(_ id: UInt32, _ message: any ProtoMessage) async throws {
+        guard loop.inEventLoop else {
+            try await withTaskExecutorPreference(loop) { try await self.writeStreamMessage(id, message) }
+            return
+        }
+        while calls[id] != nil && !connection.isWritable && connection.isOpen {
+            await withCheckedContinuation { writableWaiters.append($0) }
+        }
+        guard calls[id] != nil, connection.isOpen else {
+            throw RPCError(.cancelled, "the call has ended")
+        }
+        connection.writeFrame(.message, callID: id, message: message)
+    }
+
+    func connectionDidBecomeWritable(_ connection: FramedConnection) {
+        resumeWriters()
+    }
+
+    private func resumeWriters() {
+        guard !writableWaiters.isEmpty else { return }
+        let waiters = writableWaiters
+        writableWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Connection life cycle
+
+    func connectionIsIdle(_ connection: FramedConnection) {
+        var goAway = Wire.GoAway()
+        goAway.lastCallId = lastCallID
+        goAway.code = StatusCode.ok.rawValue
+        goAway.message = "idle timeout"
+        connection.writeFrame(.goAway, callID: 0, message: goAway)
+        connection.beginClose(reason: RPCError(.unavailable, "idle timeout"))
+    }
+
+    /// Graceful shutdown: announces it, lets calls in flight finish, refuses new ones.
+    func beginDrain(message: String = "the server is shutting down") {
+        guard !draining, connection.isOpen else { return }
+        draining = true
+        var goAway = Wire.GoAway()
+        goAway.lastCallId = lastCallID
+        goAway.code = StatusCode.ok.rawValue
+        goAway.message = message
+        connection.writeFrame(.goAway, callID: 0, message: goAway)
+        if calls.isEmpty { connection.beginClose(reason: RPCError(.unavailable, "server shut down")) }
+    }
+
+    /// End of the grace period: ends the calls still running with UNAVAILABLE and closes.
+    func forceClose() {
+        for call in calls.values {
+            fail(call, RPCError(.unavailable, "the server shut down before the call finished"))
+        }
+        connection.beginClose(reason: RPCError(.unavailable, "server shut down"))
+    }
+
+    func connectionDidClose(_ connection: FramedConnection, reason: RPCError) {
+        let open = calls.values
+        calls.removeAll()
+        for call in open {
+            call.task?.cancel()
+            call.requests?.finish(.failure(RPCError(.cancelled, "the client disconnected")))
+            if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
+            report(call, code: .cancelled, message: "client disconnected: \(reason.message)", cause: nil)
+        }
+        resumeWriters()
+        onClose?()
+        onClose = nil
+    }
+}
+
+/// The sink behind a server-streaming handler's `ResponseWriter`.
+private struct StreamSink: OutboundMessageSink {
+    let connection: ServerConnection
+    let callID: UInt32
+
+    func write(_ message: any ProtoMessage) async throws {
+        try await connection.writeStreamMessage(callID, message)
+    }
+}
+
+/// What every connection of a server shares: the method table, interceptors and observers.
+struct ServerRouter: Sendable {
+    let handlers: [String: MethodHandler]
+    let interceptors: [any ServerInterceptor]
+    let observers: [any ServerCallObserver]
+}

@@ -1,0 +1,29 @@
+/// Code that runs around every handler of a server: authentication checks, logging, metrics.
+///
+/// An interceptor may reject the call by throwing (usually an `RPCError`), attach values to the
+/// context before calling `next`, or observe what `next` throws. Interceptors run in the order
+/// they were given to the server, the first one outermost.
+public protocol ServerInterceptor: Sendable {
+    func intercept(
+        context: ServerContext, next: (ServerContext) async throws -> Void
+    ) async throws
+}
+
+/// How one call ended, reported once per call to the server's observers (metrics, access logs).
+public struct CallSummary: Sendable {
+    public let method: String
+    public let code: StatusCode
+    public let message: String
+    /// From the call's arrival to its status being queued for sending.
+    public let durationNanoseconds: UInt64
+    public let peer: String
+    public let requestID: String?
+    /// The error the handler threw, for the server's own logs; never sent.
+    public let cause: (any Error)?
+}
+
+/// Receives a summary of every call a server finishes. Called on the connection's event loop:
+/// keep it quick and non-blocking.
+public protocol ServerCallObserver: Sendable {
+    func callDidEnd(_ summary: CallSummary)
+}

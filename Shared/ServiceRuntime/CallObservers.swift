@@ -1,0 +1,41 @@
+import RPC
+
+/// Feeds every finished call into a metrics registry: count, errors by code, latency.
+public struct MetricsObserver: ServerCallObserver {
+    public let registry: MetricsRegistry
+
+    public init(registry: MetricsRegistry) { self.registry = registry }
+
+    public func callDidEnd(_ summary: CallSummary) {
+        registry.record(
+            method: summary.method, code: summary.code.rawValue, codeName: summary.code.name,
+            micros: summary.durationNanoseconds / 1000)
+    }
+}
+
+/// Writes one access-log line per call: request id, method, code, latency, peer. Failed calls are
+/// logged at warn level, INTERNAL errors at error level with their underlying cause (which the
+/// caller never sees).
+public struct AccessLogObserver: ServerCallObserver {
+    public let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public func callDidEnd(_ summary: CallSummary) {
+        let level: LogLevel
+        switch summary.code {
+        case .ok: level = .debug
+        case .internalError, .unknown, .dataLoss: level = .error
+        default: level = .info
+        }
+        guard logger.isEnabled(level) else { return }
+        var fields: [(String, any Sendable)] = [
+            ("method", summary.method), ("code", summary.code.name),
+            ("latency_us", summary.durationNanoseconds / 1000), ("peer", summary.peer),
+        ]
+        if let requestID = summary.requestID { fields.append(("request_id", requestID)) }
+        if !summary.message.isEmpty { fields.append(("status_message", summary.message)) }
+        if let cause = summary.cause { fields.append(("cause", String(describing: cause))) }
+        logger.log(level, "call", fields)
+    }
+}

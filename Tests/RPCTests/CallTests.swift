@@ -1,0 +1,179 @@
+import BackofficeAPI
+import Foundation
+import RPC
+import Testing
+import TestSupport
+
+/// The three call kinds, concurrency on one connection, errors and metadata, over real loopback
+/// sockets.
+@Suite(.timeLimit(.minutes(1)))
+struct CallTests {
+    @Test func unaryRoundTrip() async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address) { client in
+                let echo = Echo.EchoClient(channel: client)
+                let response = try await echo.unary(.with(payload: [0, 1, 2, 255]))
+                #expect(response.payload == [0, 1, 2, 255])
+            }
+        }
+    }
+
+    @Test func serverStreamingDeliversEveryResponseInOrder() async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address) { client in
+                let received = Mutex<[UInt32]>([])
+                try await Echo.EchoClient(channel: client).expand(.with(payload: [7], repeat: 25)) { response in
+                    #expect(response.payload == [7])
+                    received.withLock { $0.append(response.index) }
+                }
+                #expect(received.withLock { $0 } == Array(0..<25))
+            }
+        }
+    }
+
+    @Test func clientStreamingCollectsEveryRequest() async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address) { client in
+                let response = try await Echo.EchoClient(channel: client).collect { writer in
+                    for byte in UInt8(0)..<40 { try await writer.write(.with(payload: [byte])) }
+                }
+                #expect(response.index == 40)
+                #expect(response.payload == Array(UInt8(0)..<40))
+            }
+        }
+    }
+
+    @Test func clientStreamingWithNoRequestsGetsAnEmptyAnswer() async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address) { client in
+                let response = try await Echo.EchoClient(channel: client).collect { _ in }
+                #expect(response.index == 0)
+                #expect(response.payload.isEmpty)
+            }
+        }
+    }
+
+    @Test func concurrentCallsOnOneConnectionAreAnsweredOutOfOrder() async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address) { client in
+                let echo = Echo.EchoClient(channel: client)
+                let finishOrder = Mutex<[Int]>([])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Call 0 is the slowest, call 19 the fastest: they finish in reverse order.
+                    for index in 0..<20 {
+                        group.addTask {
+                            let payload = Array("call-\(index)".utf8)
+                            let response = try await echo.unary(.with(payload: payload, delayMillis: UInt32(400 - index * 20)))
+                            #expect(response.payload == payload)
+                            finishOrder.withLock { $0.append(index) }
+                        }
+                        try await Task.sleep(for: .milliseconds(2))
+                    }
+                    try await group.waitForAll()
+                }
+                let order = finishOrder.withLock { $0 }
+                #expect(order.count == 20)
+                #expect(order.first == 19 && order.last == 0, "finish order: \(order)")
+            }
+        }
+    }
+
+    @Test func manyConcurrentCallsAllSucceed() async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address, configure: { $0.connections = 2 }) { client in
+                let echo = Echo.EchoClient(channel: client)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<500 {
+                        group.addTask {
+                            let payload = Array(String(index).utf8)
+                            #expect(try await echo.unary(.with(payload: payload)).payload == payload)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [StatusCode.notFound, .alreadyExists, .permissionDenied, .failedPrecondition, .aborted, .unauthenticated])
+    func handlerErrorsReachTheCallerWithTheirCode(code: StatusCode) async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address) { client in
+                let error = await #expect(throws: RPCError.self) {
+                    _ = try await Echo.EchoClient(channel: client).unary(.with(failCode: code, failMessage: "because"))
+                }
+                #expect(error?.code == code)
+                #expect(error?.message == "because")
+            }
+        }
+    }
+
+    @Test func fieldViolationsTravelWithInvalidArgument() async throws {
+        struct Validating: Echo.EchoHandler {
+            func unary(_ request: Echo.EchoRequest, context: ServerContext) async throws -> Echo.EchoResponse {
+                throw RPCError.invalidArgument([
+                    FieldViolation(field: "payload", description: "must not be empty"),
+                    FieldViolation(field: "repeat", description: "must be at most 10"),
+                ])
+            }
+            func expand(_ request: Echo.EchoRequest, responses: ResponseWriter<Echo.EchoResponse>, context: ServerContext) async throws {}
+            func collect(_ requests: RequestStream<Echo.EchoRequest>, context: ServerContext) async throws -> Echo.EchoResponse { .init() }
+        }
+        try await TestServer.with(services: [Validating()]) { _, address in
+            try await TestServer.withClient(address) { client in
+                let error = await #expect(throws: RPCError.self) {
+                    _ = try await Echo.EchoClient(channel: client).unary(.with())
+                }
+                #expect(error?.code == .invalidArgument)
+                #expect(error?.fieldViolations == [
+                    FieldViolation(field: "payload", description: "must not be empty"),
+                    FieldViolation(field: "repeat", description: "must be at most 10"),
+                ])
+            }
+        }
+    }
+
+    @Test func unexpectedHandlerErrorsBecomeInternalWithoutDetails() async throws {
+        struct Leaky: Error { let secret = "database password is hunter2" }
+        struct Failing: Echo.EchoHandler {
+            func unary(_ request: Echo.EchoRequest, context: ServerContext) async throws -> Echo.EchoResponse { throw Leaky() }
+            func expand(_ request: Echo.EchoRequest, responses: ResponseWriter<Echo.EchoResponse>, context: ServerContext) async throws {}
+            func collect(_ requests: RequestStream<Echo.EchoRequest>, context: ServerContext) async throws -> Echo.EchoResponse { .init() }
+        }
+        try await TestServer.with(services: [Failing()]) { _, address in
+            try await TestServer.withClient(address) { client in
+                let error = await #expect(throws: RPCError.self) { _ = try await Echo.EchoClient(channel: client).unary(.with()) }
+                #expect(error?.code == .internalError)
+                #expect(error?.message.contains("hunter2") == false)
+            }
+        }
+    }
+
+    @Test func metadataReachesTheHandler() async throws {
+        let probe = EventProbe()
+        try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
+            try await TestServer.withClient(address) { client in
+                _ = try await Echo.EchoClient(channel: client).unary(.with(), options: CallOptions(metadata: ["Request-ID": "r-42"]))
+            }
+        }
+        #expect(probe.recorded.contains("request-id:r-42"))
+    }
+
+    @Test func serverStreamErrorAfterSomeResponses() async throws {
+        try await TestServer.with { _, address in
+            try await TestServer.withClient(address) { client in
+                // Each response obeys fail_code, so the first write already fails: no response arrives.
+                let count = Mutex(0)
+                let error = await #expect(throws: RPCError.self) {
+                    try await Echo.EchoClient(channel: client).expand(.with(repeat: 3, failCode: .outOfRange, failMessage: "stop")) { _ in
+                        count.withLock { $0 += 1 }
+                    }
+                }
+                #expect(error?.code == .outOfRange)
+                #expect(count.withLock { $0 } == 0)
+            }
+        }
+    }
+}
+
+import Synchronization

@@ -1,0 +1,134 @@
+import BackofficeAPI
+import Foundation
+import RPC
+import Synchronization
+import Testing
+import TestSupport
+
+/// Graceful shutdown, idle timeout, keepalive and reconnection.
+@Suite(.timeLimit(.minutes(1)))
+struct ConnectionLifecycleTests {
+    @Test func gracefulShutdownDrainsCallsInFlightAndRefusesNewOnes() async throws {
+        let server = RPCServer(services: [EchoProvider()])
+        let address = try await server.start()
+        try await TestServer.withClient(address) { client in
+            let echo = Echo.EchoClient(channel: client)
+            let slow = Task { try await echo.unary(.with(payload: [1], delayMillis: 400)) }
+            try await Task.sleep(for: .milliseconds(100))
+            let shutdownStarted = Date()
+            let shutdown = Task { await server.shutdown() }
+            // The call in flight completes normally.
+            #expect(try await slow.value.payload == [1])
+            await shutdown.value
+            #expect(Date().timeIntervalSince(shutdownStarted) < 3)
+            // New calls are refused: the listener is closed.
+            let error = await #expect(throws: RPCError.self) { _ = try await echo.unary(.with()) }
+            #expect(error?.code == .unavailable)
+        }
+    }
+
+    @Test func shutdownAnnouncesGoAwayAndRefusesNewCallsOnOpenConnections() async throws {
+        let server = RPCServer(services: [EchoProvider()])
+        let address = try await server.start()
+        let raw = try RawConnection(to: address)
+        try raw.handshake()
+        try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
+        try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 300))
+        try await Task.sleep(for: .milliseconds(50))
+        let shutdown = Task { await server.shutdown() }
+        let goAway = try RawConnection.goAway(of: try #require(try raw.readFrame(ofType: RawConnection.FrameKind.goAway)))
+        #expect(goAway.code == 0)
+        #expect(goAway.lastCallId == 1)
+        try raw.sendCall(2, method: "backoffice.echo.Echo/Unary")
+        try raw.sendMessage(2, Echo.EchoRequest.with())
+        var statuses: [UInt32: Int32] = [:]
+        for _ in 0..<2 {
+            let frame = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.status))
+            statuses[frame.callID] = try RawConnection.status(of: frame).code
+        }
+        #expect(statuses == [1: 0, 2: StatusCode.unavailable.rawValue])
+        #expect(try raw.waitForClose())
+        await shutdown.value
+    }
+
+    @Test func shutdownEndsCallsThatOutliveTheGracePeriod() async throws {
+        var configuration = RPCServer.Configuration()
+        configuration.shutdownGracePeriod = .milliseconds(200)
+        let server = RPCServer(configuration: configuration, services: [EchoProvider()])
+        let address = try await server.start()
+        try await TestServer.withClient(address) { client in
+            let call = Task { try await Echo.EchoClient(channel: client).unary(.with(delayMillis: 10_000)) }
+            try await Task.sleep(for: .milliseconds(100))
+            let started = Date()
+            await server.shutdown()
+            #expect(Date().timeIntervalSince(started) < 2)
+            let error = await #expect(throws: RPCError.self) { _ = try await call.value }
+            #expect(error?.code == .unavailable)
+        }
+    }
+
+    @Test func idleConnectionsAreClosedWithAGoAway() async throws {
+        try await TestServer.with(configure: { $0.limits.idleTimeout = .milliseconds(200) }) { _, address in
+            let raw = try RawConnection(to: address)
+            try raw.handshake()
+            let started = Date()
+            let frame = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.goAway, timeout: 3))
+            #expect(try RawConnection.goAway(of: frame).message == "idle timeout")
+            #expect(try raw.waitForClose())
+            #expect(Date().timeIntervalSince(started) < 2)
+        }
+    }
+
+    @Test func aCallInFlightKeepsTheConnectionFromIdling() async throws {
+        try await TestServer.with(configure: { $0.limits.idleTimeout = .milliseconds(150) }) { _, address in
+            try await TestServer.withClient(address) { client in
+                let response = try await Echo.EchoClient(channel: client).unary(.with(payload: [3], delayMillis: 600))
+                #expect(response.payload == [3])
+            }
+        }
+    }
+
+    @Test func unansweredKeepalivePingClosesTheConnection() async throws {
+        try await TestServer.with(configure: {
+            $0.limits.keepaliveInterval = .milliseconds(100)
+            $0.limits.keepaliveTimeout = .milliseconds(200)
+            $0.limits.idleTimeout = nil
+        }) { _, address in
+            let raw = try RawConnection(to: address)
+            try raw.handshake()
+            let ping = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.ping, timeout: 3))
+            #expect(ping.flags == 0 && ping.payload.count == 8)
+            // Not answering: the server gives up on us.
+            #expect(try raw.waitForClose(timeout: 3))
+        }
+    }
+
+    @Test func clientReconnectsAfterTheServerComesBack() async throws {
+        let first = RPCServer(services: [EchoProvider()])
+        let address = try await first.start()
+        try await TestServer.withClient(address) { client in
+            let echo = Echo.EchoClient(channel: client)
+            #expect(try await echo.unary(.with(payload: [1])).payload == [1])
+            await first.shutdown()
+            // Down: calls fail fast with UNAVAILABLE rather than waiting for a deadline.
+            let started = Date()
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await echo.unary(.with(), options: CallOptions(timeout: .seconds(10)))
+            }
+            #expect(error?.code == .unavailable)
+            #expect(Date().timeIntervalSince(started) < 1)
+            // Back on the same port: the client reconnects after its back-off.
+            var configuration = RPCServer.Configuration()
+            configuration.address = address
+            let second = RPCServer(configuration: configuration, services: [EchoProvider()])
+            try await second.start()
+            var answered = false
+            for _ in 0..<100 where !answered {
+                answered = (try? await echo.unary(.with(payload: [2])).payload) == [2]
+                if !answered { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(answered)
+            await second.shutdown()
+        }
+    }
+}
