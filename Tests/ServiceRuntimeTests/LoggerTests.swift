@@ -125,9 +125,12 @@ private func object(_ line: String) throws -> [String: Any] {
         let log = Logger(process: "p", sink: collector.sink, clock: { Date(timeIntervalSince1970: 0.007) })
         log.info("epoch")
         #expect(collector.lines.first?.hasPrefix(#"{"ts":"1970-01-01T00:00:00.007Z""#) == true)
+        let before = Logger(process: "p", sink: collector.sink, clock: { Date(timeIntervalSince1970: -0.5) })
+        before.info("before")
+        #expect(collector.lines[1].hasPrefix(#"{"ts":"1969-12-31T23:59:59.500Z""#))
         let now = Logger(process: "p", sink: collector.sink)
         now.info("now")
-        let stamp = try #require(try object(collector.lines[1])["ts"] as? String)
+        let stamp = try #require(try object(collector.lines[2])["ts"] as? String)
         #expect(stamp.count == 24 && stamp.hasSuffix("Z"))
     }
 
