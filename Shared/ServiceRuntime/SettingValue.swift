@@ -49,8 +49,9 @@ public enum SettingValue: Sendable, Hashable, CustomStringConvertible {
             return .string(text)
         case .int:
             guard let number = Int(trimmed) else {
-                let reason = trimmed.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "+") }
-                    ? "out of range" : "not a whole number"
+                let digits = trimmed.first == "-" || trimmed.first == "+" ? trimmed.dropFirst() : Substring(trimmed)
+                let isNumeral = !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+                let reason = isNumeral ? "out of range" : "not a whole number"
                 throw Problem(reason: reason)
             }
             return .int(number)

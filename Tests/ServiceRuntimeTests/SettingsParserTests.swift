@@ -155,6 +155,10 @@ private func failure(_ arguments: [String], _ environment: [String: String] = [:
     @Test func badValuesSayWhatWasWrong() throws {
         let int = try #require(failure(["--workers=many"]))
         #expect(int.description == "--workers: invalid value \"many\": not a whole number; expected a whole number such as 8080")
+        let huge = try #require(failure(["--workers", "99999999999999999999"]))
+        #expect(huge.message.contains("out of range"))
+        let sign = try #require(failure(["--workers", "-"]))
+        #expect(sign.message.contains("not a whole number"))
         let duration = try #require(failure(["--drain-timeout", "10sec"]))
         #expect(duration.message.contains("unknown unit \"sec\""))
         let noUnit = try #require(failure(["--drain-timeout", "10"]))
