@@ -1,0 +1,205 @@
+/*
+ * borpc.h - the framing of the back office RPC protocol (docs/PROTOCOL.md), as small static
+ * helpers shared by the C echo baseline server and client: frame headers, a growable read
+ * buffer, and an output queue that writes ONE FRAME PER write() CALL (the benchmark's fairness
+ * rule), keeping frame boundaries when the socket pushes back.
+ */
+#ifndef BORPC_H
+#define BORPC_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BORPC_PREFACE_LEN 8
+#define BORPC_HEADER_LEN 10
+#define BORPC_MAX_PAYLOAD (4u * 1024u * 1024u)
+
+#define BORPC_CALL 0x01
+#define BORPC_MESSAGE 0x02
+#define BORPC_HALF_CLOSE 0x03
+#define BORPC_STATUS 0x04
+#define BORPC_CANCEL 0x05
+#define BORPC_PING 0x06
+#define BORPC_GOAWAY 0x07
+
+#define BORPC_FLAG_END_STREAM 0x01
+#define BORPC_FLAG_ACK 0x01
+
+static const uint8_t borpc_preface[BORPC_PREFACE_LEN] = {0x42, 0x4F, 0x52, 0x50, 0x43, 0x0D, 0x0A, 0x01};
+
+/* Writes a 10-byte frame header at out. */
+static inline void borpc_put_header(uint8_t *out, uint32_t length, uint8_t type, uint8_t flags, uint32_t call_id) {
+    out[0] = (uint8_t)(length >> 24);
+    out[1] = (uint8_t)(length >> 16);
+    out[2] = (uint8_t)(length >> 8);
+    out[3] = (uint8_t)length;
+    out[4] = type;
+    out[5] = flags;
+    out[6] = (uint8_t)(call_id >> 24);
+    out[7] = (uint8_t)(call_id >> 16);
+    out[8] = (uint8_t)(call_id >> 8);
+    out[9] = (uint8_t)call_id;
+}
+
+/* Reads a big-endian uint32. */
+static inline uint32_t borpc_get_u32(const uint8_t *in) {
+    return ((uint32_t)in[0] << 24) | ((uint32_t)in[1] << 16) | ((uint32_t)in[2] << 8) | (uint32_t)in[3];
+}
+
+/* Appends a protobuf varint; returns the number of bytes written (at most 10). */
+static inline size_t borpc_put_varint(uint8_t *out, uint64_t value) {
+    size_t n = 0;
+    while (value >= 0x80) {
+        out[n++] = (uint8_t)(value | 0x80);
+        value >>= 7;
+    }
+    out[n++] = (uint8_t)value;
+    return n;
+}
+
+/* ---- read buffer ------------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t *data;
+    size_t start; /* first unread byte */
+    size_t end;   /* one past the last received byte */
+    size_t cap;
+} borpc_rbuf;
+
+/* Makes room for at least `want` more bytes after `end`; returns 0, or -1 when out of memory. */
+static inline int borpc_rbuf_reserve(borpc_rbuf *b, size_t want) {
+    if (b->start == b->end) b->start = b->end = 0;
+    if (b->cap - b->end >= want) return 0;
+    if (b->start > 0) { /* slide the unread bytes to the front */
+        memmove(b->data, b->data + b->start, b->end - b->start);
+        b->end -= b->start;
+        b->start = 0;
+        if (b->cap - b->end >= want) return 0;
+    }
+    size_t cap = b->cap ? b->cap : 65536;
+    while (cap - b->end < want) cap *= 2;
+    uint8_t *data = realloc(b->data, cap);
+    if (!data) return -1;
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+/* Reads what the socket has (one read() call). Returns bytes read, 0 at EOF, -1 with errno. */
+static inline ssize_t borpc_rbuf_fill(borpc_rbuf *b, int fd) {
+    if (borpc_rbuf_reserve(b, 16384) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    ssize_t n;
+    do {
+        n = read(fd, b->data + b->end, b->cap - b->end);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) b->end += (size_t)n;
+    return n;
+}
+
+/* ---- output queue: one frame per write() ------------------------------------------------- */
+
+typedef struct {
+    uint8_t *data;      /* pending bytes of queued frames, back to back */
+    size_t head, tail;  /* unsent bytes are data[head..tail) */
+    size_t cap;
+    uint32_t *frame_len; /* remaining length of each queued frame; [first..count) are live */
+    size_t first, count, frame_cap;
+} borpc_outq;
+
+static inline int borpc_outq_empty(const borpc_outq *q) { return q->first == q->count; }
+
+/* Queues the bytes of one frame (or the unsent rest of one). Returns 0, or -1 when out of memory. */
+static inline int borpc_outq_push(borpc_outq *q, const uint8_t *bytes, size_t len) {
+    if (q->head == q->tail) q->head = q->tail = 0;
+    if (q->cap - q->tail < len) {
+        if (q->head > 0) {
+            memmove(q->data, q->data + q->head, q->tail - q->head);
+            q->tail -= q->head;
+            q->head = 0;
+        }
+        if (q->cap - q->tail < len) {
+            size_t cap = q->cap ? q->cap : 16384;
+            while (cap - q->tail < len) cap *= 2;
+            uint8_t *data = realloc(q->data, cap);
+            if (!data) return -1;
+            q->data = data;
+            q->cap = cap;
+        }
+    }
+    memcpy(q->data + q->tail, bytes, len);
+    q->tail += len;
+    if (q->first == q->count) q->first = q->count = 0;
+    if (q->count == q->frame_cap) {
+        if (q->first > 0) {
+            memmove(q->frame_len, q->frame_len + q->first, (q->count - q->first) * sizeof(uint32_t));
+            q->count -= q->first;
+            q->first = 0;
+        }
+        if (q->count == q->frame_cap) {
+            size_t cap = q->frame_cap ? q->frame_cap * 2 : 256;
+            uint32_t *lens = realloc(q->frame_len, cap * sizeof(uint32_t));
+            if (!lens) return -1;
+            q->frame_len = lens;
+            q->frame_cap = cap;
+        }
+    }
+    q->frame_len[q->count++] = (uint32_t)len;
+    return 0;
+}
+
+/* Writes queued frames, one write() per frame (or per rest of a partly written frame), until the
+ * queue is empty (returns 0), the socket is full (returns 1), or an error (returns -1). */
+static inline int borpc_outq_flush(borpc_outq *q, int fd) {
+    while (q->first < q->count) {
+        size_t len = q->frame_len[q->first];
+        ssize_t n = write(fd, q->data + q->head, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return 1;
+            return -1;
+        }
+        q->head += (size_t)n;
+        if ((size_t)n == len) {
+            q->first++;
+        } else {
+            q->frame_len[q->first] = (uint32_t)(len - (size_t)n);
+        }
+    }
+    q->head = q->tail = 0;
+    q->first = q->count = 0;
+    return 0;
+}
+
+/* Sends one complete frame with one write() when nothing is queued; otherwise (or for the unsent
+ * rest) queues it. Returns 0 when fully written, 1 when something is left queued (wait for
+ * EPOLLOUT), -1 on error. */
+static inline int borpc_send_frame(borpc_outq *q, int fd, const uint8_t *frame, size_t len) {
+    if (borpc_outq_empty(q)) {
+        ssize_t n;
+        do {
+            n = write(fd, frame, len);
+        } while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)len) return 0;
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+            n = 0;
+        }
+        return borpc_outq_push(q, frame + n, len - (size_t)n) < 0 ? -1 : 1;
+    }
+    return borpc_outq_push(q, frame, len) < 0 ? -1 : 1;
+}
+
+static inline void borpc_outq_free(borpc_outq *q) {
+    free(q->data);
+    free(q->frame_len);
+    memset(q, 0, sizeof(*q));
+}
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * echo_server - the C baseline of the RPC benchmark: answers every unary call of the back office
+ * protocol (docs/PROTOCOL.md) with its request message and an OK status, doing as little as the
+ * protocol allows. It never decodes protobuf: the EchoRequest and EchoResponse encodings of
+ * `payload` are identical, so the MESSAGE payload is sent back as is.
+ *
+ * Usage: echo_server PORT      (listens on 127.0.0.1; PORT 0 picks one)
+ * Prints "LISTENING <port>" on stdout once accepting, then runs until SIGTERM or SIGINT.
+ *
+ * One thread per online CPU, each with its own epoll set. The listening socket lives in thread
+ * 0's set; accepted connections are handed out round-robin to the threads' epoll sets, and a
+ * connection is then served by its thread alone. Every frame is written with its own write().
+ *
+ * Build: gcc -O2 -pthread -o echo_server echo_server.c
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "borpc.h"
+
+typedef struct {
+    int fd;
+    int epfd;         /* the epoll set of the thread that serves the connection */
+    int preface_done; /* the client's preface was read and ours sent */
+    int want_out;     /* EPOLLOUT is armed */
+    borpc_rbuf in;
+    borpc_outq out;
+} conn_t;
+
+typedef struct {
+    int index;
+    int epfd;
+} worker_t;
+
+static int listen_fd = -1;
+static worker_t *workers;
+static int worker_count;
+static unsigned next_worker; /* only thread 0 accepts */
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+static void conn_close(conn_t *c) {
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->in.data);
+    borpc_outq_free(&c->out);
+    free(c);
+}
+
+/* Arms or disarms EPOLLOUT to match whether frames are queued. */
+static int conn_update_events(conn_t *c) {
+    int want = !borpc_outq_empty(&c->out);
+    if (want == c->want_out) return 0;
+    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
+    c->want_out = want;
+    return epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Per-thread scratch space to build a response frame in one piece. */
+static __thread uint8_t *scratch;
+static __thread size_t scratch_cap;
+
+static uint8_t *scratch_get(size_t len) {
+    if (scratch_cap < len) {
+        size_t cap = scratch_cap ? scratch_cap : 4096;
+        while (cap < len) cap *= 2;
+        uint8_t *p = realloc(scratch, cap);
+        if (!p) return NULL;
+        scratch = p;
+        scratch_cap = cap;
+    }
+    return scratch;
+}
+
+/* Handles the complete frames in the read buffer. Returns 0, or -1 to close the connection. */
+static int conn_process(conn_t *c) {
+    borpc_rbuf *b = &c->in;
+    if (!c->preface_done) {
+        if (b->end - b->start < BORPC_PREFACE_LEN) return 0;
+        if (memcmp(b->data + b->start, borpc_preface, BORPC_PREFACE_LEN) != 0) return -1;
+        b->start += BORPC_PREFACE_LEN;
+        c->preface_done = 1;
+        if (borpc_send_frame(&c->out, c->fd, borpc_preface, BORPC_PREFACE_LEN) < 0) return -1;
+    }
+    while (b->end - b->start >= BORPC_HEADER_LEN) {
+        const uint8_t *h = b->data + b->start;
+        uint32_t len = borpc_get_u32(h);
+        if (len > BORPC_MAX_PAYLOAD) return -1;
+        if (b->end - b->start < BORPC_HEADER_LEN + (size_t)len) {
+            /* Wait for the rest; make sure it will fit. */
+            return borpc_rbuf_reserve(b, BORPC_HEADER_LEN + (size_t)len - (b->end - b->start));
+        }
+        uint8_t type = h[4], flags = h[5];
+        uint32_t call_id = borpc_get_u32(h + 6);
+        const uint8_t *payload = h + BORPC_HEADER_LEN;
+        b->start += BORPC_HEADER_LEN + (size_t)len;
+
+        if (type == BORPC_MESSAGE && (flags & BORPC_FLAG_END_STREAM)) {
+            /* The request is complete: MESSAGE with the same bytes, then an empty (OK) STATUS. */
+            uint8_t *frame = scratch_get(BORPC_HEADER_LEN + (size_t)len);
+            if (!frame) return -1;
+            borpc_put_header(frame, len, BORPC_MESSAGE, 0, call_id);
+            memcpy(frame + BORPC_HEADER_LEN, payload, len);
+            if (borpc_send_frame(&c->out, c->fd, frame, BORPC_HEADER_LEN + (size_t)len) < 0) return -1;
+            uint8_t status[BORPC_HEADER_LEN];
+            borpc_put_header(status, 0, BORPC_STATUS, 0, call_id);
+            if (borpc_send_frame(&c->out, c->fd, status, BORPC_HEADER_LEN) < 0) return -1;
+        } else if (type == BORPC_PING && !(flags & BORPC_FLAG_ACK) && len == 8) {
+            uint8_t pong[BORPC_HEADER_LEN + 8];
+            borpc_put_header(pong, 8, BORPC_PING, BORPC_FLAG_ACK, 0);
+            memcpy(pong + BORPC_HEADER_LEN, payload, 8);
+            if (borpc_send_frame(&c->out, c->fd, pong, sizeof pong) < 0) return -1;
+        }
+        /* CALL, HALF_CLOSE, CANCEL, GOAWAY and unknown types need nothing from this baseline. */
+    }
+    return 0;
+}
+
+static void accept_all(void) {
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return; /* EAGAIN, or out of descriptors: try again on the next event */
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn_t *c = calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->epfd = workers[next_worker++ % (unsigned)worker_count].epfd;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            close(fd);
+            free(c);
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker_t *w = arg;
+    struct epoll_event events[256];
+    for (;;) {
+        int n = epoll_wait(w->epfd, events, 256, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.ptr == NULL) {
+                accept_all();
+                continue;
+            }
+            conn_t *c = events[i].data.ptr;
+            if (events[i].events & EPOLLOUT) {
+                if (borpc_outq_flush(&c->out, c->fd) < 0) {
+                    conn_close(c);
+                    continue;
+                }
+            }
+            if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                ssize_t r = borpc_rbuf_fill(&c->in, c->fd);
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                    conn_close(c);
+                    continue;
+                }
+                if (conn_process(c) < 0) {
+                    conn_close(c);
+                    continue;
+                }
+            }
+            if (conn_update_events(c) < 0) conn_close(c);
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s PORT   (0 picks a free port)\n", argv[0]);
+        return 2;
+    }
+    char *endp;
+    long port = strtol(argv[1], &endp, 10);
+    if (*endp || port < 0 || port > 65535) {
+        fprintf(stderr, "echo_server: bad port \"%s\"\n", argv[1]);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd < 0) die("socket");
+    int one = 1;
+    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+    if (listen(listen_fd, 1024) < 0) die("listen");
+    socklen_t alen = sizeof addr;
+    if (getsockname(listen_fd, (struct sockaddr *)&addr, &alen) < 0) die("getsockname");
+
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    worker_count = cpus > 0 ? (int)cpus : 1;
+    workers = calloc((size_t)worker_count, sizeof *workers);
+    if (!workers) die("calloc");
+    for (int i = 0; i < worker_count; i++) {
+        workers[i].index = i;
+        workers[i].epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (workers[i].epfd < 0) die("epoll_create1");
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(workers[0].epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) die("epoll_ctl");
+
+    printf("LISTENING %u\n", (unsigned)ntohs(addr.sin_port));
+    fflush(stdout);
+
+    for (int i = 1; i < worker_count; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, worker_main, &workers[i]) != 0) die("pthread_create");
+    }
+    worker_main(&workers[0]);
+    return 0;
+}
