@@ -5,6 +5,7 @@ import BackofficeAPI
 import EchoService
 import Foundation
 import RPC
+import ServiceRuntime
 import Synchronization
 
 let usage = """
@@ -33,21 +34,29 @@ enum Phase: Int {
     case warmup = 0, measuring = 1, done = 2
 }
 
+/// The phase every worker reads before each call.
+final class PhaseFlag: Sendable {
+    private let value = Atomic<Int>(Phase.warmup.rawValue)
+
+    var current: Phase { Phase(rawValue: value.load(ordering: .relaxed)) ?? .done }
+
+    func set(_ phase: Phase) { value.store(phase.rawValue, ordering: .relaxed) }
+}
+
 func serve(port: Int) async throws -> Never {
     var configuration = RPCServer.Configuration()
     configuration.address = SocketAddress(host: "127.0.0.1", port: port)
     configuration.limits.maxConcurrentCalls = 10_000
     let server = RPCServer(configuration: configuration, services: [EchoProvider()])
     let address = try await server.start()
-    print("LISTENING \(address.port)")
-    fflush(stdout)
+    StandardStreams.write("LISTENING \(address.port)\n", to: StandardStreams.output)
     while true { try await Task.sleep(for: .seconds(3600)) }
 }
 
 func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: Double, warmup: Double, payloadSize: Int) async throws {
     let target = SocketAddress(host: host, port: port)
     let clients = (0..<connections).map { _ in RPCClient(target: target) }
-    let phase = Atomic<Int>(Phase.warmup.rawValue)
+    let phase = PhaseFlag()
     var request = Echo.EchoRequest()
     request.payload = [UInt8](repeating: 0x61, count: payloadSize)
     let stats = (0..<outstanding).map { _ in WorkerStats() }
@@ -64,25 +73,25 @@ func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: 
         stat.latenciesNanos.reserveCapacity(Int(seconds * 200_000) / max(1, outstanding) + 1024)
         return Task(executorPreference: client.eventLoops[0]) {
             while true {
-                let current = phase.load(ordering: .relaxed)
-                if current == Phase.done.rawValue { return }
+                let current = phase.current
+                if current == .done { return }
                 let start = DispatchTime.now().uptimeNanoseconds
                 do {
                     _ = try await echo.unary(request)
-                    if current == Phase.measuring.rawValue {
+                    if current == .measuring {
                         stat.latenciesNanos.append(DispatchTime.now().uptimeNanoseconds - start)
                     }
                 } catch {
-                    if current == Phase.measuring.rawValue { stat.errors += 1 }
+                    if current == .measuring { stat.errors += 1 }
                 }
             }
         }
     }
     try await Task.sleep(for: .milliseconds(Int(warmup * 1000)))
     let measureStart = DispatchTime.now().uptimeNanoseconds
-    phase.store(Phase.measuring.rawValue, ordering: .relaxed)
+    phase.set(.measuring)
     try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-    phase.store(Phase.done.rawValue, ordering: .relaxed)
+    phase.set(.done)
     measuredSeconds.withLock { $0 = Double(DispatchTime.now().uptimeNanoseconds - measureStart) / 1e9 }
     for worker in workers { await worker.value }
 

@@ -1,7 +1,8 @@
 import ProtoRuntime
 
 /// One call a client has in flight, on its connection's loop.
-final class ClientCall {
+final class ClientCall: @unchecked Sendable {
+    // @unchecked Sendable: touched only on its connection's loop; other threads just hold it.
     let id: UInt32
     let method: MethodDescriptor
     /// The unary response, kept until the STATUS confirms it.
@@ -56,6 +57,8 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     var onReady: (() -> Void)?
     var onRetire: ((ClientTransport) -> Void)?
     var onClose: ((ClientTransport, RPCError, _ prefaceSeen: Bool) -> Void)?
+    /// Told each time a call ends, so calls waiting for room can go.
+    var onCallEnded: (() -> Void)?
 
     init(connection: FramedConnection) {
         self.connection = connection
@@ -106,6 +109,7 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
         if !acceptsNewCalls && calls.isEmpty {
             connection.beginClose(reason: RPCError(.unavailable, "connection retired"))
         }
+        onCallEnded?()
         return call
     }
 
@@ -233,5 +237,6 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
         onClose = nil
         onRetire = nil
         onReady = nil
+        onCallEnded = nil
     }
 }

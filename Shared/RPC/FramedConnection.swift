@@ -77,6 +77,8 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
     }
 
     var isOpen: Bool { state == .open || state == .awaitingPreface }
+    /// Still waiting for the peer's preface: nothing but a preface may be written yet.
+    var isAwaitingPreface: Bool { state == .awaitingPreface }
     var queuedOutboundBytes: Int { outbound.count - outboundOffset }
     var isWritable: Bool { queuedOutboundBytes < limits.maxBufferedBytes }
 

@@ -23,6 +23,9 @@ public final class RPCClient: RPCChannel, Sendable {
         public var backoff = Backoff()
         /// The timeout of calls whose options set none.
         public var defaultTimeout: Duration?
+        /// Calls in flight at once on one connection; more wait for room, in order (servers refuse
+        /// calls beyond their own limit, 100 by default).
+        public var maxConcurrentCallsPerConnection = 100
 
         public init() {}
     }
@@ -97,9 +100,10 @@ public final class RPCClient: RPCChannel, Sendable {
         let response = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any ProtoMessage, any Error>) in
                 slot.loop.execute {
-                    guard let call = slot.open(method, prepared, handle, onFailure: { continuation.resume(throwing: $0) }) else { return }
-                    call.waiter = continuation
-                    handle.transport?.sendMessage(call, request, last: true)
+                    slot.open(method, prepared, handle, onFailure: { continuation.resume(throwing: $0) }) { call, transport in
+                        call.waiter = continuation
+                        transport.sendMessage(call, request, last: true)
+                    }
                 }
             }
         } onCancel: {
@@ -119,9 +123,10 @@ public final class RPCClient: RPCChannel, Sendable {
             slot.loop.execute { handle.transport?.inboundConsumed(size) }
         }
         slot.loop.execute {
-            guard let call = slot.open(method, prepared, handle, onFailure: { responses.finish(.failure($0)) }) else { return }
-            call.stream = responses
-            handle.transport?.sendMessage(call, request, last: true)
+            slot.open(method, prepared, handle, onFailure: { responses.finish(.failure($0)) }) { call, transport in
+                call.stream = responses
+                transport.sendMessage(call, request, last: true)
+            }
         }
         try await withTaskCancellationHandler {
             do {
@@ -146,9 +151,10 @@ public final class RPCClient: RPCChannel, Sendable {
         let handle = CallHandle()
         let response = try await withTaskCancellationHandler {
             try await withTaskExecutorPreference(slot.loop) {
-                var failure: RPCError?
-                guard let call = slot.open(method, prepared, handle, onFailure: { failure = $0 }) else {
-                    throw failure ?? RPCError(.unavailable, "cannot open a call to \(target)")
+                let call = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClientCall, any Error>) in
+                    slot.open(method, prepared, handle, onFailure: { continuation.resume(throwing: $0) }) { call, _ in
+                        continuation.resume(returning: call)
+                    }
                 }
                 do {
                     try await requests(RequestWriter(sink: ClientStreamSink(slot: slot, handle: handle, call: call)))
@@ -269,28 +275,77 @@ final class ConnectionSlot: @unchecked Sendable {
         self.configuration = configuration
     }
 
-    /// Opens a call on a usable transport, or reports why there is none.
+    /// A call waiting for room on the connection.
+    private struct PendingOpen {
+        let method: MethodDescriptor
+        let prepared: PreparedCall
+        let handle: CallHandle
+        let since: MonotonicTime
+        let onFailure: (RPCError) -> Void
+        let onOpen: (ClientCall, ClientTransport) -> Void
+    }
+
+    private var pending: [PendingOpen] = []
+
+    /// Opens a call once a connection has room for it, then runs `onOpen`; runs `onFailure` when
+    /// there is no connection to be had (or the call was cancelled or timed out while waiting).
     func open(
-        _ method: MethodDescriptor, _ prepared: PreparedCall, _ handle: CallHandle, onFailure: (RPCError) -> Void
-    ) -> ClientCall? {
-        if handle.cancelled {
-            onFailure(RPCError(.cancelled, "the call was cancelled"))
-            return nil
+        _ method: MethodDescriptor, _ prepared: PreparedCall, _ handle: CallHandle,
+        onFailure: @escaping (RPCError) -> Void, onOpen: @escaping (ClientCall, ClientTransport) -> Void
+    ) {
+        let request = PendingOpen(
+            method: method, prepared: prepared, handle: handle, since: MonotonicTime.now(), onFailure: onFailure, onOpen: onOpen)
+        if pending.isEmpty {
+            if !tryOpen(request) { pending.append(request) }
+        } else {
+            pending.append(request)
+        }
+    }
+
+    /// Opens `request` if a connection has room; false when it must wait.
+    private func tryOpen(_ request: PendingOpen) -> Bool {
+        if request.handle.cancelled {
+            request.onFailure(RPCError(.cancelled, "the call was cancelled"))
+            return true
+        }
+        var timeout = request.prepared.timeout
+        if let original = timeout {
+            let waited = Duration.nanoseconds(Int64(MonotonicTime.now().nanoseconds(since: request.since)))
+            guard waited < original else {
+                request.onFailure(RPCError(.deadlineExceeded, "deadline of \(original) exceeded while waiting for a connection"))
+                return true
+            }
+            timeout = original - waited
         }
         switch usableTransport() {
         case .failure(let error):
-            onFailure(error)
-            return nil
+            request.onFailure(error)
+            return true
         case .success(let transport):
-            let call = transport.open(method, headers: prepared.headers, timeout: prepared.timeout)
-            handle.transport = transport
-            handle.callID = call.id
-            return call
+            guard transport.calls.count < configuration.maxConcurrentCallsPerConnection else { return false }
+            let call = transport.open(request.method, headers: request.prepared.headers, timeout: timeout)
+            request.handle.transport = transport
+            request.handle.callID = call.id
+            request.onOpen(call, transport)
+            return true
+        }
+    }
+
+    /// Opens waiting calls while there is room.
+    private func openPending() {
+        while let first = pending.first {
+            guard tryOpen(first) else { return }
+            pending.removeFirst()
         }
     }
 
     func cancel(_ handle: CallHandle) {
         handle.cancelled = true
+        if let index = pending.firstIndex(where: { $0.handle === handle }) {
+            let waiting = pending.remove(at: index)
+            waiting.onFailure(RPCError(.cancelled, "the call was cancelled by the caller"))
+            return
+        }
         handle.transport?.abandon(handle.callID, RPCError(.cancelled, "the call was cancelled by the caller"))
     }
 
@@ -315,12 +370,18 @@ final class ConnectionSlot: @unchecked Sendable {
                 guard let self else { return }
                 if self.current === transport { self.current = nil }
                 self.retired[ObjectIdentifier(transport)] = transport
+                self.loop.executeSoon { self.openPending() }
+            }
+            transport.onCallEnded = { [weak self] in
+                guard let self, !self.pending.isEmpty else { return }
+                self.openPending()
             }
             transport.onClose = { [weak self] transport, error, prefaceSeen in
                 guard let self else { return }
                 if self.current === transport { self.current = nil }
                 self.retired.removeValue(forKey: ObjectIdentifier(transport))
                 if !prefaceSeen { self.recordFailure(error) }
+                if !self.pending.isEmpty { self.loop.executeSoon { self.openPending() } }
             }
             try framed.start()
             current = transport
@@ -345,6 +406,9 @@ final class ConnectionSlot: @unchecked Sendable {
 
     func close() {
         closed = true
+        let waiting = pending
+        pending.removeAll()
+        for request in waiting { request.onFailure(RPCError(.unavailable, "the client for \(target) is closed")) }
         let all = [current].compactMap { $0 } + Array(retired.values)
         current = nil
         retired.removeAll()

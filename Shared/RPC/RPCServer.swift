@@ -155,26 +155,15 @@ public final class RPCServer: Sendable {
             connection.connection.loop.execute { connection.beginDrain() }
         }
         let grace = configuration.shutdownGracePeriod
-        let drained = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await self.waitForConnectionsToClose()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: grace)
-                return false
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
-        if !drained {
+        let enforcer = Task {
+            try await Task.sleep(for: grace)
             let remaining = shared.withLock { Array($0.connections.values) }
             for connection in remaining {
                 connection.connection.loop.execute { connection.forceClose() }
             }
-            await waitForConnectionsToClose()
         }
+        await waitForConnectionsToClose()
+        enforcer.cancel()
         shared.withLock { $0.state = .stopped }
     }
 

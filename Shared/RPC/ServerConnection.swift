@@ -46,7 +46,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
     // MARK: Frames
 
-    func connectionDidReceivePreface(_ connection: FramedConnection) {}
+    func connectionDidReceivePreface(_ connection: FramedConnection) {
+        // A shutdown that began before the client's preface arrived is announced now, after ours.
+        if draining { announceDrain(message: "the server is shutting down") }
+    }
 
     func connection(_ connection: FramedConnection, didReceive header: FrameHeader, payload: UnsafeRawBufferPointer) {
         guard let type = FrameType(rawValue: header.type) else {
@@ -371,6 +374,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     func beginDrain(message: String = "the server is shutting down") {
         guard !draining, connection.isOpen else { return }
         draining = true
+        if !connection.isAwaitingPreface { announceDrain(message: message) }
+    }
+
+    private func announceDrain(message: String) {
         var goAway = Wire.GoAway()
         goAway.lastCallId = lastCallID
         goAway.code = StatusCode.ok.rawValue

@@ -11,24 +11,43 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `host:port`, `[::1]:port` or `:port` (loopback).
+    /// Parses `host:port` or `[ipv6]:port`; `nil` when the text is not an address.
     public init?(parsing text: String) {
-        var hostPart: Substring
-        let portPart: Substring
+        guard case .success(let address) = Self.parse(text) else { return nil }
+        self = address
+    }
+
+    /// Why a text is not an address, for error messages.
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// Parses `host:port` or `[ipv6]:port`, explaining what is wrong when it fails.
+    public static func parse(_ text: String) -> Result<SocketAddress, ParseError> {
+        let host: Substring
+        let portText: Substring
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                return nil
+            guard let close = text.firstIndex(of: "]") else {
+                return .failure(ParseError(reason: "missing ']' after the IPv6 host"))
             }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[text.index(close, offsetBy: 2)...]
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return .failure(ParseError(reason: "missing ':port' after the host")) }
+            portText = rest.dropFirst()
         } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
+            guard let colon = text.lastIndex(of: ":") else { return .failure(ParseError(reason: "missing ':port'")) }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") {
+                return .failure(ParseError(reason: "an IPv6 host needs brackets, as in [::1]:8080"))
+            }
         }
-        if hostPart.isEmpty { hostPart = "127.0.0.1" }
-        guard let port = Int(portPart), (0...65535).contains(port) else { return nil }
-        self.init(host: String(hostPart), port: port)
+        guard !host.isEmpty else { return .failure(ParseError(reason: "missing host before ':'")) }
+        guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(portText), port <= 65535 else {
+            return .failure(ParseError(reason: "port \"\(portText)\" is not a number from 0 to 65535"))
+        }
+        return .success(SocketAddress(host: String(host), port: port))
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -29,13 +29,13 @@ public struct AccessLogObserver: ServerCallObserver {
         default: level = .info
         }
         guard logger.isEnabled(level) else { return }
-        var fields: [(String, any Sendable)] = [
+        var fields: [(key: String, value: any Sendable)] = [
             ("method", summary.method), ("code", summary.code.name),
             ("latency_us", summary.durationNanoseconds / 1000), ("peer", summary.peer),
         ]
         if let requestID = summary.requestID { fields.append(("request_id", requestID)) }
         if !summary.message.isEmpty { fields.append(("status_message", summary.message)) }
         if let cause = summary.cause { fields.append(("cause", String(describing: cause))) }
-        logger.log(level, "call", fields)
+        logger.log(level, "call", fields: fields)
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 public final class HealthProvider: Health.HealthHandler, Sendable {
     private let process: String
     private let version: String
-    private let metrics: MetricsRegistry
+    private let registry: MetricsRegistry
     private let startedAt = Date()
     private let draining = Atomic<Bool>(false)
 
@@ -16,7 +16,7 @@ public final class HealthProvider: Health.HealthHandler, Sendable {
     public init(process: String, version: String = BackofficeVersion.current, metrics: MetricsRegistry) {
         self.process = process
         self.version = version
-        self.metrics = metrics
+        self.registry = metrics
     }
 
     /// Reports DRAINING from now on: the process is shutting down.
@@ -33,7 +33,7 @@ public final class HealthProvider: Health.HealthHandler, Sendable {
 
     public func metrics(_ request: Health.MetricsRequest, context: ServerContext) async throws -> Health.MetricsResponse {
         var response = Health.MetricsResponse()
-        response.methods = metrics.snapshot(prefix: request.methodPrefix).map { snapshot in
+        response.methods = registry.snapshot(prefix: request.methodPrefix).map { snapshot in
             var method = Health.MethodMetrics()
             method.method = snapshot.method
             method.calls = snapshot.calls

@@ -91,6 +91,12 @@ public struct Logger: Sendable {
         write(level, message(), fields())
     }
 
+    /// Writes a line at `level` with fields assembled at run time.
+    public func log(_ level: LogLevel, _ message: String, fields: [(key: String, value: any Sendable)]) {
+        guard isEnabled(level) else { return }
+        write(level, message, fields)
+    }
+
     /// Writes a `debug` line if enabled.
     public func debug(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> KeyValuePairs<String, any Sendable> = [:]) {
         guard isEnabled(.debug) else { return }
@@ -115,7 +121,7 @@ public struct Logger: Sendable {
         write(.error, message(), fields())
     }
 
-    private func write(_ level: LogLevel, _ message: String, _ fields: KeyValuePairs<String, any Sendable>) {
+    private func write(_ level: LogLevel, _ message: String, _ fields: some Sequence<(key: String, value: any Sendable)>) {
         var encoder = LogLineEncoder()
         encoder.beginObject()
         encoder.appendKey("ts")

@@ -1,9 +1,10 @@
+import RPC
 /// One option an executable accepts: its flag, its environment variable, its default and its
 /// help line. The type of the option is the type of its default.
 ///
 /// ```swift
 /// let options: [Setting] = [
-///     .address("listen", env: "ECHO_LISTEN", default: HostPort(host: "127.0.0.1", port: 7001),
+///     .address("listen", env: "ECHO_LISTEN", default: SocketAddress(host: "127.0.0.1", port: 7001),
 ///              help: "Where to accept connections."),
 ///     .duration("drain-timeout", env: "ECHO_DRAIN_TIMEOUT", default: .seconds(10),
 ///               help: "How long calls in flight may run on shutdown."),
@@ -58,7 +59,7 @@ public struct Setting: Sendable, Hashable {
     }
 
     /// A `host:port` option.
-    public static func address(_ name: String, env: String?, default value: HostPort, help: String) -> Setting {
+    public static func address(_ name: String, env: String?, default value: SocketAddress, help: String) -> Setting {
         Setting(name: name, environmentVariable: env, defaultValue: .address(value), help: help)
     }
 }

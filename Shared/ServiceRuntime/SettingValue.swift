@@ -1,3 +1,4 @@
+import RPC
 /// The value of one setting, tagged with its type.
 public enum SettingValue: Sendable, Hashable, CustomStringConvertible {
     /// Free text.
@@ -11,7 +12,7 @@ public enum SettingValue: Sendable, Hashable, CustomStringConvertible {
     /// On or off: `--flag` / `--no-flag` on the command line, `true`/`false` elsewhere.
     case bool(Bool)
     /// A TCP address, `host:port`.
-    case address(HostPort)
+    case address(SocketAddress)
 
     /// The type of the value.
     public var kind: SettingKind {
@@ -66,7 +67,7 @@ public enum SettingValue: Sendable, Hashable, CustomStringConvertible {
             default: throw Problem(reason: "not a boolean")
             }
         case .address:
-            switch HostPort.parse(trimmed) {
+            switch SocketAddress.parse(trimmed) {
             case .success(let address): return .address(address)
             case .failure(let problem): throw Problem(reason: problem.reason)
             }

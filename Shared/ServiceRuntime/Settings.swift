@@ -1,3 +1,4 @@
+import RPC
 /// The options of one run, resolved from defaults, the environment and the command line (in
 /// that order, later ones winning). Made by `SettingsParser`.
 ///
@@ -73,7 +74,7 @@ public struct Settings: Sendable {
     }
 
     /// The value of an address option.
-    public func address(_ name: String) -> HostPort {
+    public func address(_ name: String) -> SocketAddress {
         guard case .address(let value) = self[name] else { wrongKind(name, .address) }
         return value
     }

@@ -6,15 +6,15 @@ import Darwin
 
 /// Unbuffered writes to the standard file descriptors, safe from any thread: no C `FILE *`
 /// globals, which strict concurrency rightly refuses.
-enum StandardStreams {
+public enum StandardStreams {
     /// Standard output's descriptor.
-    static let output: Int32 = 1
+    public static let output: Int32 = 1
     /// Standard error's descriptor.
-    static let error: Int32 = 2
+    public static let error: Int32 = 2
 
     /// Writes all of `text` to `descriptor`, retrying after interrupted and partial writes; gives
     /// up silently if the descriptor is closed or broken (there is nowhere to report it).
-    static func write(_ text: String, to descriptor: Int32) {
+    public static func write(_ text: String, to descriptor: Int32) {
         var text = text
         text.withUTF8 { bytes in
             guard var pointer = bytes.baseAddress else { return }

@@ -11,7 +11,8 @@ struct BadInputTests {
     /// After each bad input: a well-behaved client on another connection is still served.
     private func expectStillServing(_ address: SocketAddress) async throws {
         try await TestServer.withClient(address) { client in
-            #expect(try await Echo.EchoClient(channel: client).unary(.with(payload: [1])).payload == [1])
+            let answer = try await Echo.EchoClient(channel: client).unary(.with(payload: [1]))
+            #expect(answer.payload == [1])
         }
     }
 
@@ -73,8 +74,9 @@ struct BadInputTests {
             let frame = RawConnection.frame(type: RawConnection.FrameKind.message, flags: 1, callID: 1, payload: Echo.EchoRequest.with().serializedBytes())
             try raw.send(Array(frame.prefix(frame.count - 3)))
             raw.close()
-            try await expectStillServing(address)
+            try await Task.sleep(for: .milliseconds(200))
             #expect(!probe.recorded.contains("started"), "a handler ran on a truncated request")
+            try await expectStillServing(address)
         }
     }
 

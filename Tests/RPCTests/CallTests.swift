@@ -21,7 +21,7 @@ struct CallTests {
     @Test func serverStreamingDeliversEveryResponseInOrder() async throws {
         try await TestServer.with { _, address in
             try await TestServer.withClient(address) { client in
-                let received = Mutex<[UInt32]>([])
+                let received = Locked<[UInt32]>([])
                 try await Echo.EchoClient(channel: client).expand(.with(payload: [7], repeat: 25)) { response in
                     #expect(response.payload == [7])
                     received.withLock { $0.append(response.index) }
@@ -54,26 +54,33 @@ struct CallTests {
     }
 
     @Test func concurrentCallsOnOneConnectionAreAnsweredOutOfOrder() async throws {
-        try await TestServer.with { _, address in
+        let probe = EventProbe()
+        try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
             try await TestServer.withClient(address) { client in
                 let echo = Echo.EchoClient(channel: client)
-                let finishOrder = Mutex<[Int]>([])
+                let finishOrder = Locked<[String]>([])
+                // A slow call goes first; once the server is working on it, fast calls on the same
+                // connection overtake it.
+                let slow = Task {
+                    let response = try await echo.unary(.with(payload: Array("slow".utf8), delayMillis: 3000))
+                    finishOrder.withLock { $0.append(String(decoding: response.payload, as: UTF8.self)) }
+                }
+                #expect(await probe.waitFor("started"))
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    // Call 0 is the slowest, call 19 the fastest: they finish in reverse order.
-                    for index in 0..<20 {
+                    for index in 0..<10 {
                         group.addTask {
-                            let payload = Array("call-\(index)".utf8)
-                            let response = try await echo.unary(.with(payload: payload, delayMillis: UInt32(400 - index * 20)))
+                            let payload = Array("fast-\(index)".utf8)
+                            let response = try await echo.unary(.with(payload: payload))
                             #expect(response.payload == payload)
-                            finishOrder.withLock { $0.append(index) }
+                            finishOrder.withLock { $0.append(String(decoding: response.payload, as: UTF8.self)) }
                         }
-                        try await Task.sleep(for: .milliseconds(2))
                     }
                     try await group.waitForAll()
                 }
-                let order = finishOrder.withLock { $0 }
-                #expect(order.count == 20)
-                #expect(order.first == 19 && order.last == 0, "finish order: \(order)")
+                try await slow.value
+                let order = finishOrder.value
+                #expect(order.count == 11)
+                #expect(order.last == "slow", "finish order: \(order)")
             }
         }
     }
@@ -86,7 +93,8 @@ struct CallTests {
                     for index in 0..<500 {
                         group.addTask {
                             let payload = Array(String(index).utf8)
-                            #expect(try await echo.unary(.with(payload: payload)).payload == payload)
+                            let answer = try await echo.unary(.with(payload: payload))
+                            #expect(answer.payload == payload)
                         }
                     }
                     try await group.waitForAll()
@@ -163,7 +171,7 @@ struct CallTests {
         try await TestServer.with { _, address in
             try await TestServer.withClient(address) { client in
                 // Each response obeys fail_code, so the first write already fails: no response arrives.
-                let count = Mutex(0)
+                let count = Locked(0)
                 let error = await #expect(throws: RPCError.self) {
                     try await Echo.EchoClient(channel: client).expand(.with(repeat: 3, failCode: .outOfRange, failMessage: "stop")) { _ in
                         count.withLock { $0 += 1 }

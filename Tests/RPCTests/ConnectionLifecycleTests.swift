@@ -1,4 +1,5 @@
 import BackofficeAPI
+import EchoService
 import Foundation
 import RPC
 import Synchronization
@@ -9,16 +10,18 @@ import TestSupport
 @Suite(.timeLimit(.minutes(1)))
 struct ConnectionLifecycleTests {
     @Test func gracefulShutdownDrainsCallsInFlightAndRefusesNewOnes() async throws {
-        let server = RPCServer(services: [EchoProvider()])
+        let probe = EventProbe()
+        let server = RPCServer(services: [ProbeEchoProvider(probe: probe)])
         let address = try await server.start()
         try await TestServer.withClient(address) { client in
             let echo = Echo.EchoClient(channel: client)
             let slow = Task { try await echo.unary(.with(payload: [1], delayMillis: 400)) }
-            try await Task.sleep(for: .milliseconds(100))
+            #expect(await probe.waitFor("started"))
             let shutdownStarted = Date()
             let shutdown = Task { await server.shutdown() }
             // The call in flight completes normally.
-            #expect(try await slow.value.payload == [1])
+            let answer = try await slow.value
+            #expect(answer.payload == [1])
             await shutdown.value
             #expect(Date().timeIntervalSince(shutdownStarted) < 3)
             // New calls are refused: the listener is closed.
@@ -28,13 +31,14 @@ struct ConnectionLifecycleTests {
     }
 
     @Test func shutdownAnnouncesGoAwayAndRefusesNewCallsOnOpenConnections() async throws {
-        let server = RPCServer(services: [EchoProvider()])
+        let probe = EventProbe()
+        let server = RPCServer(services: [ProbeEchoProvider(probe: probe)])
         let address = try await server.start()
         let raw = try RawConnection(to: address)
         try raw.handshake()
         try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-        try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 300))
-        try await Task.sleep(for: .milliseconds(50))
+        try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 1500))
+        #expect(await probe.waitFor("started"))
         let shutdown = Task { await server.shutdown() }
         let goAway = try RawConnection.goAway(of: try #require(try raw.readFrame(ofType: RawConnection.FrameKind.goAway)))
         #expect(goAway.code == 0)
@@ -54,11 +58,12 @@ struct ConnectionLifecycleTests {
     @Test func shutdownEndsCallsThatOutliveTheGracePeriod() async throws {
         var configuration = RPCServer.Configuration()
         configuration.shutdownGracePeriod = .milliseconds(200)
-        let server = RPCServer(configuration: configuration, services: [EchoProvider()])
+        let probe = EventProbe()
+        let server = RPCServer(configuration: configuration, services: [ProbeEchoProvider(probe: probe)])
         let address = try await server.start()
         try await TestServer.withClient(address) { client in
             let call = Task { try await Echo.EchoClient(channel: client).unary(.with(delayMillis: 10_000)) }
-            try await Task.sleep(for: .milliseconds(100))
+            #expect(await probe.waitFor("started"))
             let started = Date()
             await server.shutdown()
             #expect(Date().timeIntervalSince(started) < 2)
@@ -108,7 +113,8 @@ struct ConnectionLifecycleTests {
         let address = try await first.start()
         try await TestServer.withClient(address) { client in
             let echo = Echo.EchoClient(channel: client)
-            #expect(try await echo.unary(.with(payload: [1])).payload == [1])
+            let answer = try await echo.unary(.with(payload: [1]))
+            #expect(answer.payload == [1])
             await first.shutdown()
             // Down: calls fail fast with UNAVAILABLE rather than waiting for a deadline.
             let started = Date()

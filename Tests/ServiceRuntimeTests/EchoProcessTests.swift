@@ -58,10 +58,12 @@ struct EchoProcessTests {
         defer { echo.stop() }
         try await TestServer.withClient(echo.address) { client in
             let calls = Echo.EchoClient(channel: client)
-            let slow = Task { try await calls.unary(.with(payload: [4], delayMillis: 500)) }
-            try await Task.sleep(for: .milliseconds(150))
+            _ = try await calls.unary(.with())  // connected: the next call reaches the server at once
+            let slow = Task { try await calls.unary(.with(payload: [4], delayMillis: 1000)) }
+            try await Task.sleep(for: .milliseconds(300))
             echo.signal(SIGTERM)
-            #expect(try await slow.value.payload == [4])
+            let answer = try await slow.value
+            #expect(answer.payload == [4])
         }
         #expect(echo.waitForExit(timeout: 10) == 0)
         #expect(echo.standardError.contains("\"msg\":\"stopped\""))

@@ -1,3 +1,4 @@
+import RPC
 import Testing
 
 @testable import ServiceRuntime
@@ -7,7 +8,7 @@ private let parser = SettingsParser(
     programName: "backoffice-demo",
     summary: "A demo service.",
     settings: [
-        .address("listen", env: "DEMO_LISTEN", default: HostPort(host: "127.0.0.1", port: 7001), help: "Where to listen."),
+        .address("listen", env: "DEMO_LISTEN", default: SocketAddress(host: "127.0.0.1", port: 7001), help: "Where to listen."),
         .string("name", env: "DEMO_NAME", default: "", help: "A name."),
         .int("workers", env: "DEMO_WORKERS", default: 4, help: "How many workers."),
         .duration("drain-timeout", env: "DEMO_DRAIN", default: .seconds(10), help: "Shutdown grace period."),
@@ -38,7 +39,7 @@ private func failure(_ arguments: [String], _ environment: [String: String] = [:
 @Suite struct SettingsParserTests {
     @Test func defaultsApplyWithNothingGiven() throws {
         let s = try settings([])
-        #expect(s.address("listen") == HostPort(host: "127.0.0.1", port: 7001))
+        #expect(s.address("listen") == SocketAddress(host: "127.0.0.1", port: 7001))
         #expect(s.string("name") == "")
         #expect(s.int("workers") == 4)
         #expect(s.duration("drain-timeout") == .seconds(10))
@@ -105,10 +106,10 @@ private func failure(_ arguments: [String], _ environment: [String: String] = [:
     }
 
     @Test func addresses() throws {
-        #expect(try settings(["--listen", "0.0.0.0:0"]).address("listen") == HostPort(host: "0.0.0.0", port: 0))
-        #expect(try settings(["--listen", "[::1]:8080"]).address("listen") == HostPort(host: "::1", port: 8080))
+        #expect(try settings(["--listen", "0.0.0.0:0"]).address("listen") == SocketAddress(host: "0.0.0.0", port: 0))
+        #expect(try settings(["--listen", "[::1]:8080"]).address("listen") == SocketAddress(host: "::1", port: 8080))
         #expect(try settings(["--listen", "svc.local:65535"]).address("listen").description == "svc.local:65535")
-        #expect(HostPort(host: "::1", port: 80).description == "[::1]:80")
+        #expect(SocketAddress(host: "::1", port: 80).description == "[::1]:80")
     }
 
     @Test func helpWinsEvenNextToMistakes() throws {
@@ -201,7 +202,7 @@ private func failure(_ arguments: [String], _ environment: [String: String] = [:
     @Test func valuesFormatTheWayTheyParse() throws {
         for value: SettingValue in [
             .duration(.milliseconds(500)), .duration(.seconds(300)), .duration(.microseconds(1500)), .byteSize(4 << 20),
-            .byteSize(1000), .address(HostPort(host: "::1", port: 9)), .int(-3), .bool(true),
+            .byteSize(1000), .address(SocketAddress(host: "::1", port: 9)), .int(-3), .bool(true),
         ] {
             #expect(try SettingValue.parse(value.description, as: value.kind) == value)
         }

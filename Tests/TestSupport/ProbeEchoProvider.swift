@@ -1,4 +1,5 @@
 import BackofficeAPI
+import EchoService
 import RPC
 
 /// An echo service that reports to a probe what its handlers went through: whether they started,

@@ -42,13 +42,13 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Launches and waits (at most `timeout` seconds) for its LISTENING line.
     public func start(timeout: Double = 15) throws {
-        stdout.fileHandleForReading.readabilityHandler = { [output] handle in
+        stdout.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.withLock { $0.out += text }
+            self?.output.withLock { $0.out += text }
         }
-        stderr.fileHandleForReading.readabilityHandler = { [output] handle in
+        stderr.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.withLock { $0.err += text }
+            self?.output.withLock { $0.err += text }
         }
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)

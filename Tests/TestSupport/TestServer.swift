@@ -1,4 +1,5 @@
 import BackofficeAPI
+import EchoService
 import RPC
 
 /// Starts an in-process server on a free loopback port for the length of a test.
