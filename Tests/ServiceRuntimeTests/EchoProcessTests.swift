@@ -58,7 +58,12 @@ struct EchoProcessTests {
         defer { echo.stop() }
         try await TestServer.withClient(echo.address) { client in
             let calls = Echo.EchoClient(channel: client)
-            _ = try await calls.unary(.with())  // connected: the next call reaches the server at once
+            do {
+                _ = try await calls.unary(.with())  // connected: the next call reaches the server at once
+            } catch {
+                Issue.record("warm-up call failed: \(error); echo running: \(echo.waitForExit(timeout: 0) == nil); stderr:\n\(echo.standardError)")
+                throw error
+            }
             let slow = Task { try await calls.unary(.with(payload: [4], delayMillis: 1000)) }
             try await Task.sleep(for: .milliseconds(300))
             echo.signal(SIGTERM)
