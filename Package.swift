@@ -62,7 +62,7 @@ let package = Package(
 
         // MARK: Tests
         .target(
-            name: "TestSupport", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime"],
+            name: "TestSupport", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime", "CSystem"],
             path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "BackofficeAPI"],

@@ -13,3 +13,9 @@
 static inline int csystem_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
     return (int)syscall(SYS_accept4, fd, address, length, flags);
 }
+
+// pipe2 is declared only under _GNU_SOURCE too; close-on-exec must be set atomically when other
+// threads may spawn processes meanwhile.
+static inline int csystem_pipe2(int fds[2], int flags) {
+    return (int)syscall(SYS_pipe2, fds, flags);
+}

@@ -26,8 +26,7 @@ struct EchoProcessTests {
     }
 
     @Test func healthAndMetricsOverTheWire() async throws {
-        let echo = ServiceProcess("backoffice-echo")
-        try echo.start()
+        let echo = try ServiceProcess("backoffice-echo")
         defer { echo.stop() }
         try await TestServer.withClient(echo.address) { client in
             let health = Health.HealthClient(channel: client)
@@ -53,22 +52,23 @@ struct EchoProcessTests {
     }
 
     @Test func sigtermDrainsTheCallInFlightThenExitsZero() async throws {
-        let echo = ServiceProcess("backoffice-echo")
-        try echo.start()
+        let echo = try ServiceProcess("backoffice-echo")
         defer { echo.stop() }
         try await TestServer.withClient(echo.address) { client in
-            let calls = Echo.EchoClient(channel: client)
-            do {
-                _ = try await calls.unary(.with())  // connected: the next call reaches the server at once
-            } catch {
-                Issue.record("warm-up call failed: \(error); echo running: \(echo.waitForExit(timeout: 0) == nil); stderr:\n\(echo.standardError)")
-                throw error
+            // A stream of two slow responses: once the first has arrived, the call is certainly in
+            // flight on the server when the signal comes.
+            let firstArrived = EventProbe()
+            let indices = Locked<[UInt32]>([])
+            let call = Task {
+                try await Echo.EchoClient(channel: client).expand(.with(payload: [4], repeat: 2, delayMillis: 400)) { response in
+                    indices.withLock { $0.append(response.index) }
+                    firstArrived.record("first")
+                }
             }
-            let slow = Task { try await calls.unary(.with(payload: [4], delayMillis: 1000)) }
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await firstArrived.waitFor("first", timeout: 10))
             echo.signal(SIGTERM)
-            let answer = try await slow.value
-            #expect(answer.payload == [4])
+            try await call.value
+            #expect(indices.value == [0, 1])
         }
         #expect(echo.waitForExit(timeout: 10) == 0)
         #expect(echo.standardError.contains("\"msg\":\"stopped\""))

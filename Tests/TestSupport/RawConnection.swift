@@ -43,7 +43,7 @@ public final class RawConnection {
 
     /// Connects to `address` (loopback).
     public init(to address: SocketAddress) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError("socket", errno: errno) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)

@@ -1,0 +1,117 @@
+import Foundation
+import CSystem
+import Glibc
+import Synchronization
+
+/// A child process started with `posix_spawn`, its standard output and error captured through
+/// pipes that this type owns and closes exactly once.
+///
+/// Foundation's `Process` and `Pipe` are avoided on purpose: a file descriptor closed twice in a
+/// test process that runs many socket tests in parallel closes somebody else's socket.
+public final class ChildProcess: Sendable {
+    /// The child's process id.
+    public let pid: pid_t
+    private let output = Mutex<(out: [UInt8], err: [UInt8])>(([], []))
+    private let exitStatus = Mutex<Int32?>(nil)
+    private let readers = Mutex<Int>(2)
+
+    /// Starts `executable` with `arguments` and `environment`; signals the child with default
+    /// dispositions and an empty mask whatever the test process has set.
+    public init(executable: String, arguments: [String], environment: [String: String]) throws {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard csystem_pipe2(&outPipe, O_CLOEXEC) == 0, csystem_pipe2(&errPipe, O_CLOEXEC) == 0 else {
+            throw ServiceProcessError(message: "pipe2 failed: errno \(errno)")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard status == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            throw ServiceProcessError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        pid = child
+        startReader(outPipe[0], isError: false)
+        startReader(errPipe[0], isError: true)
+    }
+
+    /// Reads one pipe to its end on a thread of its own, then closes it.
+    private func startReader(_ fd: Int32, isError: Bool) {
+        let thread = Thread { [self] in
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                output.withLock { isError ? $0.err.append(contentsOf: chunk[0..<count]) : $0.out.append(contentsOf: chunk[0..<count]) }
+            }
+            close(fd)
+            readers.withLock { $0 -= 1 }
+        }
+        thread.start()
+    }
+
+    /// Everything the child wrote to standard output so far.
+    public var standardOutput: String { String(decoding: output.withLock { $0.out }, as: UTF8.self) }
+    /// Everything the child wrote to standard error so far.
+    public var standardError: String { String(decoding: output.withLock { $0.err }, as: UTF8.self) }
+
+    /// The exit status once the child has exited (128 + signal number when a signal ended it).
+    public var exitCode: Int32? {
+        exitStatus.withLock { stored in
+            if let stored { return stored }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            stored = code
+            return code
+        }
+    }
+
+    /// Waits at most `timeout` seconds for the child to exit; its status, or nil if it still runs.
+    public func waitForExit(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let code = exitCode {
+                // Let the readers collect the last output.
+                let drainDeadline = Date().addingTimeInterval(2)
+                while readers.withLock({ $0 }) > 0 && Date() < drainDeadline { usleep(1000) }
+                return code
+            }
+            if Date() >= deadline { return nil }
+            usleep(2000)
+        }
+    }
+
+    /// Sends `signal` to the child, unless it has already exited (its pid may be reused).
+    public func signal(_ signal: Int32) {
+        if exitCode == nil { kill(pid, signal) }
+    }
+}
