@@ -5,7 +5,7 @@ import PackageDescription
 
 /// Settings every Swift target shares: Swift 6 mode with strict concurrency is the package default.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(

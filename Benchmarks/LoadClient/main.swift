@@ -104,9 +104,10 @@ func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: 
         return Double(all[min(all.count - 1, Int(Double(all.count) * p))]) / 1000
     }
     let elapsed = measuredSeconds.withLock { $0 }
-    print(String(
-        format: "RESULT rps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f calls=%d errors=%d",
-        Double(all.count) / elapsed, percentile(0.50), percentile(0.99), percentile(0.999), all.count, errors))
+    print(
+        String(
+            format: "RESULT rps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f calls=%d errors=%d",
+            Double(all.count) / elapsed, percentile(0.50), percentile(0.99), percentile(0.999), all.count, errors))
     for client in clients { await client.close() }
 }
 
@@ -126,7 +127,9 @@ case "load" where arguments.count == 8:
         FileHandle.standardError.write(Data("backoffice-bench: bad load arguments\n\(usage)\n".utf8))
         exit(2)
     }
-    try await load(host: arguments[1], port: port, connections: connections, outstanding: outstanding, seconds: seconds, warmup: warmup, payloadSize: payload)
+    try await load(
+        host: arguments[1], port: port, connections: connections, outstanding: outstanding, seconds: seconds, warmup: warmup,
+        payloadSize: payload)
 case "--help", "-h", "help":
     print(usage)
 default:

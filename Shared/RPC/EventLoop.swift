@@ -94,13 +94,15 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         pthread_attr_init(&attributes)
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let status = pthread_create(&thread, &attributes, { argument in
-            let loop = Unmanaged<EventLoop>.fromOpaque(argument!).takeRetainedValue()
-            loop.threadID = pthread_self()
-            loop.started.store(true, ordering: .releasing)
-            loop.run()
-            return nil
-        }, box.toOpaque())
+        let status = pthread_create(
+            &thread, &attributes,
+            { argument in
+                let loop = Unmanaged<EventLoop>.fromOpaque(argument!).takeRetainedValue()
+                loop.threadID = pthread_self()
+                loop.started.store(true, ordering: .releasing)
+                loop.run()
+                return nil
+            }, box.toOpaque())
         pthread_attr_destroy(&attributes)
         precondition(status == 0, "cannot start event loop thread: \(status)")
         while !started.load(ordering: .acquiring) { sched_yield() }

@@ -239,8 +239,11 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
         while state == .open && !readPaused {
             switch inbound.nextFrame(maxPayload: limits.maxFrameSize) {
             case .incomplete(let needed):
-                if needed > inbound.allocatedCapacity { inbound.reserveFree(needed - inbound.readableCount) }
-                else if inbound.readableCount == 0 { inbound.shrink(to: Self.readChunk) }
+                if needed > inbound.allocatedCapacity {
+                    inbound.reserveFree(needed - inbound.readableCount)
+                } else if inbound.readableCount == 0 {
+                    inbound.shrink(to: Self.readChunk)
+                }
                 return
             case .tooLarge(let header):
                 protocolViolation(
@@ -263,7 +266,10 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
             return true
         case (.server, .http):
             let body = "This port speaks the back office RPC protocol (docs/PROTOCOL.md), not HTTP.\n"
-            writeRaw(Array("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8))
+            writeRaw(
+                Array(
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                        .utf8))
             beginClose(reason: RPCError(.invalidArgument, "HTTP request from \(peer) refused"))
         case (.server, .unsupportedVersion(let version)):
             writeRaw(Preface.bytes)

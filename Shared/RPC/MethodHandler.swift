@@ -23,9 +23,11 @@ public struct MethodHandler: Sendable {
         _ handle: @escaping @Sendable (Request, ServerContext) async throws -> Response
     ) -> MethodHandler {
         precondition(method.kind == .unary && method.requestType == Request.self)
-        return MethodHandler(method: method, body: .unary { request, context in
-            try await handle(request as! Request, context)
-        })
+        return MethodHandler(
+            method: method,
+            body: .unary { request, context in
+                try await handle(request as! Request, context)
+            })
     }
 
     /// A method with one request and a stream of responses.
@@ -34,9 +36,11 @@ public struct MethodHandler: Sendable {
         _ handle: @escaping @Sendable (Request, ResponseWriter<Response>, ServerContext) async throws -> Void
     ) -> MethodHandler {
         precondition(method.kind == .serverStreaming && method.requestType == Request.self)
-        return MethodHandler(method: method, body: .serverStreaming { request, sink, context in
-            try await handle(request as! Request, ResponseWriter(sink: sink), context)
-        })
+        return MethodHandler(
+            method: method,
+            body: .serverStreaming { request, sink, context in
+                try await handle(request as! Request, ResponseWriter(sink: sink), context)
+            })
     }
 
     /// A method with a stream of requests and one response.
@@ -45,9 +49,11 @@ public struct MethodHandler: Sendable {
         _ handle: @escaping @Sendable (RequestStream<Request>, ServerContext) async throws -> Response
     ) -> MethodHandler {
         precondition(method.kind == .clientStreaming && method.requestType == Request.self)
-        return MethodHandler(method: method, body: .clientStreaming { source, context in
-            try await handle(RequestStream(source: source), context)
-        })
+        return MethodHandler(
+            method: method,
+            body: .clientStreaming { source, context in
+                try await handle(RequestStream(source: source), context)
+            })
     }
 }
 

@@ -94,13 +94,16 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             return
         }
         guard calls.count < connection.limits.maxConcurrentCalls else {
-            sendStatus(id, RPCError(
-                .resourceExhausted,
-                "too many concurrent calls on this connection (limit \(connection.limits.maxConcurrentCalls))"))
+            sendStatus(
+                id,
+                RPCError(
+                    .resourceExhausted,
+                    "too many concurrent calls on this connection (limit \(connection.limits.maxConcurrentCalls))"))
             return
         }
         guard let handler = router.handlers[headers.method] else {
-            let error = headers.method.isEmpty
+            let error =
+                headers.method.isEmpty
                 ? RPCError(.invalidArgument, "CALL frame names no method")
                 : RPCError(.unimplemented, "unknown method \(headers.method)")
             sendStatus(id, error, method: headers.method)

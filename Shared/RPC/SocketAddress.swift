@@ -78,13 +78,17 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
                     return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
                         var raw = v6.pointee.sin6_addr
                         inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-                        return SocketAddress(host: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: v6.pointee.sin6_port)))
+                        return SocketAddress(
+                            host: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                            port: Int(UInt16(bigEndian: v6.pointee.sin6_port)))
                     }
                 }
                 return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
                     var raw = v4.pointee.sin_addr
                     inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
-                    return SocketAddress(host: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port: Int(UInt16(bigEndian: v4.pointee.sin_port)))
+                    return SocketAddress(
+                        host: String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        port: Int(UInt16(bigEndian: v4.pointee.sin_port)))
                 }
             }
         }

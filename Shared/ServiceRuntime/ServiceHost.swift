@@ -51,7 +51,8 @@ public enum ServiceHost {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         makeServices: (Settings, Logger) async throws -> [any RPCService]
     ) async -> Never {
-        let parser = SettingsParser(programName: name, summary: summary, settings: commonSettings(name: name, defaultPort: defaultPort) + extra)
+        let parser = SettingsParser(
+            programName: name, summary: summary, settings: commonSettings(name: name, defaultPort: defaultPort) + extra)
         let settings = parser.parseOrExit(arguments: arguments, environment: environment)
         guard let level = LogLevel.allCases.first(where: { $0.name == settings.string("log-level") }) else {
             StandardStreams.write("\(name): --log-level must be debug, info, warn or error\n", to: StandardStreams.error)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Foundation
 
@@ -65,7 +65,8 @@ public struct SettingsParser: Sendable {
                 continue
             }
             guard argument.hasPrefix("--"), argument.count > 2 else {
-                fail(SettingsError(option: nil, message: "unexpected argument \"\(argument)\"; options look like --name value (see --help)"))
+                fail(
+                    SettingsError(option: nil, message: "unexpected argument \"\(argument)\"; options look like --name value (see --help)"))
                 continue
             }
             let body = argument.dropFirst(2)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Unbuffered writes to the standard file descriptors, safe from any thread: no C `FILE *`
@@ -21,9 +21,9 @@ public enum StandardStreams {
             var remaining = bytes.count
             while remaining > 0 {
                 #if canImport(Glibc)
-                let written = Glibc.write(descriptor, pointer, remaining)
+                    let written = Glibc.write(descriptor, pointer, remaining)
                 #else
-                let written = Darwin.write(descriptor, pointer, remaining)
+                    let written = Darwin.write(descriptor, pointer, remaining)
                 #endif
                 if written < 0 {
                     if errno == EINTR { continue }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Dispatch
 import Synchronization
@@ -99,17 +99,17 @@ final class SignalMonitor: Sendable {
     /// signalfd, and until then the kernel discards the signal.
     private func waitUntilRegistered() {
         #if os(Linux)
-        for _ in 0..<2000 {
-            let ignored = TerminationSignals.observed.contains { number in
-                var current = sigaction()
-                sigaction(number, nil, &current)
-                return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+            for _ in 0..<2000 {
+                let ignored = TerminationSignals.observed.contains { number in
+                    var current = sigaction()
+                    sigaction(number, nil, &current)
+                    return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+                }
+                if !ignored { return }
+                usleep(1000)
             }
-            if !ignored { return }
-            usleep(1000)
-        }
         #else
-        queue.sync {}
+            queue.sync {}
         #endif
     }
 

@@ -56,8 +56,9 @@ extension DatabaseConnection {
 
     /// The highest version recorded in `schema_migrations`, or 0 when no migration ever ran.
     public func schemaVersion() throws -> Int {
-        let exists = try queryOne(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'") != nil
+        let exists =
+            try queryOne(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'") != nil
         return exists ? try recordedSchemaVersion() : 0
     }
 

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The few POSIX file operations backup and restore need: durable copy, atomic rename,
@@ -88,8 +88,8 @@ enum FileOperations {
 /// `rename(2)`, named apart from `FileOperations.rename` so the call is unambiguous.
 private func posixRename(_ source: String, _ destination: String) -> Int32 {
     #if canImport(Glibc)
-    Glibc.rename(source, destination)
+        Glibc.rename(source, destination)
     #else
-    Darwin.rename(source, destination)
+        Darwin.rename(source, destination)
     #endif
 }

@@ -150,9 +150,10 @@ final class PreparedStatement {
     /// The result columns' names, read fresh (a schema change can alter `SELECT *`).
     func makeLayout() -> RowLayout {
         let count = sqlite3_column_count(handle)
-        return RowLayout(names: (0..<count).map { column in
-            sqlite3_column_name(handle, column).map { String(cString: $0) } ?? "column\(column)"
-        })
+        return RowLayout(
+            names: (0..<count).map { column in
+                sqlite3_column_name(handle, column).map { String(cString: $0) } ?? "column\(column)"
+            })
     }
 
     /// The current row's values (valid after `step()` returned true).

@@ -71,7 +71,8 @@ struct BadInputTests {
             let raw = try RawConnection(to: address)
             try raw.handshake()
             try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-            let frame = RawConnection.frame(type: RawConnection.FrameKind.message, flags: 1, callID: 1, payload: Echo.EchoRequest.with().serializedBytes())
+            let frame = RawConnection.frame(
+                type: RawConnection.FrameKind.message, flags: 1, callID: 1, payload: Echo.EchoRequest.with().serializedBytes())
             try raw.send(Array(frame.prefix(frame.count - 3)))
             raw.close()
             try await Task.sleep(for: .milliseconds(200))
@@ -186,10 +187,13 @@ struct BadInputTests {
 
     @Test func clientThatNeverReadsKeepsServerMemoryBounded() async throws {
         let probe = EventProbe()
-        try await TestServer.with(services: [ProbeEchoProvider(probe: probe)], configure: {
-            $0.limits.maxBufferedBytes = 256 * 1024
-            $0.limits.writeStallTimeout = .seconds(60)
-        }) { _, address in
+        try await TestServer.with(
+            services: [ProbeEchoProvider(probe: probe)],
+            configure: {
+                $0.limits.maxBufferedBytes = 256 * 1024
+                $0.limits.writeStallTimeout = .seconds(60)
+            }
+        ) { _, address in
             let raw = try RawConnection(to: address)
             try raw.handshake()
             // Ask for 10,000 responses of 64 KiB (640 MB) and never read one.

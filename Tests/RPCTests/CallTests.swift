@@ -133,10 +133,11 @@ struct CallTests {
                     _ = try await Echo.EchoClient(channel: client).unary(.with())
                 }
                 #expect(error?.code == .invalidArgument)
-                #expect(error?.fieldViolations == [
-                    FieldViolation(field: "payload", description: "must not be empty"),
-                    FieldViolation(field: "repeat", description: "must be at most 10"),
-                ])
+                #expect(
+                    error?.fieldViolations == [
+                        FieldViolation(field: "payload", description: "must not be empty"),
+                        FieldViolation(field: "repeat", description: "must be at most 10"),
+                    ])
             }
         }
     }

@@ -50,8 +50,12 @@ struct DeadlineAndCancellationTests {
                         try await Task.sleep(for: .milliseconds(100))
                         return try await next.unary(request)
                     }
-                    func expand(_ request: Echo.EchoRequest, responses: ResponseWriter<Echo.EchoResponse>, context: ServerContext) async throws {}
-                    func collect(_ requests: RequestStream<Echo.EchoRequest>, context: ServerContext) async throws -> Echo.EchoResponse { .init() }
+                    func expand(
+                        _ request: Echo.EchoRequest, responses: ResponseWriter<Echo.EchoResponse>, context: ServerContext
+                    ) async throws {}
+                    func collect(_ requests: RequestStream<Echo.EchoRequest>, context: ServerContext) async throws -> Echo.EchoResponse {
+                        .init()
+                    }
                 }
                 let forwarder = Forwarder(next: Echo.EchoClient(channel: downstreamClient))
                 try await TestServer.with(services: [forwarder]) { _, front in

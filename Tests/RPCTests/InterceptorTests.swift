@@ -38,10 +38,13 @@ struct InterceptorTests {
 
     @Test func interceptorRejectsAndAttaches() async throws {
         let recorder = Recorder()
-        try await TestServer.with(services: [WhoAmI()], configure: {
-            $0.interceptors = [RequireCaller()]
-            $0.observers = [recorder]
-        }) { _, address in
+        try await TestServer.with(
+            services: [WhoAmI()],
+            configure: {
+                $0.interceptors = [RequireCaller()]
+                $0.observers = [recorder]
+            }
+        ) { _, address in
             try await TestServer.withClient(address) { client in
                 let echo = Echo.EchoClient(channel: client)
                 let error = await #expect(throws: RPCError.self) { _ = try await echo.unary(.with()) }

@@ -30,9 +30,10 @@ private func object(_ line: String) throws -> [String: Any] {
         let collector = CollectingSink()
         let log = Logger(process: "backoffice-test", sink: collector.sink, clock: { fixedDate })
         log.info("started")
-        #expect(collector.lines == [
-            #"{"ts":"2024-02-29T23:59:58.123Z","level":"info","process":"backoffice-test","msg":"started"}"#
-        ])
+        #expect(
+            collector.lines == [
+                #"{"ts":"2024-02-29T23:59:58.123Z","level":"info","process":"backoffice-test","msg":"started"}"#
+            ])
     }
 
     @Test func extraFieldsKeepTheirTypes() throws {
@@ -42,7 +43,8 @@ private func object(_ line: String) throws -> [String: Any] {
         let present: Int? = 7
         log.warn("slow", ["port": 8080, "ratio": 0.5, "ok": true, "name": "x", "none": missing, "some": present, "big": UInt64.max])
         let line = try #require(collector.lines.first)
-        #expect(line.hasSuffix(#","msg":"slow","port":8080,"ratio":0.5,"ok":true,"name":"x","none":null,"some":7,"big":18446744073709551615}"#))
+        #expect(
+            line.hasSuffix(#","msg":"slow","port":8080,"ratio":0.5,"ok":true,"name":"x","none":null,"some":7,"big":18446744073709551615}"#))
         let fields = try object(line)
         #expect(fields["level"] as? String == "warn")
     }

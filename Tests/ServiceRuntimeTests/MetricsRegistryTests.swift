@@ -92,12 +92,14 @@ import Testing
         for method in ["backoffice.echo.Echo/Unary", "backoffice.echo.Echo/Expand", "backoffice.health.Health/Check"] {
             registry.record(method: method, code: 0, codeName: "OK", micros: 1)
         }
-        #expect(registry.snapshot().map(\.method) == [
-            "backoffice.echo.Echo/Expand", "backoffice.echo.Echo/Unary", "backoffice.health.Health/Check",
-        ])
-        #expect(registry.snapshot(prefix: "backoffice.echo.").map(\.method) == [
-            "backoffice.echo.Echo/Expand", "backoffice.echo.Echo/Unary",
-        ])
+        #expect(
+            registry.snapshot().map(\.method) == [
+                "backoffice.echo.Echo/Expand", "backoffice.echo.Echo/Unary", "backoffice.health.Health/Check",
+            ])
+        #expect(
+            registry.snapshot(prefix: "backoffice.echo.").map(\.method) == [
+                "backoffice.echo.Echo/Expand", "backoffice.echo.Echo/Unary",
+            ])
         #expect(registry.snapshot(prefix: "nothing").isEmpty)
     }
 

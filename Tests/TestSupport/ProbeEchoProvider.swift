@@ -13,7 +13,9 @@ public struct ProbeEchoProvider: Echo.EchoHandler {
     public func unary(_ request: Echo.EchoRequest, context: ServerContext) async throws -> Echo.EchoResponse {
         probe.record("started")
         if let requestID = context.requestID { probe.record("request-id:\(requestID)") }
-        if let remaining = context.remainingTime { probe.record("remaining-ms:\(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)") }
+        if let remaining = context.remainingTime {
+            probe.record("remaining-ms:\(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)")
+        }
         do {
             if request.delayMillis > 0 { try await Task.sleep(for: .milliseconds(Int(request.delayMillis))) }
         } catch {

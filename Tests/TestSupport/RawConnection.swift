@@ -74,7 +74,9 @@ public final class RawConnection {
     }
 
     /// Encodes a frame as docs/PROTOCOL.md describes it.
-    public static func frame(type: UInt8, flags: UInt8 = 0, callID: UInt32, payload: [UInt8] = [], announcedLength: UInt32? = nil) -> [UInt8] {
+    public static func frame(
+        type: UInt8, flags: UInt8 = 0, callID: UInt32, payload: [UInt8] = [], announcedLength: UInt32? = nil
+    ) -> [UInt8] {
         let length = announcedLength ?? UInt32(payload.count)
         var bytes: [UInt8] = []
         for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }

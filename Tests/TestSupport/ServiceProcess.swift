@@ -31,7 +31,8 @@ public final class ServiceProcess: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         var found: SocketAddress?
         while found == nil && Date() < deadline && child.exitCode == nil {
-            found = child.standardOutput.split(separator: "\n").lazy
+            found =
+                child.standardOutput.split(separator: "\n").lazy
                 .filter { $0.hasPrefix("LISTENING ") }
                 .compactMap { SocketAddress(parsing: String($0.dropFirst("LISTENING ".count))) }
                 .first
@@ -67,7 +68,9 @@ public final class ServiceProcess: Sendable {
     }
 
     /// Runs the executable to completion with `arguments` (e.g. `--help`); its status and output.
-    public static func runToCompletion(_ name: String, arguments: [String], timeout: Double = 15) throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func runToCompletion(
+        _ name: String, arguments: [String], timeout: Double = 15
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
         let child = try ChildProcess(
             executable: binaryDirectory.appendingPathComponent(name).path, arguments: arguments,
             environment: ProcessInfo.processInfo.environment)
