@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts the whole suite on this machine: installs missing system packages, builds, starts every
+# service executable on loopback, prints where each listens, and stops them all on Ctrl-C.
+#
+# The suite so far is the echo service; each service issue adds its executable to SERVICES, and
+# the `backoffice up` launcher will take this script's place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SERVICES=(backoffice-echo:7100)
+
+Scripts/install-deps.sh
+swift build -c release
+bin="$(swift build -c release --show-bin-path)"
+
+pids=()
+stop() {
+    trap - INT TERM
+    echo "stopping ${#pids[@]} process(es)..." >&2
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    echo "stopped" >&2
+}
+trap 'stop; exit 0' INT TERM
+
+for entry in "${SERVICES[@]}"; do
+    name="${entry%%:*}"
+    port="${entry##*:}"
+    "$bin/$name" --listen "127.0.0.1:$port" &
+    pids+=("$!")
+done
+
+echo "suite running: ${SERVICES[*]} (Ctrl-C stops everything)" >&2
+wait
