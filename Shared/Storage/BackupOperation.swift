@@ -28,14 +28,7 @@ final class BackupOperation: @unchecked Sendable {
         try FileOperations.removeIfPresent(temporaryPath)
         try FileOperations.removeCompanions(of: temporaryPath)
 
-        var opened: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let code = sqlite3_open_v2(temporaryPath, &opened, flags, nil)
-        guard code == SQLITE_OK, let opened else {
-            let error = StorageError(code: code, call: "sqlite3_open_v2(\(temporaryPath))", connection: opened)
-            sqlite3_close_v2(opened)
-            throw error
-        }
+        let opened = try DatabaseConnection.openHandle(path: temporaryPath)
         guard let backup = sqlite3_backup_init(opened, "main", sourceHandle, "main") else {
             let error = StorageError(
                 code: sqlite3_extended_errcode(opened), call: "sqlite3_backup_init", connection: opened)

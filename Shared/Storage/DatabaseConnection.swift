@@ -21,6 +21,20 @@ public final class DatabaseConnection {
     private let cache: StatementCache
     var savepointDepth = 0
 
+    /// Opens (creating it if needed) the SQLite file at `path` for reading and writing, with
+    /// extended result codes; the caller owns and closes the handle.
+    static func openHandle(path: String) throws -> OpaquePointer {
+        var opened: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let code = sqlite3_open_v2(path, &opened, flags, nil)
+        guard code == SQLITE_OK, let opened else {
+            let error = StorageError(code: code, call: "sqlite3_open_v2(\(path))", connection: opened)
+            sqlite3_close_v2(opened)
+            throw error
+        }
+        return opened
+    }
+
     /// Opens (creating if needed) the database at `path` and applies the configuration.
     ///
     /// Throws a `StorageError` when the file cannot be opened or is not a database, or when
@@ -30,19 +44,11 @@ public final class DatabaseConnection {
         self.configuration = configuration
         self.cache = StatementCache(capacity: configuration.statementCacheCapacity)
 
-        var opened: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let code = sqlite3_open_v2(path, &opened, flags, nil)
-        guard code == SQLITE_OK, let opened else {
-            let error = StorageError(code: code, call: "sqlite3_open_v2(\(path))", connection: opened)
-            sqlite3_close_v2(opened)
-            throw error
-        }
-        handle = opened
+        handle = try Self.openHandle(path: path)
         do {
             try configure()
         } catch {
-            sqlite3_close_v2(opened)
+            sqlite3_close_v2(handle)
             handle = nil
             throw error
         }

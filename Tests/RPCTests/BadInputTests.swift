@@ -174,11 +174,7 @@ struct BadInputTests {
     @Test func clientVanishingMidCallCancelsItsHandler() async throws {
         let probe = EventProbe()
         try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
-            let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-            try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 10_000))
-            #expect(await probe.waitFor("started"))
+            let raw = try await RawConnection.withSlowCallInFlight(to: address, probe: probe)
             raw.close()
             #expect(await probe.waitFor("cancelled"), "the handler went on after its client vanished")
             try await expectStillServing(address)

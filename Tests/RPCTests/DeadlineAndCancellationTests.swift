@@ -93,11 +93,7 @@ struct DeadlineAndCancellationTests {
     @Test func rawCancelFrameStopsTheHandlerAndSendsNothingMore() async throws {
         let probe = EventProbe()
         try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
-            let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-            try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 10_000))
-            #expect(await probe.waitFor("started"))
+            let raw = try await RawConnection.withSlowCallInFlight(to: address, probe: probe)
             try raw.send(RawConnection.frame(type: RawConnection.FrameKind.cancel, callID: 1))
             #expect(await probe.waitFor("cancelled"))
             #expect(try raw.readFrame(timeout: 0.3) == .timedOut)

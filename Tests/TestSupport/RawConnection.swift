@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import BackofficeAPI
 import ProtoRuntime
 import RPC
 
@@ -104,6 +105,19 @@ public final class RawConnection {
     /// Sends one request message, flagged as the last by default.
     public func sendMessage(_ callID: UInt32, _ message: some ProtoMessage, last: Bool = true) throws {
         try send(Self.frame(type: FrameKind.message, flags: last ? 1 : 0, callID: callID, payload: message.serializedBytes()))
+    }
+
+    /// Connects, opens call 1 of `Echo/Unary` asking for a 10-second answer, and returns once the
+    /// server's handler has started (reported by `probe`, which a `ProbeEchoProvider` shares).
+    public static func withSlowCallInFlight(to address: SocketAddress, probe: EventProbe) async throws -> RawConnection {
+        let raw = try RawConnection(to: address)
+        try raw.handshake()
+        try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
+        var request = Echo.EchoRequest()
+        request.delayMillis = 10_000
+        try raw.sendMessage(1, request)
+        guard await probe.waitFor("started") else { throw IOError("the slow call never started", errno: ETIMEDOUT) }
+        return raw
     }
 
     /// Reads exactly `count` bytes; nil when the connection closed first.
