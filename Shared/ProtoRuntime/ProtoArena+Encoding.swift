@@ -177,29 +177,16 @@ public protocol ProtoCMapKey {
     static func protoPrecedes(_ lhs: Self, _ rhs: Self) -> Bool
 }
 
-extension Int32: ProtoCMapKey {
-    /// Numeric order; `bool` keys (protobuf-c booleans) put false first.
+extension ProtoCMapKey where Self: FixedWidthInteger {
+    /// Numeric order; for `bool` keys (protobuf-c booleans, `Int32`) false comes first.
     @inlinable
-    public static func protoPrecedes(_ lhs: Int32, _ rhs: Int32) -> Bool { lhs < rhs }
+    public static func protoPrecedes(_ lhs: Self, _ rhs: Self) -> Bool { lhs < rhs }
 }
 
-extension Int64: ProtoCMapKey {
-    /// Numeric order.
-    @inlinable
-    public static func protoPrecedes(_ lhs: Int64, _ rhs: Int64) -> Bool { lhs < rhs }
-}
-
-extension UInt32: ProtoCMapKey {
-    /// Numeric order.
-    @inlinable
-    public static func protoPrecedes(_ lhs: UInt32, _ rhs: UInt32) -> Bool { lhs < rhs }
-}
-
-extension UInt64: ProtoCMapKey {
-    /// Numeric order.
-    @inlinable
-    public static func protoPrecedes(_ lhs: UInt64, _ rhs: UInt64) -> Bool { lhs < rhs }
-}
+extension Int32: ProtoCMapKey {}
+extension Int64: ProtoCMapKey {}
+extension UInt32: ProtoCMapKey {}
+extension UInt64: ProtoCMapKey {}
 
 extension Optional: ProtoCMapKey where Wrapped == UnsafeMutablePointer<CChar> {
     /// Byte-wise order of the NUL-terminated strings, as `strcmp` would; `nil` sorts as "".
