@@ -53,7 +53,9 @@ mv "$scratch"/c/*.pb-c.c "$c_dir"/
 mv "$scratch"/c/*.pb-c.h "$c_dir"/include/
 
 plugin=(--plugin=protoc-gen-backoffice-swift="$root/Scripts/protoc-gen-backoffice-swift")
-protoc --proto_path=Protos "${plugin[@]}" --backoffice-swift_out="$rpc_dir" Protos/wire.proto
+if [ -f Protos/wire.proto ]; then
+    protoc --proto_path=Protos "${plugin[@]}" --backoffice-swift_out="$rpc_dir" Protos/wire.proto
+fi
 if [ ${#api_protos[@]} -gt 0 ]; then
     protoc --proto_path=Protos "${plugin[@]}" --backoffice-swift_out="$api_dir" "${api_protos[@]}"
 fi
@@ -64,5 +66,5 @@ protoc --proto_path=Protos --python_out="$scratch/python" Protos/testing.proto
 PYTHONPATH="$scratch/python" "$python" Scripts/python-encoding-fixture.py >"$fixture"
 
 echo "generate.sh: regenerated $(ls "$c_dir"/*.pb-c.c | wc -l) C files," \
-    "$(ls "$rpc_dir"/*.pb.swift "$api_dir"/*.pb.swift | wc -l) Swift files and the Python fixture" \
+    "$(ls "$rpc_dir"/*.pb.swift "$api_dir"/*.pb.swift 2>/dev/null | wc -l) Swift files and the Python fixture" \
     "with $(protoc --version), protoc-c $(protoc-c --version 2>&1 | sed -n 's/^protobuf-c //p')"

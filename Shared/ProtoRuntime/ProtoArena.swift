@@ -8,7 +8,7 @@
 ///
 /// The arena is non-copyable: exactly one owner frees its blocks, and a struct that points into
 /// it cannot outlive the `withArena` call that created it.
-package struct ProtoArena: ~Copyable {
+public struct ProtoArena: ~Copyable {
     /// The next free byte of the current block.
     @usableFromInline var cursor: UnsafeMutableRawPointer
     /// One past the last byte of the current block.
@@ -46,7 +46,7 @@ package struct ProtoArena: ~Copyable {
     /// Runs `body` with a fresh arena whose first kilobyte is on the stack, and frees every heap
     /// block the arena took once `body` returns.
     @inlinable
-    package static func withArena<Result>(_ body: (inout ProtoArena) -> Result) -> Result {
+    public static func withArena<Result>(_ body: (inout ProtoArena) -> Result) -> Result {
         // 1024 bytes is the size the standard library always places on the stack.
         withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { buffer in
             var arena = ProtoArena(initialBuffer: buffer)
@@ -57,7 +57,7 @@ package struct ProtoArena: ~Copyable {
     /// Uninitialized memory for `byteCount` bytes aligned to `alignment` (a power of two no
     /// greater than 16), valid until the arena ends.
     @inlinable
-    package mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+    public mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
         let padding = Self.padding(before: cursor, alignment: alignment)
         if byteCount + padding <= end - cursor {
             let start = cursor + padding
@@ -76,7 +76,7 @@ package struct ProtoArena: ~Copyable {
 
     /// Uninitialized memory for `count` values of type `T`, bound to `T`, valid until the arena ends.
     @inlinable
-    package mutating func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    public mutating func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         allocate(byteCount: MemoryLayout<T>.stride * count, alignment: MemoryLayout<T>.alignment)
             .bindMemory(to: T.self, capacity: count)
     }

@@ -4,19 +4,19 @@
 /// The box is immutable: a generated setter replaces the box rather than changing its contents, so
 /// copies of a message never observe each other's changes. Being a final class whose only stored
 /// property is a `let` of a `Sendable` type, it is `Sendable` without any unchecked promise.
-package final class ProtoBox<Value: Sendable & Equatable>: Sendable, Equatable {
+public final class ProtoBox<Value: Sendable & Equatable>: Sendable, Equatable {
     /// The boxed field value.
-    package let value: Value
+    public let value: Value
 
     /// Boxes `value`.
     @inlinable
-    package init(_ value: Value) {
+    public init(_ value: Value) {
         self.value = value
     }
 
     /// Two boxes are equal when they are the same box or hold equal values.
     @inlinable
-    package static func == (lhs: ProtoBox, rhs: ProtoBox) -> Bool {
+    public static func == (lhs: ProtoBox, rhs: ProtoBox) -> Bool {
         lhs === rhs || lhs.value == rhs.value
     }
 }

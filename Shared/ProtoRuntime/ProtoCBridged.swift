@@ -3,7 +3,12 @@ import CProtobufC
 /// A generated message that converts to and from its protoc-c struct. The generic helpers of
 /// `ProtoCodec`, `ProtoArena` and `ProtoFromC` work through this protocol, so generated code only
 /// states what is specific to one message: which struct, which `__init` function, which fields.
-package protocol ProtoCBridged: ProtoMessage {
+///
+/// This protocol and those helpers are public for the generated code of other modules, not for
+/// hand-written code. They are not `package`: the compiler neither inlines nor specializes
+/// `@inlinable package` functions whose bodies use C declarations, and these are the hot path of
+/// every call.
+public protocol ProtoCBridged: ProtoMessage {
     /// The protoc-c struct of the message, e.g. `Backoffice__Echo__EchoRequest`.
     associatedtype CMessage
 

@@ -11,22 +11,22 @@ import CProtobufC
 /// protoc-c generates `get_packed_size`, `pack`, `unpack` and `free_unpacked` for top-level
 /// messages only; nested messages use the overloads without these parameters, which call the same
 /// libprotobuf-c entry points with the message's descriptor.
-package enum ProtoCodec {
+public enum ProtoCodec {
     /// The signature of protoc-c's `<message>__get_packed_size`.
-    package typealias PackedSize<CMessage> = (UnsafePointer<CMessage>?) -> Int
+    public typealias PackedSize<CMessage> = (UnsafePointer<CMessage>?) -> Int
     /// The signature of protoc-c's `<message>__pack`.
-    package typealias Pack<CMessage> = (UnsafePointer<CMessage>?, UnsafeMutablePointer<UInt8>?) -> Int
+    public typealias Pack<CMessage> = (UnsafePointer<CMessage>?, UnsafeMutablePointer<UInt8>?) -> Int
     /// The signature of protoc-c's `<message>__unpack`.
-    package typealias Unpack<CMessage> =
+    public typealias Unpack<CMessage> =
         (UnsafeMutablePointer<ProtobufCAllocator>?, Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CMessage>?
     /// The signature of protoc-c's `<message>__free_unpacked`.
-    package typealias FreeUnpacked<CMessage> = (
+    public typealias FreeUnpacked<CMessage> = (
         UnsafeMutablePointer<CMessage>?, UnsafeMutablePointer<ProtobufCAllocator>?
     ) -> Void
 
     /// The descriptor protoc-c generated for `Message`, read from a struct its `__init` function
     /// set: this avoids taking the address of an imported C global.
-    package static func descriptor<Message: ProtoCBridged>(
+    public static func descriptor<Message: ProtoCBridged>(
         of type: Message.Type
     ) -> UnsafePointer<ProtobufCMessageDescriptor> {
         let message = UnsafeMutablePointer<Message.CMessage>.allocate(capacity: 1)
@@ -37,7 +37,7 @@ package enum ProtoCodec {
 
     /// Appends the wire encoding of `message` to `buffer` with the message's protoc-c functions.
     @inlinable
-    package static func serialize<Message: ProtoCBridged>(
+    public static func serialize<Message: ProtoCBridged>(
         _ message: Message, into buffer: inout [UInt8],
         packedSize: PackedSize<Message.CMessage>, pack: Pack<Message.CMessage>
     ) {
@@ -54,20 +54,24 @@ package enum ProtoCodec {
 
     /// Appends the wire encoding of a nested message, which has no protoc-c pack functions.
     @inlinable
-    package static func serialize<Message: ProtoCBridged>(_ message: Message, into buffer: inout [UInt8]) {
+    public static func serialize<Message: ProtoCBridged>(_ message: Message, into buffer: inout [UInt8]) {
         serialize(
             message, into: &buffer,
             packedSize: { protobuf_c_message_get_packed_size(base(of: $0)) },
             pack: { protobuf_c_message_pack(base(of: $0), $1) })
     }
 
-    /// Decodes `bytes` with the message's protoc-c functions; throws when protobuf-c rejects them
-    /// or a string field is not UTF-8.
+    /// Decodes `bytes` with the message's protoc-c functions; throws when protobuf-c rejects them,
+    /// when a string field is not UTF-8 or, with `limitingNesting` (for types that can contain
+    /// themselves), when submessages nest deeper than `nestingLimit`.
     @inlinable
-    package static func decode<Message: ProtoCBridged>(
-        _ bytes: UnsafeRawBufferPointer,
+    public static func decode<Message: ProtoCBridged>(
+        _ bytes: UnsafeRawBufferPointer, limitingNesting: Bool = false,
         unpack: Unpack<Message.CMessage>, freeUnpacked: FreeUnpacked<Message.CMessage>
     ) throws(ProtoDecodingError) -> Message {
+        if limitingNesting && nestsDeeper(than: nestingLimit, bytes, descriptor: Message.protobufDescriptor) {
+            throw ProtoDecodingError(messageName: Message.protoName, byteCount: bytes.count)
+        }
         // protobuf-c reads nothing from `data` when the length is 0, so a missing base address is fine.
         let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         guard let cMessage = unpack(nil, bytes.count, data) else {
@@ -83,11 +87,11 @@ package enum ProtoCodec {
 
     /// Decodes a nested message, which has no protoc-c unpack functions.
     @inlinable
-    package static func decode<Message: ProtoCBridged>(
-        _ bytes: UnsafeRawBufferPointer
+    public static func decode<Message: ProtoCBridged>(
+        _ bytes: UnsafeRawBufferPointer, limitingNesting: Bool = false
     ) throws(ProtoDecodingError) -> Message {
         try decode(
-            bytes,
+            bytes, limitingNesting: limitingNesting,
             unpack: { allocator, length, data in
                 protobuf_c_message_unpack(Message.protobufDescriptor, allocator, length, data)
                     .map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Message.CMessage.self) }
@@ -114,12 +118,33 @@ package enum ProtoCodec {
                 initializedCount = byteCount
             }
         } else {
-            // Arrays cannot grow uninitialized: zero the new bytes, then overwrite them.
+            // Arrays cannot grow uninitialized: append zeros, then overwrite them.
             let start = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: byteCount))
+            appendZeros(byteCount, to: &buffer)
             buffer.withUnsafeMutableBufferPointer { destination in
                 write(destination.baseAddress! + start)
             }
         }
     }
+
+    /// Appends `count` zero bytes, copied from `zeroPage`: a copy of contiguous bytes is fast even
+    /// unoptimized, where appending `repeatElement(0, count:)` goes element by element.
+    @usableFromInline
+    static func appendZeros(_ count: Int, to buffer: inout [UInt8]) {
+        buffer.reserveCapacity(buffer.count + count)
+        var remaining = count
+        while remaining > 0 {
+            let chunk = min(remaining, zeroPage.count)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: zeroPage[..<chunk]))
+            remaining -= chunk
+        }
+    }
+
+    // Allocated and zeroed once, never written afterwards, so sharing it between threads is safe.
+    @usableFromInline
+    nonisolated(unsafe) static let zeroPage: UnsafeRawBufferPointer = {
+        let page = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+        page.initializeMemory(as: UInt8.self, repeating: 0)
+        return UnsafeRawBufferPointer(page)
+    }()
 }

@@ -167,15 +167,15 @@ extension Echo.EchoRequest {
 
 extension Echo.EchoRequest: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Echo__EchoRequest
+    public typealias CMessage = Backoffice__Echo__EchoRequest
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__echo__echo_request__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.payload = ProtoFromC.bytes(c.pointee.payload)
         self.`repeat` = c.pointee.`repeat`
@@ -185,7 +185,7 @@ extension Echo.EchoRequest: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         if !self.payload.isEmpty {
             c.pointee.payload = arena.binaryData(self.payload)
         }
@@ -226,22 +226,22 @@ extension Echo.EchoResponse {
 
 extension Echo.EchoResponse: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Echo__EchoResponse
+    public typealias CMessage = Backoffice__Echo__EchoResponse
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__echo__echo_response__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.payload = ProtoFromC.bytes(c.pointee.payload)
         self.index = c.pointee.index
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         if !self.payload.isEmpty {
             c.pointee.payload = arena.binaryData(self.payload)
         }

@@ -237,20 +237,20 @@ extension Health.CheckRequest {
 
 extension Health.CheckRequest: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Health__CheckRequest
+    public typealias CMessage = Backoffice__Health__CheckRequest
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__health__check_request__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
     }
 }
 
@@ -282,15 +282,15 @@ extension Health.CheckResponse {
 
 extension Health.CheckResponse: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Health__CheckResponse
+    public typealias CMessage = Backoffice__Health__CheckResponse
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__health__check_response__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.status = Health.CheckResponse.ServingStatus(rawValue: ProtoFromC.enumNumber(c.pointee.status))
         self.process = try ProtoFromC.string(c.pointee.process)
@@ -299,7 +299,7 @@ extension Health.CheckResponse: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.pointee.status = ProtoToC.enumValue(self.status)
         if !self.process.isEmpty {
             c.pointee.process = arena.cString(self.process)
@@ -339,21 +339,21 @@ extension Health.MetricsRequest {
 
 extension Health.MetricsRequest: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Health__MetricsRequest
+    public typealias CMessage = Backoffice__Health__MetricsRequest
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__health__metrics_request__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.methodPrefix = try ProtoFromC.string(c.pointee.method_prefix)
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         if !self.methodPrefix.isEmpty {
             c.pointee.method_prefix = arena.cString(self.methodPrefix)
         }
@@ -388,21 +388,21 @@ extension Health.MetricsResponse {
 
 extension Health.MetricsResponse: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Health__MetricsResponse
+    public typealias CMessage = Backoffice__Health__MetricsResponse
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__health__metrics_response__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.methods = try ProtoFromC.messages(c.pointee.methods, count: c.pointee.n_methods)
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.pointee.n_methods = self.methods.count
         c.pointee.methods = arena.messages(self.methods)
     }
@@ -436,15 +436,15 @@ extension Health.MethodMetrics {
 
 extension Health.MethodMetrics: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Health__MethodMetrics
+    public typealias CMessage = Backoffice__Health__MethodMetrics
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__health__method_metrics__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.method = try ProtoFromC.string(c.pointee.method)
         self.calls = c.pointee.calls
@@ -462,7 +462,7 @@ extension Health.MethodMetrics: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         if !self.method.isEmpty {
             c.pointee.method = arena.cString(self.method)
         }

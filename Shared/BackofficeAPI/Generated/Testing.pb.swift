@@ -390,23 +390,24 @@ extension BackofficeTesting.AllTypes {
     /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
     /// valid encoding of `backoffice.testing.AllTypes`.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        // Submessages may nest without end here: protobuf-c would recurse as deep as the bytes say.
         self = try ProtoCodec.decode(
-            bytes, unpack: backoffice__testing__all_types__unpack,
+            bytes, limitingNesting: true, unpack: backoffice__testing__all_types__unpack,
             freeUnpacked: backoffice__testing__all_types__free_unpacked)
     }
 }
 
 extension BackofficeTesting.AllTypes: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Testing__AllTypes
+    public typealias CMessage = Backoffice__Testing__AllTypes
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__testing__all_types__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.fDouble = c.pointee.f_double
         self.fFloat = c.pointee.f_float
@@ -482,7 +483,7 @@ extension BackofficeTesting.AllTypes: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.pointee.f_double = self.fDouble
         c.pointee.f_float = self.fFloat
         c.pointee.f_int32 = self.fInt32
@@ -622,21 +623,22 @@ extension BackofficeTesting.AllTypes.Nested {
     /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
     /// valid encoding of `backoffice.testing.AllTypes.Nested`.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        self = try ProtoCodec.decode(bytes)
+        // Submessages may nest without end here: protobuf-c would recurse as deep as the bytes say.
+        self = try ProtoCodec.decode(bytes, limitingNesting: true)
     }
 }
 
 extension BackofficeTesting.AllTypes.Nested: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Testing__AllTypes__Nested
+    public typealias CMessage = Backoffice__Testing__AllTypes__Nested
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__testing__all_types__nested__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.value = c.pointee.value
         self.label = try ProtoFromC.string(c.pointee.label)
@@ -644,7 +646,7 @@ extension BackofficeTesting.AllTypes.Nested: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.pointee.value = self.value
         if !self.label.isEmpty {
             c.pointee.label = arena.cString(self.label)
@@ -682,19 +684,19 @@ extension BackofficeTesting.Empty {
 
 extension BackofficeTesting.Empty: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Testing__Empty
+    public typealias CMessage = Backoffice__Testing__Empty
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__testing__empty__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
     }
 }

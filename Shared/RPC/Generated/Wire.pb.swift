@@ -95,15 +95,15 @@ extension Wire.CallHeaders {
 
 extension Wire.CallHeaders: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Wire__CallHeaders
+    public typealias CMessage = Backoffice__Wire__CallHeaders
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__wire__call_headers__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.method = try ProtoFromC.string(c.pointee.method)
         self.metadata = try ProtoFromC.map(
@@ -115,7 +115,7 @@ extension Wire.CallHeaders: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         if !self.method.isEmpty {
             c.pointee.method = arena.cString(self.method)
         }
@@ -159,22 +159,22 @@ extension Wire.FieldViolation {
 
 extension Wire.FieldViolation: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Wire__FieldViolation
+    public typealias CMessage = Backoffice__Wire__FieldViolation
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__wire__field_violation__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.field = try ProtoFromC.string(c.pointee.field)
         self.description = try ProtoFromC.string(c.pointee.description)
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         if !self.field.isEmpty {
             c.pointee.field = arena.cString(self.field)
         }
@@ -211,15 +211,15 @@ extension Wire.Status {
 
 extension Wire.Status: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Wire__Status
+    public typealias CMessage = Backoffice__Wire__Status
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__wire__status__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.code = c.pointee.code
         self.message = try ProtoFromC.string(c.pointee.message)
@@ -232,7 +232,7 @@ extension Wire.Status: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.pointee.code = self.code
         if !self.message.isEmpty {
             c.pointee.message = arena.cString(self.message)
@@ -276,15 +276,15 @@ extension Wire.GoAway {
 
 extension Wire.GoAway: ProtoCBridged {
     /// The protoc-c struct of the message.
-    package typealias CMessage = Backoffice__Wire__GoAway
+    public typealias CMessage = Backoffice__Wire__GoAway
 
     /// Sets `message` to protoc-c's defaults.
-    package static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
         backoffice__wire__go_away__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
-    package init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
         self.init()
         self.lastCallId = c.pointee.last_call_id
         self.code = c.pointee.code
@@ -292,7 +292,7 @@ extension Wire.GoAway: ProtoCBridged {
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
-    package func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.pointee.last_call_id = self.lastCallId
         c.pointee.code = self.code
         if !self.message.isEmpty {
