@@ -65,7 +65,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime", "CSystem"],
             path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
-            name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "BackofficeAPI"],
+            name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "BackofficeAPI", "RPC", "CProtobufC"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RPCTests", dependencies: ["RPC", "BackofficeAPI", "EchoService", "TestSupport"],
