@@ -100,6 +100,7 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
         guard let call = remove(id) else { return }
         connection.writeFrame(.cancel, callID: id)
         call.complete(.failure(error))
+        call.stream?.discard()
     }
 
     private func remove(_ id: UInt32) -> ClientCall? {
@@ -148,9 +149,10 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
             return
         }
         if let stream = call.stream {
-            inboundQueuedBytes += payload.count
-            stream.push(message, size: payload.count)
-            connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
+            if stream.push(message, size: payload.count) {
+                inboundQueuedBytes += payload.count
+                connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
+            }
         } else if call.response == nil {
             call.response = message
         } else {

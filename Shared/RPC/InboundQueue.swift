@@ -4,8 +4,9 @@ import ProtoRuntime
 /// The messages of one streaming call that arrived and were not consumed yet: filled by the
 /// connection's loop, emptied by the task serving or making the call.
 ///
-/// It counts the bytes it holds and reports what the consumer takes, so the connection can stop
-/// reading from a peer whose messages pile up (bounded memory for slow consumers).
+/// It counts the bytes it holds and reports every byte that leaves it, taken by the consumer or
+/// dropped, so the connection can stop reading from a peer whose messages pile up (bounded memory
+/// for slow consumers) and never stays paused for bytes nobody holds any more.
 final class InboundQueue: InboundMessageSource, Sendable {
     private struct State: ~Copyable {
         var messages: [(message: any ProtoMessage, size: Int)] = []
@@ -15,43 +16,69 @@ final class InboundQueue: InboundMessageSource, Sendable {
     }
 
     private let state = Mutex(State())
-    /// Told how many bytes the consumer took; runs on the consumer's thread.
+    /// Told how many bytes left the queue (taken or dropped); runs on the thread that took them.
     private let onConsumed: @Sendable (Int) -> Void
 
     init(onConsumed: @escaping @Sendable (Int) -> Void) {
         self.onConsumed = onConsumed
     }
 
-    /// Adds a message; wakes a waiting consumer.
-    func push(_ message: any ProtoMessage, size: Int) {
-        let waiter = state.withLock { state -> CheckedContinuation<(any ProtoMessage)?, any Error>? in
-            guard state.end == nil else { return nil }
+    /// Adds a message and wakes a waiting consumer; returns false (and keeps nothing) once the
+    /// stream has ended.
+    @discardableResult
+    func push(_ message: any ProtoMessage, size: Int) -> Bool {
+        enum Outcome { case queued, handedOver(CheckedContinuation<(any ProtoMessage)?, any Error>), refused }
+        let outcome = state.withLock { state -> Outcome in
+            guard state.end == nil else { return .refused }
             if let waiter = state.waiter {
                 state.waiter = nil
-                return waiter
+                return .handedOver(waiter)
             }
             state.messages.append((message, size))
-            return nil
+            return .queued
         }
-        if let waiter {
+        switch outcome {
+        case .queued: return true
+        case .refused: return false
+        case .handedOver(let waiter):
             waiter.resume(returning: message)
             onConsumed(size)
+            return true
         }
     }
 
-    /// No more messages: the consumer gets `nil` after the queued ones, or `error` at once.
+    /// No more messages: the consumer gets `nil` after the queued ones, or `error` at once (the
+    /// queued ones are dropped).
     func finish(_ result: Result<Void, RPCError> = .success(())) {
-        let waiter = state.withLock { state -> CheckedContinuation<(any ProtoMessage)?, any Error>? in
-            guard state.end == nil else { return nil }
+        let (waiter, dropped) = state.withLock { state -> (CheckedContinuation<(any ProtoMessage)?, any Error>?, Int) in
+            guard state.end == nil else { return (nil, 0) }
             state.end = result
-            if case .failure = result { state.messages.removeAll() }
+            var dropped = 0
+            if case .failure = result { dropped = Self.dropAll(&state) }
             defer { state.waiter = nil }
-            return state.waiter
+            return (state.waiter, dropped)
         }
+        if dropped > 0 { onConsumed(dropped) }
         switch result {
         case .success: waiter?.resume(returning: nil)
         case .failure(let error): waiter?.resume(throwing: error)
         }
+    }
+
+    /// The call is over: drops whatever was not consumed and refuses later messages.
+    func discard() {
+        let dropped = state.withLock { state -> Int in
+            if state.end == nil { state.end = .failure(RPCError(.cancelled, "the call has ended")) }
+            return Self.dropAll(&state)
+        }
+        if dropped > 0 { onConsumed(dropped) }
+    }
+
+    private static func dropAll(_ state: inout State) -> Int {
+        let dropped = state.messages[state.head...].reduce(0) { $0 + $1.size }
+        state.messages.removeAll()
+        state.head = 0
+        return dropped
     }
 
     func next() async throws -> (any ProtoMessage)? {

@@ -134,6 +134,7 @@ public final class RPCClient: RPCChannel, Sendable {
                     try await onResponse(try Self.cast(response, method))
                 }
             } catch {
+                responses.discard()
                 slot.loop.execute { slot.cancel(handle) }
                 throw error
             }

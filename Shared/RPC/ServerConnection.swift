@@ -152,10 +152,11 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             return
         }
         if let queue = call.requests {
-            inboundQueuedBytes += payload.count
-            queue.push(request, size: payload.count)
+            if queue.push(request, size: payload.count) {
+                inboundQueuedBytes += payload.count
+                connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
+            }
             if last { queue.finish() }
-            connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
             return
         }
         guard call.request == nil, call.task == nil else {
@@ -290,6 +291,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     /// Sends the call's STATUS (nil for OK) and forgets it.
     private func end(_ call: Call, _ error: RPCError?, cause: (any Error)?) {
         calls.removeValue(forKey: call.id)
+        call.requests?.discard()
         if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
         sendStatus(call.id, error)
         report(call, code: error?.code ?? .ok, message: error?.message ?? "", cause: cause)
