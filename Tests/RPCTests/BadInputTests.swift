@@ -16,20 +16,22 @@ struct BadInputTests {
         }
     }
 
-    private func expectGoAway(_ raw: RawConnection, code: StatusCode, containing text: String) throws {
-        let frame = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.goAway), "no GOAWAY before close")
+    private func expectGoAway(_ raw: RawConnection, code: StatusCode, containing text: String) async throws {
+        let frame = try await raw.frame(ofType: RawConnection.FrameKind.goAway)
         let goAway = try RawConnection.goAway(of: frame)
         #expect(goAway.code == code.rawValue, "GOAWAY: \(goAway.message)")
         #expect(goAway.message.contains(text), "GOAWAY: \(goAway.message)")
-        #expect(try raw.waitForClose(), "the connection stayed open")
+        let observed = try await raw.waitForClose()
+        #expect(observed, "the connection stayed open")
     }
 
     @Test func wrongPrefaceIsToldAndDropped() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.send(Array("garbage!".utf8))
-            #expect(try raw.readExactly(8, timeout: 5) == RawConnection.preface)
-            try expectGoAway(raw, code: .invalidArgument, containing: "preface")
+            try await raw.send(Array("garbage!".utf8))
+            let observed = try await raw.readExactly(8, timeout: 5)
+            #expect(observed == RawConnection.preface)
+            try await expectGoAway(raw, code: .invalidArgument, containing: "preface")
             try await expectStillServing(address)
         }
     }
@@ -37,10 +39,11 @@ struct BadInputTests {
     @Test func httpClientGetsAnHTTPAnswer() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.send(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-            let answer = try #require(try raw.readExactly(24, timeout: 5))
+            try await raw.send(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            let answer = try #require(await raw.readExactly(24, timeout: 5))
             #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 400 Bad Request"))
-            #expect(try raw.waitForClose())
+            let observed = try await raw.waitForClose()
+            #expect(observed)
             try await expectStillServing(address)
         }
     }
@@ -48,19 +51,20 @@ struct BadInputTests {
     @Test func unsupportedVersionIsRefused() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.send(Array("BORPC\r\n".utf8) + [9])
-            #expect(try raw.readExactly(8, timeout: 5) == RawConnection.preface)
-            try expectGoAway(raw, code: .failedPrecondition, containing: "version 9")
+            try await raw.send(Array("BORPC\r\n".utf8) + [9])
+            let observed = try await raw.readExactly(8, timeout: 5)
+            #expect(observed == RawConnection.preface)
+            try await expectGoAway(raw, code: .failedPrecondition, containing: "version 9")
         }
     }
 
     @Test func frameOverTheMaximumIsRefusedBeforeAllocation() async throws {
         try await TestServer.with(configure: { $0.limits.maxFrameSize = 1024 }) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
+            try await raw.handshake()
             // Announce 1 GiB and send nothing more: the server must refuse on the header alone.
-            try raw.send(RawConnection.frame(type: RawConnection.FrameKind.message, callID: 1, announcedLength: 1 << 30))
-            try expectGoAway(raw, code: .resourceExhausted, containing: "exceeds the maximum")
+            try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.message, callID: 1, announcedLength: 1 << 30))
+            try await expectGoAway(raw, code: .resourceExhausted, containing: "exceeds the maximum")
             try await expectStillServing(address)
         }
     }
@@ -69,11 +73,11 @@ struct BadInputTests {
         let probe = EventProbe()
         try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
+            try await raw.handshake()
+            try await raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
             let frame = RawConnection.frame(
                 type: RawConnection.FrameKind.message, flags: 1, callID: 1, payload: Echo.EchoRequest.with().serializedBytes())
-            try raw.send(Array(frame.prefix(frame.count - 3)))
+            try await raw.send(Array(frame.prefix(frame.count - 3)))
             raw.close()
             try await Task.sleep(for: .milliseconds(200))
             #expect(!probe.recorded.contains("started"), "a handler ran on a truncated request")
@@ -84,17 +88,17 @@ struct BadInputTests {
     @Test func callPayloadThatIsNotAnEnvelopeFailsOnlyThatCall() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.send(RawConnection.frame(type: RawConnection.FrameKind.call, callID: 1, payload: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
-            let status = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.status))
+            try await raw.handshake()
+            try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.call, callID: 1, payload: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]))
+            let status = try await raw.frame(ofType: RawConnection.FrameKind.status)
             #expect(status.callID == 1)
             let decoded = try RawConnection.status(of: status)
             #expect(decoded.code == StatusCode.invalidArgument.rawValue)
             #expect(decoded.message.contains("CallHeaders"))
             // The same connection goes on serving.
-            try raw.sendCall(2, method: "backoffice.echo.Echo/Unary")
-            try raw.sendMessage(2, Echo.EchoRequest.with(payload: [5]))
-            let message = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.message))
+            try await raw.sendCall(2, method: "backoffice.echo.Echo/Unary")
+            try await raw.sendMessage(2, Echo.EchoRequest.with(payload: [5]))
+            let message = try await raw.frame(ofType: RawConnection.FrameKind.message)
             #expect(try Echo.EchoResponse(serializedBytes: message.payload).payload == [5])
         }
     }
@@ -102,9 +106,9 @@ struct BadInputTests {
     @Test func unknownFrameTypeClosesTheConnection() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.send(RawConnection.frame(type: 0x42, callID: 1, payload: [1, 2, 3]))
-            try expectGoAway(raw, code: .invalidArgument, containing: "unknown frame type 0x42")
+            try await raw.handshake()
+            try await raw.send(RawConnection.frame(type: 0x42, callID: 1, payload: [1, 2, 3]))
+            try await expectGoAway(raw, code: .invalidArgument, containing: "unknown frame type 0x42")
             try await expectStillServing(address)
         }
     }
@@ -127,10 +131,11 @@ struct BadInputTests {
     @Test func undecodableRequestBodyIsInvalidArgument() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-            try raw.send(RawConnection.frame(type: RawConnection.FrameKind.message, flags: 1, callID: 1, payload: [0x0A, 0x7F, 0x01]))
-            let status = try RawConnection.status(of: try #require(try raw.readFrame(ofType: RawConnection.FrameKind.status)))
+            try await raw.handshake()
+            try await raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
+            try await raw.send(
+                RawConnection.frame(type: RawConnection.FrameKind.message, flags: 1, callID: 1, payload: [0x0A, 0x7F, 0x01]))
+            let status = try RawConnection.status(of: try await raw.frame(ofType: RawConnection.FrameKind.status))
             #expect(status.code == StatusCode.invalidArgument.rawValue)
             #expect(status.message == "request body is not a valid backoffice.echo.EchoRequest")
         }
@@ -139,12 +144,12 @@ struct BadInputTests {
     @Test func reusedCallIDClosesTheConnection() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(5, method: "backoffice.echo.Echo/Unary")
-            try raw.sendMessage(5, Echo.EchoRequest.with())
-            _ = try raw.readFrame(ofType: RawConnection.FrameKind.status)
-            try raw.sendCall(5, method: "backoffice.echo.Echo/Unary")
-            try expectGoAway(raw, code: .invalidArgument, containing: "call id 5 was already used")
+            try await raw.handshake()
+            try await raw.sendCall(5, method: "backoffice.echo.Echo/Unary")
+            try await raw.sendMessage(5, Echo.EchoRequest.with())
+            _ = try await raw.readFrame(ofType: RawConnection.FrameKind.status)
+            try await raw.sendCall(5, method: "backoffice.echo.Echo/Unary")
+            try await expectGoAway(raw, code: .invalidArgument, containing: "call id 5 was already used")
             try await expectStillServing(address)
         }
     }
@@ -152,20 +157,20 @@ struct BadInputTests {
     @Test func messageForACallNeverOpenedClosesTheConnection() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendMessage(3, Echo.EchoRequest.with())
-            try expectGoAway(raw, code: .invalidArgument, containing: "never opened")
+            try await raw.handshake()
+            try await raw.sendMessage(3, Echo.EchoRequest.with())
+            try await expectGoAway(raw, code: .invalidArgument, containing: "never opened")
         }
     }
 
     @Test func secondRequestOnAUnaryCallIsRefused() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-            try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 500), last: false)
-            try raw.sendMessage(1, Echo.EchoRequest.with(), last: true)
-            let status = try RawConnection.status(of: try #require(try raw.readFrame(ofType: RawConnection.FrameKind.status)))
+            try await raw.handshake()
+            try await raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
+            try await raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 500), last: false)
+            try await raw.sendMessage(1, Echo.EchoRequest.with(), last: true)
+            let status = try RawConnection.status(of: try await raw.frame(ofType: RawConnection.FrameKind.status))
             #expect(status.code == StatusCode.invalidArgument.rawValue)
             #expect(status.message.contains("exactly one request"))
         }
@@ -191,10 +196,10 @@ struct BadInputTests {
             }
         ) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
+            try await raw.handshake()
             // Ask for 10,000 responses of 64 KiB (640 MB) and never read one.
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Expand")
-            try raw.sendMessage(1, Echo.EchoRequest.with(payload: [UInt8](repeating: 7, count: 64 * 1024), repeat: 10_000))
+            try await raw.sendCall(1, method: "backoffice.echo.Echo/Expand")
+            try await raw.sendMessage(1, Echo.EchoRequest.with(payload: [UInt8](repeating: 7, count: 64 * 1024), repeat: 10_000))
             try await Task.sleep(for: .milliseconds(1500))
             let writtenFirst = probe.recorded.filter { $0.hasPrefix("wrote:") }.count
             try await Task.sleep(for: .milliseconds(1000))
@@ -210,12 +215,12 @@ struct BadInputTests {
     @Test func tooManyConcurrentCallsOnOneConnection() async throws {
         try await TestServer.with(configure: { $0.limits.maxConcurrentCalls = 3 }) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
+            try await raw.handshake()
             for id in UInt32(1)...4 {
-                try raw.sendCall(id, method: "backoffice.echo.Echo/Unary")
-                try raw.sendMessage(id, Echo.EchoRequest.with(delayMillis: 500))
+                try await raw.sendCall(id, method: "backoffice.echo.Echo/Unary")
+                try await raw.sendMessage(id, Echo.EchoRequest.with(delayMillis: 500))
             }
-            let status = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.status))
+            let status = try await raw.frame(ofType: RawConnection.FrameKind.status)
             #expect(status.callID == 4)
             #expect(try RawConnection.status(of: status).code == StatusCode.resourceExhausted.rawValue)
         }
@@ -224,10 +229,10 @@ struct BadInputTests {
     @Test func pingIsAnsweredWithTheSameBytes() async throws {
         try await TestServer.with { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
+            try await raw.handshake()
             let bytes: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
-            try raw.send(RawConnection.frame(type: RawConnection.FrameKind.ping, callID: 0, payload: bytes))
-            let pong = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.ping))
+            try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.ping, callID: 0, payload: bytes))
+            let pong = try await raw.frame(ofType: RawConnection.FrameKind.ping)
             #expect(pong.flags == 1)
             #expect(pong.payload == bytes)
         }

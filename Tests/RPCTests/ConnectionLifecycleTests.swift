@@ -35,20 +35,20 @@ struct ConnectionLifecycleTests {
         let server = RPCServer(services: [ProbeEchoProvider(probe: probe)])
         let address = try await server.start()
         let raw = try RawConnection(to: address)
-        try raw.handshake()
-        try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-        try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 1500))
+        try await raw.handshake()
+        try await raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
+        try await raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 1500))
         #expect(await probe.waitFor("started"))
         let shutdown = Task { await server.shutdown() }
-        let goAway = try RawConnection.goAway(of: try #require(try raw.readFrame(ofType: RawConnection.FrameKind.goAway)))
+        let goAway = try RawConnection.goAway(of: try await raw.frame(ofType: RawConnection.FrameKind.goAway))
         #expect(goAway.code == 0)
         #expect(goAway.lastCallId == 1)
-        try raw.sendCall(2, method: "backoffice.echo.Echo/Unary")
-        try raw.sendMessage(2, Echo.EchoRequest.with())
+        try await raw.sendCall(2, method: "backoffice.echo.Echo/Unary")
+        try await raw.sendMessage(2, Echo.EchoRequest.with())
         var statuses: [UInt32: Int32] = [:]
         var seen: [String] = []
         reading: for _ in 0..<100 {
-            switch try raw.readFrame(timeout: 5) {
+            switch try await raw.readFrame(timeout: 5) {
             case .frame(let frame):
                 seen.append("type \(frame.type) call \(frame.callID)")
                 if frame.type == RawConnection.FrameKind.status {
@@ -87,11 +87,12 @@ struct ConnectionLifecycleTests {
     @Test func idleConnectionsAreClosedWithAGoAway() async throws {
         try await TestServer.with(configure: { $0.limits.idleTimeout = .milliseconds(200) }) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
+            try await raw.handshake()
             let started = Date()
-            let frame = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.goAway, timeout: 3))
+            let frame = try await raw.frame(ofType: RawConnection.FrameKind.goAway, timeout: 3)
             #expect(try RawConnection.goAway(of: frame).message == "idle timeout")
-            #expect(try raw.waitForClose())
+            let observed = try await raw.waitForClose()
+            #expect(observed)
             #expect(Date().timeIntervalSince(started) < 2)
         }
     }
@@ -112,11 +113,12 @@ struct ConnectionLifecycleTests {
             $0.limits.idleTimeout = nil
         }) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            let ping = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.ping, timeout: 3))
+            try await raw.handshake()
+            let ping = try await raw.frame(ofType: RawConnection.FrameKind.ping, timeout: 3)
             #expect(ping.flags == 0 && ping.payload.count == 8)
             // Not answering: the server gives up on us.
-            #expect(try raw.waitForClose(timeout: 3))
+            let observed = try await raw.waitForClose(timeout: 3)
+            #expect(observed)
         }
     }
 

@@ -29,10 +29,10 @@ struct DeadlineAndCancellationTests {
         let probe = EventProbe()
         try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Unary", timeoutMicros: 150_000)
-            try raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 10_000))
-            let frame = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.status, timeout: 3))
+            try await raw.handshake()
+            try await raw.sendUnaryCall(
+                1, method: "backoffice.echo.Echo/Unary", request: Echo.EchoRequest.with(delayMillis: 10_000), timeoutMicros: 150_000)
+            let frame = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 3)
             #expect(frame.callID == 1)
             #expect(try RawConnection.status(of: frame).code == StatusCode.deadlineExceeded.rawValue)
             #expect(await probe.waitFor("cancelled"))
@@ -94,9 +94,10 @@ struct DeadlineAndCancellationTests {
         let probe = EventProbe()
         try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
             let raw = try await RawConnection.withSlowCallInFlight(to: address, probe: probe)
-            try raw.send(RawConnection.frame(type: RawConnection.FrameKind.cancel, callID: 1))
+            try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.cancel, callID: 1))
             #expect(await probe.waitFor("cancelled"))
-            #expect(try raw.readFrame(timeout: 0.3) == .timedOut)
+            let observed = try await raw.readFrame(timeout: 0.3)
+            #expect(observed == .timedOut)
         }
     }
 }

@@ -27,16 +27,16 @@ struct FlowControlTests {
     @Test func requestsLeftUnreadByAFinishedHandlerDoNotPauseTheConnection() async throws {
         try await TestServer.with(services: [ReadsOneRequest()]) { _, address in
             let raw = try RawConnection(to: address)
-            try raw.handshake()
-            try raw.sendCall(1, method: "backoffice.echo.Echo/Collect")
+            try await raw.handshake()
+            try await raw.sendCall(1, method: "backoffice.echo.Echo/Collect")
             // 6 MiB of requests: more than the 4 MiB a connection queues for a slow handler.
             let chunk = Echo.EchoRequest.with(payload: [UInt8](repeating: 1, count: 64 * 1024))
-            for _ in 0..<96 { try raw.sendMessage(1, chunk, last: false) }
-            try raw.sendCall(2, method: "backoffice.echo.Echo/Unary")
-            try raw.sendMessage(2, Echo.EchoRequest.with(payload: [42]))
+            for _ in 0..<96 { try await raw.sendMessage(1, chunk, last: false) }
+            try await raw.sendCall(2, method: "backoffice.echo.Echo/Unary")
+            try await raw.sendMessage(2, Echo.EchoRequest.with(payload: [42]))
             var answered: [UInt32: Int32] = [:]
             while answered.count < 2 {
-                let frame = try #require(try raw.readFrame(ofType: RawConnection.FrameKind.status, timeout: 10))
+                let frame = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 10)
                 answered[frame.callID] = try RawConnection.status(of: frame).code
             }
             #expect(answered == [1: 0, 2: 0])

@@ -8,8 +8,8 @@ import TestSupport
 /// graceful stop on SIGTERM that lets a call in flight finish.
 @Suite(.timeLimit(.minutes(2)))
 struct EchoProcessTests {
-    @Test func helpListsEveryOptionAndExitsZero() throws {
-        let result = try ServiceProcess.runToCompletion("backoffice-echo", arguments: ["--help"])
+    @Test func helpListsEveryOptionAndExitsZero() async throws {
+        let result = try await ServiceProcess.runToCompletion("backoffice-echo", arguments: ["--help"])
         #expect(result.status == 0)
         for option in ["--listen", "--log-level", "--max-frame-size", "--max-concurrent-calls", "--idle-timeout", "--shutdown-grace"] {
             #expect(result.stdout.contains(option), "usage lacks \(option)")
@@ -18,15 +18,15 @@ struct EchoProcessTests {
     }
 
     @Test(arguments: [["--no-such-flag"], ["--max-frame-size", "lots"], ["--listen", "nowhere"], ["--log-level", "loud"]])
-    func badFlagsAreRefusedWithStatusTwo(arguments: [String]) throws {
-        let result = try ServiceProcess.runToCompletion("backoffice-echo", arguments: arguments)
+    func badFlagsAreRefusedWithStatusTwo(arguments: [String]) async throws {
+        let result = try await ServiceProcess.runToCompletion("backoffice-echo", arguments: arguments)
         #expect(result.status == 2)
         #expect(result.stderr.hasPrefix("backoffice-echo: "), "stderr: \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
     @Test func healthAndMetricsOverTheWire() async throws {
-        let echo = try ServiceProcess("backoffice-echo")
+        let echo = try await ServiceProcess("backoffice-echo")
         defer { echo.stop() }
         try await TestServer.withClient(echo.address) { client in
             let health = Health.HealthClient(channel: client)
@@ -52,7 +52,7 @@ struct EchoProcessTests {
     }
 
     @Test func sigtermDrainsTheCallInFlightThenExitsZero() async throws {
-        let echo = try ServiceProcess("backoffice-echo")
+        let echo = try await ServiceProcess("backoffice-echo")
         defer { echo.stop() }
         try await TestServer.withClient(echo.address) { client in
             // A stream of two slow responses: once the first has arrived, the call is certainly in
@@ -70,7 +70,8 @@ struct EchoProcessTests {
             try await call.value
             #expect(indices.value == [0, 1])
         }
-        #expect(echo.waitForExit(timeout: 10) == 0)
+        let status = await echo.waitForExit(timeout: 10)
+        #expect(status == 0)
         #expect(echo.standardError.contains("\"msg\":\"stopped\""))
     }
 }

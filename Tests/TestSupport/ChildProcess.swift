@@ -95,18 +95,34 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// Waits at most `timeout` seconds for the child to exit; its status, or nil if it still runs.
-    public func waitForExit(timeout: Double) -> Int32? {
+    /// Waits at most `timeout` seconds for the child to exit, without holding a thread; its
+    /// status, or nil if it still runs.
+    public func waitForExit(timeout: Double) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let code = exitCode {
                 // Let the readers collect the last output.
                 let drainDeadline = Date().addingTimeInterval(2)
-                while readers.withLock({ $0 }) > 0 && Date() < drainDeadline { usleep(1000) }
+                while readers.withLock({ $0 }) > 0 && Date() < drainDeadline { try? await Task.sleep(for: .milliseconds(1)) }
                 return code
             }
             if Date() >= deadline { return nil }
-            usleep(2000)
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Stops the child without waiting: SIGTERM now, SIGKILL from a background thread if it is
+    /// still there after 5 seconds, and the exit collected so that no zombie remains.
+    public func terminate() {
+        guard exitCode == nil else { return }
+        signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        DispatchQueue.global().async { [self] in
+            while exitCode == nil && Date() < deadline { usleep(5000) }
+            if exitCode == nil {
+                signal(SIGKILL)
+                while exitCode == nil { usleep(5000) }
+            }
         }
     }
 

@@ -4,10 +4,14 @@ import BackofficeAPI
 import ProtoRuntime
 import RPC
 
-/// A deliberately low-level client for protocol tests: a blocking loopback socket that sends
-/// whatever bytes a test wants (including malformed ones) and reads frames back with a timeout.
-/// Frame numbers are written out as docs/PROTOCOL.md gives them, so the tests check the document.
-public final class RawConnection {
+/// A deliberately low-level client for protocol tests: a loopback socket that sends whatever bytes
+/// a test wants (including malformed ones) and reads frames back with a timeout. Frame numbers are
+/// written out as docs/PROTOCOL.md gives them, so the tests check the document.
+///
+/// The socket is blocking, but every operation runs on the connection's own dispatch queue, never
+/// on Swift's cooperative threads: tests block on it without stalling the tests that run beside.
+public final class RawConnection: @unchecked Sendable {
+    // @unchecked Sendable: the socket and the receive buffer are only touched on `queue`.
     /// Frame types, as numbered in docs/PROTOCOL.md.
     public enum FrameKind {
         public static let call: UInt8 = 0x01
@@ -23,7 +27,7 @@ public final class RawConnection {
     public static let preface: [UInt8] = Array("BORPC\r\n".utf8) + [1]
 
     /// One frame as received.
-    public struct Frame: Equatable {
+    public struct Frame: Equatable, Sendable {
         public let type: UInt8
         public let flags: UInt8
         public let callID: UInt32
@@ -31,7 +35,7 @@ public final class RawConnection {
     }
 
     /// What a read found.
-    public enum ReadResult: Equatable {
+    public enum ReadResult: Equatable, Sendable {
         case frame(Frame)
         /// The server closed the connection.
         case closed
@@ -41,6 +45,14 @@ public final class RawConnection {
 
     private let fd: Int32
     private var buffer: [UInt8] = []
+    private let queue = DispatchQueue(label: "raw-connection")
+
+    /// Runs blocking socket work on the connection's queue.
+    private func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
 
     /// Connects to `address` (loopback).
     public init(to address: SocketAddress) throws {
@@ -65,7 +77,11 @@ public final class RawConnection {
     public func close() { shutdown(fd, Int32(SHUT_RDWR)) }
 
     /// Sends raw bytes.
-    public func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) async throws {
+        try await blocking { try self.sendNow(bytes) }
+    }
+
+    private func sendNow(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -87,41 +103,59 @@ public final class RawConnection {
     }
 
     /// Sends the preface and checks the server's.
-    public func handshake() throws {
-        try send(Self.preface)
-        let answer = try readExactly(8, timeout: 5)
+    public func handshake() async throws {
+        try await send(Self.preface)
+        let answer = try await readExactly(8, timeout: 5)
         guard answer == Self.preface else { throw IOError("handshake: unexpected preface \(String(describing: answer))", errno: EPROTO) }
     }
 
     /// Sends a CALL frame for `method` with optional metadata and timeout.
-    public func sendCall(_ callID: UInt32, method: String, metadata: [String: String] = [:], timeoutMicros: Int64 = 0) throws {
+    public func sendCall(_ callID: UInt32, method: String, metadata: [String: String] = [:], timeoutMicros: Int64 = 0) async throws {
         var headers = Wire.CallHeaders()
         headers.method = method
         headers.metadata = metadata
         headers.timeoutMicros = timeoutMicros
-        try send(Self.frame(type: FrameKind.call, callID: callID, payload: headers.serializedBytes()))
+        try await send(Self.frame(type: FrameKind.call, callID: callID, payload: headers.serializedBytes()))
+    }
+
+    /// Sends a whole unary call, CALL and MESSAGE frames, in one write: the server reads both at
+    /// once however loaded the machine is.
+    public func sendUnaryCall(
+        _ callID: UInt32, method: String, request: some ProtoMessage, metadata: [String: String] = [:], timeoutMicros: Int64 = 0
+    ) async throws {
+        var headers = Wire.CallHeaders()
+        headers.method = method
+        headers.metadata = metadata
+        headers.timeoutMicros = timeoutMicros
+        try await send(
+            Self.frame(type: FrameKind.call, callID: callID, payload: headers.serializedBytes())
+                + Self.frame(type: FrameKind.message, flags: 1, callID: callID, payload: request.serializedBytes()))
     }
 
     /// Sends one request message, flagged as the last by default.
-    public func sendMessage(_ callID: UInt32, _ message: some ProtoMessage, last: Bool = true) throws {
-        try send(Self.frame(type: FrameKind.message, flags: last ? 1 : 0, callID: callID, payload: message.serializedBytes()))
+    public func sendMessage(_ callID: UInt32, _ message: some ProtoMessage, last: Bool = true) async throws {
+        try await send(Self.frame(type: FrameKind.message, flags: last ? 1 : 0, callID: callID, payload: message.serializedBytes()))
     }
 
     /// Connects, opens call 1 of `Echo/Unary` asking for a 10-second answer, and returns once the
     /// server's handler has started (reported by `probe`, which a `ProbeEchoProvider` shares).
     public static func withSlowCallInFlight(to address: SocketAddress, probe: EventProbe) async throws -> RawConnection {
         let raw = try RawConnection(to: address)
-        try raw.handshake()
-        try raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
+        try await raw.handshake()
+        try await raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
         var request = Echo.EchoRequest()
         request.delayMillis = 10_000
-        try raw.sendMessage(1, request)
+        try await raw.sendMessage(1, request)
         guard await probe.waitFor("started") else { throw IOError("the slow call never started", errno: ETIMEDOUT) }
         return raw
     }
 
     /// Reads exactly `count` bytes; nil when the connection closed first.
-    public func readExactly(_ count: Int, timeout: Double) throws -> [UInt8]? {
+    public func readExactly(_ count: Int, timeout: Double) async throws -> [UInt8]? {
+        try await blocking { try self.readExactlyNow(count, timeout: timeout) }
+    }
+
+    private func readExactlyNow(_ count: Int, timeout: Double) throws -> [UInt8]? {
         let deadline = Date().addingTimeInterval(timeout)
         while buffer.count < count {
             let remaining = deadline.timeIntervalSinceNow
@@ -145,12 +179,16 @@ public final class RawConnection {
     }
 
     /// Reads the next frame.
-    public func readFrame(timeout: Double = 5) throws -> ReadResult {
+    public func readFrame(timeout: Double = 5) async throws -> ReadResult {
+        try await blocking { try self.readFrameNow(timeout: timeout) }
+    }
+
+    private func readFrameNow(timeout: Double) throws -> ReadResult {
         do {
-            guard let header = try readExactly(10, timeout: timeout) else { return .closed }
+            guard let header = try readExactlyNow(10, timeout: timeout) else { return .closed }
             let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
             let callID = UInt32(header[6]) << 24 | UInt32(header[7]) << 16 | UInt32(header[8]) << 8 | UInt32(header[9])
-            guard let payload = try readExactly(length, timeout: timeout) else { return .closed }
+            guard let payload = try readExactlyNow(length, timeout: timeout) else { return .closed }
             return .frame(Frame(type: header[4], flags: header[5], callID: callID, payload: payload))
         } catch let error as IOError where error.errno == ETIMEDOUT {
             return .timedOut
@@ -158,10 +196,10 @@ public final class RawConnection {
     }
 
     /// Reads frames until one of `type` arrives (skipping others); nil when the connection closed.
-    public func readFrame(ofType type: UInt8, timeout: Double = 5) throws -> Frame? {
+    public func readFrame(ofType type: UInt8, timeout: Double = 5) async throws -> Frame? {
         let deadline = Date().addingTimeInterval(timeout)
         for _ in 0..<10_000 {
-            switch try readFrame(timeout: max(0.01, deadline.timeIntervalSinceNow)) {
+            switch try await readFrame(timeout: max(0.01, deadline.timeIntervalSinceNow)) {
             case .frame(let frame) where frame.type == type: return frame
             case .frame: continue
             case .closed: return nil
@@ -172,16 +210,25 @@ public final class RawConnection {
     }
 
     /// Reads and discards until the server closes; true when it did within `timeout`.
-    public func waitForClose(timeout: Double = 5) throws -> Bool {
+    public func waitForClose(timeout: Double = 5) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         for _ in 0..<100_000 {
-            switch try readFrame(timeout: max(0.01, deadline.timeIntervalSinceNow)) {
+            switch try await readFrame(timeout: max(0.01, deadline.timeIntervalSinceNow)) {
             case .closed: return true
             case .timedOut: return false
             case .frame: continue
             }
         }
         return false
+    }
+
+    /// Reads frames until one of `type` arrives (skipping others); throws when the connection
+    /// closes first or nothing comes within `timeout`.
+    public func frame(ofType type: UInt8, timeout: Double = 5) async throws -> Frame {
+        guard let frame = try await readFrame(ofType: type, timeout: timeout) else {
+            throw IOError("the connection closed before a frame of type \(type) arrived", errno: ECONNRESET)
+        }
+        return frame
     }
 
     /// Decodes a STATUS payload (empty = OK).

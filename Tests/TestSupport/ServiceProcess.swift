@@ -21,7 +21,7 @@ public final class ServiceProcess: Sendable {
 
     /// Starts `name` (e.g. `backoffice-echo`) with `arguments` (`--listen 127.0.0.1:0` is added
     /// unless they choose an address) and waits at most `timeout` seconds for its LISTENING line.
-    public init(_ name: String, arguments: [String] = [], environment: [String: String] = [:], timeout: Double = 15) throws {
+    public init(_ name: String, arguments: [String] = [], environment: [String: String] = [:], timeout: Double = 15) async throws {
         self.name = name
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
@@ -36,11 +36,11 @@ public final class ServiceProcess: Sendable {
                 .filter { $0.hasPrefix("LISTENING ") }
                 .compactMap { SocketAddress(parsing: String($0.dropFirst("LISTENING ".count))) }
                 .first
-            if found == nil { usleep(5000) }
+            if found == nil { try? await Task.sleep(for: .milliseconds(5)) }
         }
         guard let found else {
             child.signal(SIGKILL)
-            _ = child.waitForExit(timeout: 5)
+            _ = await child.waitForExit(timeout: 5)
             throw ServiceProcessError(message: "\(name) did not report LISTENING; stderr:\n\(child.standardError)")
         }
         address = found
@@ -55,28 +55,21 @@ public final class ServiceProcess: Sendable {
     public func signal(_ signal: Int32) { child.signal(signal) }
 
     /// Waits at most `timeout` seconds for the process to exit; its status, or nil if still running.
-    public func waitForExit(timeout: Double = 15) -> Int32? { child.waitForExit(timeout: timeout) }
+    public func waitForExit(timeout: Double = 15) async -> Int32? { await child.waitForExit(timeout: timeout) }
 
-    /// Stops it: SIGTERM, then SIGKILL if it is still there after 5 seconds.
-    public func stop() {
-        guard child.exitCode == nil else { return }
-        child.signal(SIGTERM)
-        if child.waitForExit(timeout: 5) == nil {
-            child.signal(SIGKILL)
-            _ = child.waitForExit(timeout: 5)
-        }
-    }
+    /// Stops it without waiting: SIGTERM, then SIGKILL if it is still there after 5 seconds.
+    public func stop() { child.terminate() }
 
     /// Runs the executable to completion with `arguments` (e.g. `--help`); its status and output.
     public static func runToCompletion(
         _ name: String, arguments: [String], timeout: Double = 15
-    ) throws -> (status: Int32, stdout: String, stderr: String) {
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let child = try ChildProcess(
             executable: binaryDirectory.appendingPathComponent(name).path, arguments: arguments,
             environment: ProcessInfo.processInfo.environment)
-        guard let status = child.waitForExit(timeout: timeout) else {
+        guard let status = await child.waitForExit(timeout: timeout) else {
             child.signal(SIGKILL)
-            _ = child.waitForExit(timeout: 5)
+            _ = await child.waitForExit(timeout: 5)
             throw ServiceProcessError(message: "\(name) \(arguments) did not finish within \(timeout) s")
         }
         return (status, child.standardOutput, child.standardError)
