@@ -51,7 +51,6 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     private(set) var acceptsNewCalls = true
     private var goAwayError: RPCError?
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
-    private var inboundQueuedBytes = 0
     /// Told when the server's preface arrived, when the transport stopped taking new calls, and
     /// when it closed (`prefaceSeen` tells a failed connect from a lost connection).
     var onReady: (() -> Void)?
@@ -149,20 +148,12 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
             return
         }
         if let stream = call.stream {
-            if stream.push(message, size: payload.count) {
-                inboundQueuedBytes += payload.count
-                connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
-            }
+            connection.enqueue(message, size: payload.count, into: stream)
         } else if call.response == nil {
             call.response = message
         } else {
             abandon(id, RPCError(.internalError, "the server sent more than one response to \(call.method)"))
         }
-    }
-
-    func inboundConsumed(_ size: Int) {
-        inboundQueuedBytes -= size
-        connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
     }
 
     private func receiveStatus(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {

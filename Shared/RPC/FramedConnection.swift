@@ -47,6 +47,7 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
     private var watchingWritable = false
     private var readPaused = false
     private var pausedForInbound = false
+    private var queuedInboundBytes = 0
     private var parsing = false
     private var closeReason: RPCError?
 
@@ -156,10 +157,24 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
         updateInterest()
     }
 
-    /// Stops reading new frames while the peer leaves too many bytes unread, or while handlers
-    /// leave too many received requests unconsumed; resumes when both are back under the limit.
-    func updateReadPausing(inboundQueued: Int? = nil) {
-        if let inboundQueued { pausedForInbound = inboundQueued > limits.maxQueuedInboundBytes }
+    /// Hands a received message to a call's queue, counting its bytes against the limit of
+    /// received bytes waiting for slow consumers.
+    func enqueue(_ message: any ProtoMessage, size: Int, into queue: InboundQueue) {
+        queuedInboundBytes += size
+        if !queue.push(message, size: size) { queuedInboundBytes -= size }
+        updateReadPausing()
+    }
+
+    /// Bytes that left a call's queue, consumed or dropped.
+    func releaseInbound(_ size: Int) {
+        queuedInboundBytes -= size
+        updateReadPausing()
+    }
+
+    /// Stops reading new frames while the peer leaves too many bytes unread, or while consumers
+    /// leave too many received messages waiting; resumes when both are back under the limit.
+    func updateReadPausing() {
+        pausedForInbound = queuedInboundBytes > limits.maxQueuedInboundBytes
         let pause = pausedForInbound || !isWritable
         guard pause != readPaused, state != .closed else { return }
         readPaused = pause

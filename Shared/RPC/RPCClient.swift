@@ -120,7 +120,7 @@ public final class RPCClient: RPCChannel, Sendable {
         let slot = pickSlot()
         let handle = CallHandle()
         let responses = InboundQueue { size in
-            slot.loop.execute { handle.transport?.inboundConsumed(size) }
+            slot.loop.execute { handle.transport?.connection.releaseInbound(size) }
         }
         slot.loop.execute {
             slot.open(method, prepared, handle, onFailure: { responses.finish(.failure($0)) }) { call, transport in

@@ -32,7 +32,6 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private var lastCallID: UInt32 = 0
     private var draining = false
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
-    private var inboundQueuedBytes = 0
     /// Told when the connection has closed (the server's registry of open connections).
     var onClose: (() -> Void)?
 
@@ -131,7 +130,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         if handler.method.kind == .clientStreaming {
             call.requests = InboundQueue { [weak self, loop] size in
                 guard let connection = self else { return }
-                loop.execute { connection.inboundConsumed(size) }
+                loop.execute { connection.connection.releaseInbound(size) }
             }
             startHandler(call)
         }
@@ -152,10 +151,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             return
         }
         if let queue = call.requests {
-            if queue.push(request, size: payload.count) {
-                inboundQueuedBytes += payload.count
-                connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
-            }
+            connection.enqueue(request, size: payload.count, into: queue)
             if last { queue.finish() }
             return
         }
@@ -181,11 +177,6 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                 startHandler(call)
             }
         }
-    }
-
-    private func inboundConsumed(_ size: Int) {
-        inboundQueuedBytes -= size
-        connection.updateReadPausing(inboundQueued: inboundQueuedBytes)
     }
 
     // MARK: Running handlers
