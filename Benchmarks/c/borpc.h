@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,16 @@ typedef struct {
 } borpc_outq;
 
 static inline int borpc_outq_empty(const borpc_outq *q) { return q->first == q->count; }
+
+/* Arms or disarms EPOLLOUT on fd to match whether frames are queued; *armed remembers the state
+ * so that epoll_ctl runs only on a change. `ptr` is the connection the event carries. */
+static inline int borpc_update_epollout(int epfd, int fd, void *ptr, const borpc_outq *q, int *armed) {
+    int want = !borpc_outq_empty(q);
+    if (want == *armed) return 0;
+    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = ptr};
+    *armed = want;
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
 
 /* Queues the bytes of one frame (or the unsent rest of one). Returns 0, or -1 when out of memory. */
 static inline int borpc_outq_push(borpc_outq *q, const uint8_t *bytes, size_t len) {

@@ -92,11 +92,7 @@ static void die(const char *what) {
 }
 
 static int conn_update_events(conn_t *c) {
-    int want = !borpc_outq_empty(&c->out);
-    if (want == c->want_out) return 0;
-    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
-    c->want_out = want;
-    return epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    return borpc_update_epollout(c->epfd, c->fd, c, &c->out, &c->want_out);
 }
 
 /* Starts a call in `slot`: CALL frame, then the request MESSAGE frame, one write() each. */

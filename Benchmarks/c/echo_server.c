@@ -59,11 +59,7 @@ static void conn_close(conn_t *c) {
 
 /* Arms or disarms EPOLLOUT to match whether frames are queued. */
 static int conn_update_events(conn_t *c) {
-    int want = !borpc_outq_empty(&c->out);
-    if (want == c->want_out) return 0;
-    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
-    c->want_out = want;
-    return epoll_ctl(c->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    return borpc_update_epollout(c->epfd, c->fd, c, &c->out, &c->want_out);
 }
 
 /* Per-thread scratch space to build a response frame in one piece. */
