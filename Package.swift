@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "backoffice-echo", targets: ["backoffice-echo"]),
         .executable(name: "backoffice-bench", targets: ["backoffice-bench"]),
+        .executable(name: "backoffice-security", targets: ["backoffice-security"]),
     ],
     targets: [
         // MARK: C libraries from Debian
@@ -55,6 +56,14 @@ let package = Package(
             name: "backoffice-echo", dependencies: ["EchoService", "ServiceRuntime"],
             path: "Services/Echo/Executable", swiftSettings: swiftSettings),
 
+        .target(
+            name: "SecurityService",
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto"],
+            path: "Services/Security/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice-security", dependencies: ["SecurityService", "ServiceRuntime"],
+            path: "Services/Security/Executable", swiftSettings: swiftSettings),
+
         // MARK: Benchmarks (never part of the test run)
         .executableTarget(
             name: "backoffice-bench", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime"],
@@ -71,6 +80,10 @@ let package = Package(
             name: "RPCTests", dependencies: ["RPC", "BackofficeAPI", "EchoService", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SecurityServiceTests",
+            dependencies: ["SecurityService", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "RPC", "BackofficeAPI", "TestSupport"],

@@ -1,0 +1,2 @@
+// Seed: replaced by the security service's wiring.
+print("backoffice-security: not wired yet")

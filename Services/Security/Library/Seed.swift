@@ -1,0 +1,1 @@
+// Seed file so the target builds; replaced by the target's real sources.
