@@ -2,12 +2,20 @@
 # Starts the whole suite on this machine: installs missing system packages, builds, starts every
 # service executable on loopback, prints where each listens, and stops them all on Ctrl-C.
 #
-# The suite so far is the echo service; each service issue adds its executable to SERVICES, and
-# the `backoffice up` launcher will take this script's place.
+# The suite so far is the echo service and the security service; each service issue adds its
+# executable to SERVICES (and its flags to service_args), and the `backoffice up` launcher will
+# take this script's place. Databases live under ./data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(backoffice-echo:7100)
+SERVICES=(backoffice-echo:7100 backoffice-security:7200)
+
+# The flags a service takes besides --listen, one per word.
+service_args() {
+    case "$1" in
+    backoffice-security) echo "--data-dir ./data/security" ;;
+    esac
+}
 
 Scripts/install-deps.sh
 swift build -c release
@@ -26,7 +34,8 @@ trap 'stop; exit 0' INT TERM
 for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"
     port="${entry##*:}"
-    "$bin/$name" --listen "127.0.0.1:$port" &
+    # shellcheck disable=SC2046 # word splitting of service_args is intended
+    "$bin/$name" --listen "127.0.0.1:$port" $(service_args "$name") &
     pids+=("$!")
 done
 
