@@ -1145,6 +1145,38 @@ const ProtobufCEnumDescriptor backoffice__testing__color__descriptor =
   backoffice__testing__color__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue backoffice__testing__long_enumeration_of_payment_provider_statuses__enum_values_by_number[4] =
+{
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_UNSPECIFIED", "BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_UNSPECIFIED", 0 },
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AWAITING_AUTHORIZATION", "BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AWAITING_AUTHORIZATION", 1 },
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AUTHORIZED_AND_CAPTURED", "BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AUTHORIZED_AND_CAPTURED", 2 },
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_DECLINED_BY_ISSUER", "BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_DECLINED_BY_ISSUER", 3 },
+};
+static const ProtobufCIntRange backoffice__testing__long_enumeration_of_payment_provider_statuses__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex backoffice__testing__long_enumeration_of_payment_provider_statuses__enum_values_by_name[4] =
+{
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AUTHORIZED_AND_CAPTURED", 2 },
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AWAITING_AUTHORIZATION", 1 },
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_DECLINED_BY_ISSUER", 3 },
+  { "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor backoffice__testing__long_enumeration_of_payment_provider_statuses__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "backoffice.testing.LongEnumerationOfPaymentProviderStatuses",
+  "LongEnumerationOfPaymentProviderStatuses",
+  "Backoffice__Testing__LongEnumerationOfPaymentProviderStatuses",
+  "backoffice.testing",
+  4,
+  backoffice__testing__long_enumeration_of_payment_provider_statuses__enum_values_by_number,
+  4,
+  backoffice__testing__long_enumeration_of_payment_provider_statuses__enum_values_by_name,
+  1,
+  backoffice__testing__long_enumeration_of_payment_provider_statuses__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCMethodDescriptor backoffice__testing__kinds__method_descriptors[3] =
 {
   { "Unary", &backoffice__testing__all_types__descriptor, &backoffice__testing__all_types__descriptor },

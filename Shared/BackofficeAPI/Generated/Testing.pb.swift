@@ -73,6 +73,74 @@ extension BackofficeTesting {
         }
     }
 
+    /// An enum whose value list is too long for one line: the generator must wrap it the way
+    /// swift-format writes it.
+    public enum LongEnumerationOfPaymentProviderStatuses: ProtoEnum {
+        /// `LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_UNSPECIFIED = 0`
+        case unspecified
+        /// `LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AWAITING_AUTHORIZATION = 1`
+        case awaitingAuthorization
+        /// `LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AUTHORIZED_AND_CAPTURED = 2`
+        case authorizedAndCaptured
+        /// `LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_DECLINED_BY_ISSUER = 3`
+        case declinedByIssuer
+        /// A number that `backoffice.testing.LongEnumerationOfPaymentProviderStatuses` does not declare, kept as
+        /// received.
+        case unrecognized(Int32)
+
+        /// Every value the .proto declares, in declaration order.
+        public static let allCases: [BackofficeTesting.LongEnumerationOfPaymentProviderStatuses] = [
+            .unspecified,
+            .awaitingAuthorization,
+            .authorizedAndCaptured,
+            .declinedByIssuer,
+        ]
+
+        /// The value with this number; a number the .proto does not declare becomes `unrecognized`.
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .awaitingAuthorization
+            case 2: self = .authorizedAndCaptured
+            case 3: self = .declinedByIssuer
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The value's number on the wire.
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .awaitingAuthorization: 1
+            case .authorizedAndCaptured: 2
+            case .declinedByIssuer: 3
+            case .unrecognized(let number): number
+            }
+        }
+
+        /// The value's name in the .proto; `nil` for an unrecognized number.
+        public var protoName: String? {
+            switch self {
+            case .unspecified: "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_UNSPECIFIED"
+            case .awaitingAuthorization: "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AWAITING_AUTHORIZATION"
+            case .authorizedAndCaptured: "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AUTHORIZED_AND_CAPTURED"
+            case .declinedByIssuer: "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_DECLINED_BY_ISSUER"
+            case .unrecognized: nil
+            }
+        }
+
+        /// The value with this .proto name (aliases included); `nil` for an unknown name.
+        public init?(protoName: String) {
+            switch protoName {
+            case "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_UNSPECIFIED": self = .unspecified
+            case "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AWAITING_AUTHORIZATION": self = .awaitingAuthorization
+            case "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AUTHORIZED_AND_CAPTURED": self = .authorizedAndCaptured
+            case "LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_DECLINED_BY_ISSUER": self = .declinedByIssuer
+            default: return nil
+            }
+        }
+    }
+
     /// The `backoffice.testing.AllTypes` message.
     public struct AllTypes: ProtoMessage {
         /// `double f_double = 1`

@@ -40,6 +40,17 @@ typedef enum _Backoffice__Testing__Color {
   BACKOFFICE__TESTING__COLOR__COLOR_BLUE = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BACKOFFICE__TESTING__COLOR)
 } Backoffice__Testing__Color;
+/*
+ * An enum whose value list is too long for one line: the generator must wrap it the way
+ * swift-format writes it.
+ */
+typedef enum _Backoffice__Testing__LongEnumerationOfPaymentProviderStatuses {
+  BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_UNSPECIFIED = 0,
+  BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AWAITING_AUTHORIZATION = 1,
+  BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_AUTHORIZED_AND_CAPTURED = 2,
+  BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES_DECLINED_BY_ISSUER = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BACKOFFICE__TESTING__LONG_ENUMERATION_OF_PAYMENT_PROVIDER_STATUSES)
+} Backoffice__Testing__LongEnumerationOfPaymentProviderStatuses;
 
 /* --- messages --- */
 
@@ -342,6 +353,7 @@ void backoffice__testing__kinds__client_stream(ProtobufCService *service,
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    backoffice__testing__color__descriptor;
+extern const ProtobufCEnumDescriptor    backoffice__testing__long_enumeration_of_payment_provider_statuses__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__testing__all_types__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__testing__all_types__nested__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__testing__all_types__mstring_string_entry__descriptor;

@@ -16,7 +16,7 @@ public final class AuditLog: Sendable {
     /// Entries read per transaction while verifying.
     static let verifyChunkSize = 1000
 
-    /// The database holding the `audit_` tables (opened with `AuditSchema.migrations`).
+    /// The database holding the `audit_` tables (opened with `SecuritySchema.migrations`).
     public let database: Database
     private let now: @Sendable () -> Int64
 
@@ -27,11 +27,10 @@ public final class AuditLog: Sendable {
         self.now = now
     }
 
-    /// Opens (creating and migrating when needed) the database at `path` with
-    /// `AuditSchema.migrations` plus `otherMigrations` (the service's other tables), and returns
-    /// the audit log over it.
-    public static func open(path: String, otherMigrations: [Migration] = []) async throws -> AuditLog {
-        AuditLog(database: try await Database.open(path: path, migrations: otherMigrations + AuditSchema.migrations))
+    /// Opens (creating and migrating when needed) the security database at `path` with
+    /// `SecuritySchema.migrations`, and returns the audit log over it.
+    public static func open(path: String) async throws -> AuditLog {
+        AuditLog(database: try await Database.open(path: path, migrations: SecuritySchema.migrations))
     }
 
     /// The system clock in Unix milliseconds.

@@ -1,14 +1,12 @@
 import Storage
 
-/// The audit trail's tables in the security service's database.
-///
-/// Its migrations use versions 100 and up and tables prefixed `audit_`, so they never collide
-/// with the service's other migrations (1 to 99).
+/// The audit trail's tables (prefixed `audit_`) in the security service's database. Its
+/// migrations take their place in `SecuritySchema.migrations`, the service's one ordered list.
 public enum AuditSchema {
     /// The audit trail's migrations, oldest first.
     public static let migrations: [Migration] = [
         Migration(
-            version: 100, name: "audit trail",
+            version: 1, name: "audit trail",
             sql: """
                 CREATE TABLE audit_records (
                     sequence INTEGER PRIMARY KEY,

@@ -1,1 +1,0 @@
-// Seed file so the target builds; replaced by the target's real sources.
