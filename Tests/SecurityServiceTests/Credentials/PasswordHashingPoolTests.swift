@@ -30,16 +30,6 @@ struct PasswordHashingPoolTests {
         func leave() { _ = current.subtract(1, ordering: .sequentiallyConsistent) }
     }
 
-    /// The operating system's name of the calling thread (what `top -H` and debuggers show).
-    static func currentThreadName() -> String {
-        #if os(Linux)
-            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
-            return comm.trimmingCharacters(in: .whitespacesAndNewlines)
-        #else
-            return Thread.current.name ?? ""
-        #endif
-    }
-
     static func makePool(workers: Int = 2, queue: Int = 64) -> PasswordHashingPool {
         PasswordHashingPool(
             hasher: PasswordHasher(parameters: .testing),
@@ -89,12 +79,19 @@ struct PasswordHashingPoolTests {
         #expect(pool.statistics.completed == 3)
     }
 
-    @Test("work runs on the pool's threads, never on the caller's")
+    @Test("work runs outside any Swift task, on the pool's own threads")
     func offCallerThread() async throws {
         let pool = Self.makePool(workers: 1)
         defer { pool.shutdown() }
-        let name = try await pool.run { Self.currentThreadName() }
-        #expect(name == "pwhash-0")
+        var threads = Set<ObjectIdentifier>()
+        for _ in 0..<10 {
+            let (inTask, thread) = try await pool.run {
+                (withUnsafeCurrentTask { $0 != nil }, ObjectIdentifier(Thread.current))
+            }
+            #expect(!inTask)
+            threads.insert(thread)
+        }
+        #expect(threads.count == 1)  // one worker: one dedicated thread
     }
 
     @Test("a burst of 200 against 2 busy workers and a queue of 8: 8 succeed, 192 are RESOURCE_EXHAUSTED")

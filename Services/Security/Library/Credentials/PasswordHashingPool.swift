@@ -71,8 +71,8 @@ public final class PasswordHashingPool: Sendable {
         self.dummyHash = ConditionLock(nil)
         for index in 0..<configuration.workerCount {
             let core = self.core
-            // Named from inside the thread: Foundation on Linux does not apply a name set before
-            // `start()`, and the kernel keeps at most 15 characters.
+            // A name for debuggers and `top -H`, set from inside the thread (best effort: Linux
+            // keeps at most 15 characters).
             let name = "pwhash-\(index)"
             Thread {
                 Thread.current.name = name
