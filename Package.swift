@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CSQLite"], path: "Shared/Storage", swiftSettings: swiftSettings),
         .target(name: "Crypto", dependencies: ["CSodium"], path: "Shared/Crypto", swiftSettings: swiftSettings),
         .target(
-            name: "ServiceRuntime", dependencies: ["RPC", "BackofficeAPI"], path: "Shared/ServiceRuntime",
+            name: "ServiceRuntime", dependencies: ["RPC", "BackofficeAPI", "Crypto"], path: "Shared/ServiceRuntime",
             swiftSettings: swiftSettings),
 
         // MARK: Services (one folder each: Library = logic, Executable = wiring)
@@ -86,7 +86,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "RPC", "BackofficeAPI", "TestSupport"],
+            name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "RPC", "BackofficeAPI", "TestSupport", "Crypto"],
             swiftSettings: swiftSettings),
     ]
 )
