@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RPC
 
@@ -33,12 +34,25 @@ public enum ServiceHost {
             .duration(
                 "shutdown-grace", env: "\(prefix)_SHUTDOWN_GRACE", default: .seconds(10),
                 help: "How long calls in flight may finish after SIGINT/SIGTERM."),
+            .string(
+                "internal-key", env: "\(prefix)_INTERNAL_KEY", default: "",
+                help:
+                    "The suite's shared 32-byte key (base64 or hex) for gateway signatures; without it, unsigned calls are served."
+            ),
         ]
     }
 
     /// `backoffice-users` → `BACKOFFICE_USERS`.
     public static func environmentPrefix(of name: String) -> String {
         name.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// The internal key from `--internal-key` text: `nil` when empty, else 64 hex digits or base64
+    /// of 32 bytes; throws for anything else.
+    static func parseInternalKey(_ text: String) throws -> SecretKey? {
+        guard !text.allSatisfy(\.isWhitespace) else { return nil }
+        if let key = try? SecretKey(hex: text) { return key }
+        return try SecretKey(base64: text)
     }
 
     /// Runs the executable until it is told to stop; never returns.
@@ -58,6 +72,14 @@ public enum ServiceHost {
             StandardStreams.write("\(name): --log-level must be debug, info, warn or error\n", to: StandardStreams.error)
             exit(SettingsError.exitStatus)
         }
+        let internalKey: SecretKey?
+        do {
+            internalKey = try parseInternalKey(settings.string("internal-key"))
+        } catch {
+            StandardStreams.write(
+                "\(name): --internal-key must be 32 bytes as base64 or 64 hex digits\n", to: StandardStreams.error)
+            exit(SettingsError.exitStatus)
+        }
         let logger = Logger(process: name, minimumLevel: level)
         TerminationSignals.install()
 
@@ -71,6 +93,11 @@ public enum ServiceHost {
         configuration.limits.maxBufferedBytes = settings.byteSize("max-buffered-bytes")
         configuration.shutdownGracePeriod = settings.duration("shutdown-grace")
         configuration.observers = [MetricsObserver(registry: metrics), AccessLogObserver(logger: logger)]
+        if let internalKey {
+            configuration.interceptors.insert(TrustedCallerInterceptor(signer: PrincipalSigner(key: internalKey)), at: 0)
+        } else {
+            logger.warn("no internal key: accepting calls without a gateway signature (development only)")
+        }
 
         let server: RPCServer
         let address: SocketAddress

@@ -1,6 +1,8 @@
 import BackofficeAPI
+import Crypto
 import Foundation
 import RPC
+import ServiceRuntime
 import Testing
 import TestSupport
 
@@ -11,18 +13,55 @@ struct EchoProcessTests {
     @Test func helpListsEveryOptionAndExitsZero() async throws {
         let result = try await ServiceProcess.runToCompletion("backoffice-echo", arguments: ["--help"])
         #expect(result.status == 0)
-        for option in ["--listen", "--log-level", "--max-frame-size", "--max-concurrent-calls", "--idle-timeout", "--shutdown-grace"] {
+        for option in [
+            "--listen", "--log-level", "--max-frame-size", "--max-concurrent-calls", "--idle-timeout", "--shutdown-grace", "--internal-key",
+        ] {
             #expect(result.stdout.contains(option), "usage lacks \(option)")
         }
         #expect(result.stdout.contains("BACKOFFICE_ECHO_LISTEN"))
     }
 
-    @Test(arguments: [["--no-such-flag"], ["--max-frame-size", "lots"], ["--listen", "nowhere"], ["--log-level", "loud"]])
+    @Test(arguments: [
+        ["--no-such-flag"], ["--max-frame-size", "lots"], ["--listen", "nowhere"], ["--log-level", "loud"], ["--internal-key", "c2hvcnQ="],
+        ["--internal-key", "not a key"],
+    ])
     func badFlagsAreRefusedWithStatusTwo(arguments: [String]) async throws {
         let result = try await ServiceProcess.runToCompletion("backoffice-echo", arguments: arguments)
         #expect(result.status == 2)
         #expect(result.stderr.hasPrefix("backoffice-echo: "), "stderr: \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func withAnInternalKeyOnlySignedCallsAndHealthChecksAreServed() async throws {
+        let key = SecretKey.random()
+        let echo = try await ServiceProcess("backoffice-echo", arguments: ["--internal-key", key.exportBase64()])
+        defer { echo.stop() }
+        try await TestServer.withClient(echo.address) { client in
+            let calls = Echo.EchoClient(channel: client)
+            let error = await #expect(throws: RPCError.self) { _ = try await calls.unary(.with()) }
+            #expect(error?.code == .unauthenticated)
+            let check = try await Health.HealthClient(channel: client).check(Health.CheckRequest())
+            #expect(check.status == .serving)
+
+            var principal = Auth.Principal()
+            principal.subjectId = "gateway-test"
+            principal.kind = .service
+            let options = CallOptions.forwarding(principal, method: Echo.EchoService.unary, signer: PrincipalSigner(key: key))
+            let response = try await calls.unary(.with(payload: [7]), options: options)
+            #expect(response.payload == [7])
+        }
+        #expect(!echo.standardError.contains("no internal key"))
+        #expect(!echo.standardError.contains(key.exportBase64()))
+    }
+
+    @Test func withoutAnInternalKeyUnsignedCallsAreServedWithAWarning() async throws {
+        let echo = try await ServiceProcess("backoffice-echo")
+        defer { echo.stop() }
+        try await TestServer.withClient(echo.address) { client in
+            let response = try await Echo.EchoClient(channel: client).unary(.with(payload: [1]))
+            #expect(response.payload == [1])
+        }
+        #expect(echo.standardError.contains("no internal key: accepting calls without a gateway signature (development only)"))
     }
 
     @Test func healthAndMetricsOverTheWire() async throws {

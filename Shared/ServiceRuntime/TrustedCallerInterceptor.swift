@@ -1,0 +1,44 @@
+import BackofficeAPI
+import RPC
+
+/// Accepts only calls the gateway signed: every call except those of the health service must
+/// carry an `x-backoffice-principal` entry signed for its own method with the internal key, or
+/// it ends with UNAUTHENTICATED "calls must come through the gateway".
+///
+/// On success the verified principal is attached to the context (`context.principal`) and the
+/// handler runs with that context as `ServerContext.current`, so that client calls it makes can
+/// forward the principal (`CallOptions.forwarding`).
+public struct TrustedCallerInterceptor: ServerInterceptor {
+    /// The service whose methods need no signature: launchers and load balancers probe it directly.
+    public static let unsignedService = "backoffice.health.Health"
+
+    /// Verifies the signatures.
+    public let signer: PrincipalSigner
+
+    /// An interceptor checking signatures with `signer`.
+    public init(signer: PrincipalSigner) {
+        self.signer = signer
+    }
+
+    /// Verifies the call's signed principal and attaches it, or throws UNAUTHENTICATED.
+    public func intercept(context: ServerContext, next: (ServerContext) async throws -> Void) async throws {
+        if context.method.service == Self.unsignedService {
+            try await next(context)
+            return
+        }
+        guard let value = context.metadata[PrincipalSigner.metadataKey] else {
+            throw RPCError(.unauthenticated, "calls must come through the gateway")
+        }
+        let principal: Auth.Principal
+        do {
+            principal = try signer.verify(value, method: context.method.fullName)
+        } catch {
+            throw RPCError(.unauthenticated, "calls must come through the gateway: \(error.message)")
+        }
+        var context = context
+        context[PrincipalKey.self] = principal
+        try await ServerContext.$current.withValue(context) {
+            try await next(context)
+        }
+    }
+}

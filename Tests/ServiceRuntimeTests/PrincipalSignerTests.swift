@@ -1,0 +1,139 @@
+import BackofficeAPI
+import Crypto
+import Foundation
+import RPC
+import ServiceRuntime
+import Testing
+
+/// The signed principal on its own: a round trip, and every way a value can be wrong.
+@Suite(.timeLimit(.minutes(1)))
+struct PrincipalSignerTests {
+    static let unary = "backoffice.echo.Echo/Unary"
+
+    static func alice() -> Auth.Principal {
+        var principal = Auth.Principal()
+        principal.subjectId = "u_alice"
+        principal.kind = .staff
+        principal.roles = ["support"]
+        principal.permissions = ["orders.read", "orders.refund"]
+        principal.sessionId = "s_1"
+        principal.expiresAtUnixMs = 1_900_000_000_000
+        principal.displayName = "Alice"
+        return principal
+    }
+
+    @Test func roundTrip() throws {
+        let signer = PrincipalSigner(key: .random())
+        let value = signer.metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(30))
+        #expect(value.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }, "not URL-safe: \(value)")
+        let principal = try signer.verify(value, method: Self.unary, now: Date())
+        #expect(principal == Self.alice())
+    }
+
+    @Test func twoSignaturesOfTheSameCallDiffer() {
+        let signer = PrincipalSigner(key: .random())
+        let first = signer.metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(30))
+        let second = signer.metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(30))
+        #expect(first != second)
+    }
+
+    /// Ways of spoiling a value; each must end in UNAUTHENTICATED.
+    enum Spoiling: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case tamperedPrincipalBytes, tamperedMethodField, replayedOnAnotherMethod, wrongKey, expired
+        case tooFarInTheFuture, garbageBase64, standardBase64Alphabet, truncated, empty, missingMac
+
+        var testDescription: String { rawValue }
+    }
+
+    @Test(arguments: Spoiling.allCases)
+    func spoiledValuesAreUnauthenticated(_ spoiling: Spoiling) throws {
+        let signer = PrincipalSigner(key: .random())
+        let now = Date()
+        let good = signer.metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(30), now: now)
+        var method = Self.unary
+        let value: String
+        switch spoiling {
+        case .tamperedPrincipalBytes:
+            var signed = try Self.decode(good)
+            var principal = Self.alice()
+            principal.kind = .service
+            signed.principal = principal.serializedBytes()
+            value = Self.encode(signed)
+        case .tamperedMethodField:
+            var signed = try Self.decode(good)
+            signed.method = "backoffice.echo.Echo/Expand"
+            method = signed.method
+            value = Self.encode(signed)
+        case .replayedOnAnotherMethod:
+            method = "backoffice.echo.Echo/Expand"
+            value = good
+        case .wrongKey:
+            value = PrincipalSigner(key: .random()).metadataValue(for: Self.alice(), method: method, validFor: .seconds(30))
+        case .expired:
+            value = signer.metadataValue(
+                for: Self.alice(), method: method, validFor: .seconds(30), now: now.addingTimeInterval(-31))
+        case .tooFarInTheFuture:
+            value = signer.metadataValue(for: Self.alice(), method: method, validFor: .seconds(11 * 60), now: now)
+        case .garbageBase64:
+            value = "not base64 at all!"
+        case .standardBase64Alphabet:
+            value = Data(try Self.decode(good).serializedBytes()).base64EncodedString()
+        case .truncated:
+            value = String(good.dropLast(8))
+        case .empty:
+            value = ""
+        case .missingMac:
+            var signed = try Self.decode(good)
+            signed.mac = []
+            value = Self.encode(signed)
+        }
+        #expect(value != good || spoiling == .replayedOnAnotherMethod)
+        let error = #expect(throws: RPCError.self) { _ = try signer.verify(value, method: method, now: now) }
+        #expect(error?.code == .unauthenticated)
+        #expect(error?.message.isEmpty == false)
+    }
+
+    @Test func validityWindowEdgesAreAccepted() throws {
+        let signer = PrincipalSigner(key: .random())
+        let now = Date()
+        let atMost = signer.metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(600), now: now)
+        #expect(try signer.verify(atMost, method: Self.unary, now: now) == Self.alice())
+        let later = signer.metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(30), now: now)
+        #expect(try signer.verify(later, method: Self.unary, now: now.addingTimeInterval(29)) == Self.alice())
+    }
+
+    @Test func forwardingOptionsCarryAValueSignedForTheMethod() throws {
+        let signer = PrincipalSigner(key: .random())
+        let options = CallOptions.forwarding(
+            Self.alice(), method: Echo.EchoService.expand, signer: signer, timeout: .seconds(2),
+            metadata: [Metadata.Keys.requestID: "r-1"])
+        #expect(options.timeout == .seconds(2))
+        #expect(options.metadata[Metadata.Keys.requestID] == "r-1")
+        let value = try #require(options.metadata[PrincipalSigner.metadataKey])
+        #expect(try signer.verify(value, method: "backoffice.echo.Echo/Expand", now: Date()) == Self.alice())
+        #expect(throws: RPCError.self) { _ = try signer.verify(value, method: Self.unary, now: Date()) }
+    }
+
+    @Test func errorMessagesShowNoKeyOrValue() {
+        let key = SecretKey.random()
+        let signer = PrincipalSigner(key: key)
+        let value = PrincipalSigner(key: .random()).metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(30))
+        let error = #expect(throws: RPCError.self) { _ = try signer.verify(value, method: Self.unary, now: Date()) }
+        let message = error?.message ?? ""
+        #expect(!message.contains(key.exportBase64()) && !message.contains(key.exportHex()))
+        #expect(!message.contains(value) && !message.contains("u_alice"))
+    }
+
+    static func decode(_ value: String) throws -> Auth.SignedPrincipal {
+        var text = value.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        text += String(repeating: "=", count: (4 - text.count % 4) % 4)
+        let data = try #require(Data(base64Encoded: text))
+        return try Auth.SignedPrincipal(serializedBytes: Array(data))
+    }
+
+    static func encode(_ signed: Auth.SignedPrincipal) -> String {
+        Data(signed.serializedBytes()).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
