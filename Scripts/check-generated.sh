@@ -12,6 +12,7 @@ cd "$root"
 patterns=(
     'Shared/GeneratedProtoC/*.pb-c.c'
     'Shared/GeneratedProtoC/include/*.pb-c.h'
+    'Shared/GeneratedProtoC/include/GeneratedProtoC.h'
     'Shared/RPC/Generated/*.pb.swift'
     'Shared/BackofficeAPI/Generated/*.pb.swift'
     'Tests/ProtoRuntimeTests/Generated/PythonEncoding.swift'
