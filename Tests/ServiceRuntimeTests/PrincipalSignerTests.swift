@@ -77,7 +77,7 @@ struct PrincipalSignerTests {
         case .garbageBase64:
             value = "not base64 at all!"
         case .standardBase64Alphabet:
-            value = Data(try Self.decode(good).serializedBytes()).base64EncodedString()
+            value = try Self.standardBase64Differing(signer: signer, now: now)
         case .truncated:
             value = String(good.dropLast(8))
         case .empty:
@@ -122,6 +122,20 @@ struct PrincipalSignerTests {
         let message = error?.message ?? ""
         #expect(!message.contains(key.exportBase64()) && !message.contains(key.exportHex()))
         #expect(!message.contains(value) && !message.contains("u_alice"))
+    }
+
+    /// A signature in the standard base64 alphabet that really differs from its URL-safe form.
+    ///
+    /// A random signature's standard encoding sometimes has no `+`, `/` or padding, and then it
+    /// is a valid URL-safe value too; drawing fresh signatures (boundedly) avoids that case.
+    static func standardBase64Differing(signer: PrincipalSigner, now: Date) throws -> String {
+        for _ in 0..<64 {
+            let value = signer.metadataValue(for: alice(), method: unary, validFor: .seconds(30), now: now)
+            let standard = Data(try decode(value).serializedBytes()).base64EncodedString()
+            if standard.contains(where: { $0 == "+" || $0 == "/" || $0 == "=" }) { return standard }
+        }
+        Issue.record("64 signatures in a row had the same standard and URL-safe encodings")
+        return ""
     }
 
     static func decode(_ value: String) throws -> Auth.SignedPrincipal {
