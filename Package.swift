@@ -15,6 +15,11 @@ let package = Package(
         .executable(name: "backoffice-echo", targets: ["backoffice-echo"]),
         .executable(name: "backoffice-bench", targets: ["backoffice-bench"]),
         .executable(name: "backoffice-security", targets: ["backoffice-security"]),
+        .executable(name: "backoffice-users", targets: ["backoffice-users"]),
+        .executable(name: "backoffice-content", targets: ["backoffice-content"]),
+        .executable(name: "backoffice-orders", targets: ["backoffice-orders"]),
+        .executable(name: "backoffice-stats", targets: ["backoffice-stats"]),
+        .executable(name: "backoffice-gateway", targets: ["backoffice-gateway"]),
     ],
     targets: [
         // MARK: C libraries from Debian
@@ -45,8 +50,11 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CSQLite"], path: "Shared/Storage", swiftSettings: swiftSettings),
         .target(name: "Crypto", dependencies: ["CSodium"], path: "Shared/Crypto", swiftSettings: swiftSettings),
         .target(
-            name: "ServiceRuntime", dependencies: ["RPC", "BackofficeAPI", "Crypto"], path: "Shared/ServiceRuntime",
+            name: "AccessControl", dependencies: ["RPC", "BackofficeAPI"], path: "Shared/AccessControl",
             swiftSettings: swiftSettings),
+        .target(
+            name: "ServiceRuntime", dependencies: ["RPC", "BackofficeAPI", "Crypto", "AccessControl", "ProtoRuntime"],
+            path: "Shared/ServiceRuntime", swiftSettings: swiftSettings),
 
         // MARK: Services (one folder each: Library = logic, Executable = wiring)
         .target(
@@ -58,11 +66,51 @@ let package = Package(
 
         .target(
             name: "SecurityService",
-            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto"],
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
             path: "Services/Security/Library", swiftSettings: swiftSettings),
         .executableTarget(
             name: "backoffice-security", dependencies: ["SecurityService", "ServiceRuntime"],
             path: "Services/Security/Executable", swiftSettings: swiftSettings),
+
+        .target(
+            name: "UsersService",
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            path: "Services/Users/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice-users", dependencies: ["UsersService", "ServiceRuntime"],
+            path: "Services/Users/Executable", swiftSettings: swiftSettings),
+
+        .target(
+            name: "ContentService",
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            path: "Services/Content/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice-content", dependencies: ["ContentService", "ServiceRuntime"],
+            path: "Services/Content/Executable", swiftSettings: swiftSettings),
+
+        .target(
+            name: "OrdersService",
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            path: "Services/Orders/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice-orders", dependencies: ["OrdersService", "ServiceRuntime"],
+            path: "Services/Orders/Executable", swiftSettings: swiftSettings),
+
+        .target(
+            name: "StatsService",
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            path: "Services/Stats/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice-stats", dependencies: ["StatsService", "ServiceRuntime"],
+            path: "Services/Stats/Executable", swiftSettings: swiftSettings),
+
+        .target(
+            name: "Gateway",
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            path: "Services/Gateway/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice-gateway", dependencies: ["Gateway", "ServiceRuntime"],
+            path: "Services/Gateway/Executable", swiftSettings: swiftSettings),
 
         // MARK: Benchmarks (never part of the test run)
         .executableTarget(
@@ -82,9 +130,42 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SecurityServiceTests",
-            dependencies: ["SecurityService", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime"],
+            dependencies: [
+                "SecurityService", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime", "AccessControl",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AccessControlTests", dependencies: ["AccessControl", "BackofficeAPI", "RPC"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "UsersServiceTests",
+            dependencies: [
+                "UsersService", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime", "AccessControl",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ContentServiceTests",
+            dependencies: [
+                "ContentService", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime", "AccessControl",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OrdersServiceTests",
+            dependencies: [
+                "OrdersService", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime", "AccessControl",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StatsServiceTests",
+            dependencies: [
+                "StatsService", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime", "AccessControl",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "TestSupport", "Storage", "Crypto", "RPC", "BackofficeAPI", "ServiceRuntime", "AccessControl"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "RPC", "BackofficeAPI", "TestSupport", "Crypto"],
             swiftSettings: swiftSettings),

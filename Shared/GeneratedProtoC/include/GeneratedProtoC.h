@@ -4,5 +4,7 @@
 #include "echo.pb-c.h"
 #include "health.pb-c.h"
 #include "principal.pb-c.h"
+#include "security.pb-c.h"
+#include "stats.pb-c.h"
 #include "testing.pb-c.h"
 #include "wire.pb-c.h"

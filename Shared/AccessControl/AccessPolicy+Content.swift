@@ -1,0 +1,6 @@
+import BackofficeAPI
+
+extension AccessPolicy {
+    /// The content service (content.proto).
+    static let content: [MethodRule] = []
+}

@@ -1,0 +1,6 @@
+import BackofficeAPI
+
+extension AccessPolicy {
+    /// The orders service (orders.proto).
+    static let orders: [MethodRule] = []
+}

@@ -1,0 +1,6 @@
+import BackofficeAPI
+
+extension AccessPolicy {
+    /// The users service (users.proto).
+    static let users: [MethodRule] = []
+}
