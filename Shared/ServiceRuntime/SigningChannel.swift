@@ -81,6 +81,13 @@ extension Auth.Principal {
         return principal
     }
 
+    /// The principal the gateway signs for a public method called without credentials: no
+    /// subject, no kind, no permissions.
+    public static let anonymous = Auth.Principal()
+
+    /// Whether the principal is `anonymous`: nobody logged in.
+    public var isAnonymous: Bool { subjectId.isEmpty }
+
     /// Whether the principal holds `permission`.
     public func holds(_ permission: Permission) -> Bool {
         permissions.contains(permission.rawValue)
