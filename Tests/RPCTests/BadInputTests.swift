@@ -216,13 +216,18 @@ struct BadInputTests {
         try await TestServer.with(configure: { $0.limits.maxConcurrentCalls = 3 }) { _, address in
             let raw = try RawConnection(to: address)
             try await raw.handshake()
+            // The first three stay in flight far longer than any scheduling hiccup of a loaded
+            // machine, so the fourth always finds the connection full.
             for id in UInt32(1)...4 {
                 try await raw.sendCall(id, method: "backoffice.echo.Echo/Unary")
-                try await raw.sendMessage(id, Echo.EchoRequest.with(delayMillis: 500))
+                try await raw.sendMessage(id, Echo.EchoRequest.with(delayMillis: 30_000))
             }
             let status = try await raw.frame(ofType: RawConnection.FrameKind.status)
             #expect(status.callID == 4)
             #expect(try RawConnection.status(of: status).code == StatusCode.resourceExhausted.rawValue)
+            for id in UInt32(1)...3 {
+                try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.cancel, callID: id, payload: []))
+            }
         }
     }
 
