@@ -119,7 +119,8 @@ struct SecurityWireTests {
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<burst {
                     group.addTask {
-                        _ = try? await harness.login("carol", index % 2 == 0 ? Self.password : "wrong password 123", clientAddress: "10.0.0.\(index):1")
+                        _ = try? await harness.login(
+                            "carol", index % 2 == 0 ? Self.password : "wrong password 123", clientAddress: "10.0.0.\(index):1")
                         finished.withLock { $0 += 1 }
                     }
                 }
