@@ -139,6 +139,18 @@ struct RolesAndKeysTests {
         _ = try await fixture.core.revokeApiKey(revoke, caller: admin)
         #expect(await thrownRPCError { _ = try await fixture.authenticate(second.key) }?.code == .unauthenticated)
         #expect(await thrownRPCError { _ = try await fixture.core.revokeApiKey(revoke, caller: admin) }?.code == .notFound)
+
+        // A key stops working while the account that created it is deactivated.
+        let owner = try await fixture.admin("u_admin2", username: "root2")
+        let owned = try await fixture.core.createApiKey(create, caller: owner)
+        var status = Security.SetAccountStatusRequest()
+        status.userId = "u_admin2"
+        status.status = .deactivated
+        _ = try await fixture.core.setAccountStatus(status, caller: admin)
+        #expect(await thrownRPCError { _ = try await fixture.authenticate(owned.key) }?.code == .unauthenticated)
+        status.status = .active
+        _ = try await fixture.core.setAccountStatus(status, caller: admin)
+        #expect(try await fixture.authenticate(owned.key).subjectId == "key_" + (owned.apiKey?.keyId ?? ""))
     }
 
     @Test func apiKeyBadInputs() async throws {

@@ -51,6 +51,27 @@ struct SecurityServiceIntegrationTests {
         #expect(bobPrincipal?.permissions == [])
     }
 
+    @Test func sessionsSurviveARestartBecauseTheServerSecretIsStored() async throws {
+        let harness = try await SecurityHarness()
+        defer { Task { await harness.close() } }
+        try await harness.createAccount("u_1", username: "carol", password: Self.password)
+        let token = try await harness.login("carol", Self.password).token
+        harness.process.stop()
+        #expect(await harness.process.waitForExit(timeout: 10) != nil)
+
+        let restarted = try await ServiceProcess(
+            "backoffice-security", arguments: ["--listen", "127.0.0.1:0", "--data-dir", harness.directory],
+            environment: ["BACKOFFICE_SECURITY_INTERNAL_KEY": harness.key.exportHex()])
+        defer { restarted.stop() }
+        let principal = try await TestServer.withClient(restarted.address) { client in
+            var request = Security.AuthenticateRequest()
+            request.credential = token
+            let channel = SignedTestChannel(base: client, signer: harness.signer, principal: .service(named: "backoffice-gateway"))
+            return try await Security.AuthenticationClient(channel: channel).authenticate(request).principal
+        }
+        #expect(principal?.subjectId == "u_1")
+    }
+
     @Test func unsignedCallsAreRefused() async throws {
         let harness = try await SecurityHarness()
         defer { Task { await harness.close() } }
