@@ -38,12 +38,19 @@ extension SecurityCore {
         guard matches, account.isActive else {
             try await recordFailure(of: account.userID, attempt: attempt, address: address, countsTowardLock: !matches)
         }
-        return try await openSession(for: account.userID, attempt: attempt)
+        // A hash made with older parameters is replaced now that the password is known.
+        var rehash: (old: String, new: String)?
+        if hashing.needsRehash(account.passwordHash), let new = try? await hashPassword(request.password) {
+            rehash = (account.passwordHash, new)
+        }
+        return try await openSession(for: account.userID, attempt: attempt, rehash: rehash)
     }
 
     /// Creates the session of a successful login in one transaction, re-checking that the account
     /// is still active and unlocked, and clearing its failure count.
-    private func openSession(for userID: String, attempt: SecurityEventDraft) async throws -> Security.LoginResponse {
+    private func openSession(
+        for userID: String, attempt: SecurityEventDraft, rehash: (old: String, new: String)?
+    ) async throws -> Security.LoginResponse {
         let minted = tokens.mint()
         let sessionID = RandomID.make("ses_")
         let time = now
@@ -56,6 +63,11 @@ extension SecurityCore {
             else { throw RPCError(.unauthenticated, Self.invalidLoginMessage) }
             try db.execute(
                 "UPDATE accounts SET failed_logins = 0, locked_until_ms = 0 WHERE user_id = ?", [.text(userID)])
+            if let rehash {
+                try db.execute(
+                    "UPDATE accounts SET password_hash = ? WHERE user_id = ? AND password_hash = ?",
+                    [.text(rehash.new), .text(userID), .text(rehash.old)])
+            }
             // Sessions past their absolute expiry are of no use to anyone: drop them on the way.
             try db.execute(
                 "DELETE FROM sessions WHERE user_id = ? AND expires_at_ms <= ?", [.text(userID), .integer(time.unixMs)])
