@@ -16,7 +16,7 @@ enum SecurityBenchmark {
               p99, errors) and the cost of one Argon2id hash with PasswordHasher's defaults.
         """
 
-    static let password = "benchmark passphrase 2026"
+    static let password = "steady throughput 2026 passphrase"
 
     static func run(host: String, port: Int, keyHex: String, seconds: Double) async throws {
         let signer = PrincipalSigner(key: try SecretKey(hex: keyHex))
