@@ -197,6 +197,23 @@ struct RolesAndKeysTests {
         _ = try await fixture.login("carol", "a brand new passphrase")
     }
 
+    @Test func guessingTheCurrentPasswordLocksTheAccount() async throws {
+        let fixture = try await SecurityCoreFixture()
+        try await fixture.createAccount("u_1", username: "carol")
+        let caller = try await fixture.authenticate(try await fixture.login("carol").token)
+        var change = Security.ChangePasswordRequest()
+        change.currentPassword = "a wrong guess 0000"
+        change.newPassword = "a brand new passphrase"
+        for _ in 0..<5 { _ = await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) } }
+        change.currentPassword = SecurityCoreFixture.password
+        let locked = await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) }
+        #expect(locked?.code == .unauthenticated)
+        #expect(locked?.message == SecurityCore.lockedLoginMessage)
+        #expect(try await fixture.eventKinds().filter { $0 == "password_change_failed" }.count == 5)
+        #expect(try await fixture.eventKinds().contains("account_locked"))
+        #expect(await thrownRPCError { _ = try await fixture.login("carol") }?.message == SecurityCore.lockedLoginMessage)
+    }
+
     @Test func anAdministratorResetsAPasswordAndEverySessionEnds() async throws {
         let fixture = try await SecurityCoreFixture()
         let admin = try await fixture.admin()
