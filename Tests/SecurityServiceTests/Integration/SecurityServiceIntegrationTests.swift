@@ -72,6 +72,31 @@ struct SecurityServiceIntegrationTests {
         #expect(principal?.subjectId == "u_1")
     }
 
+    @Test func badAccountsAreRefusedOverTheWireAndNothingIsWritten() async throws {
+        let harness = try await SecurityHarness()
+        defer { Task { await harness.close() } }
+        let common = await rpcError { try await harness.createAccount("u_1", username: "carol", password: "password1234", kind: .customer) }
+        #expect(common?.code == .invalidArgument)
+        #expect(common?.fieldViolations.map(\.field) == ["password"])
+        try await harness.createAccount("u_1", username: "carol", password: Self.password, kind: .customer)
+        var duplicate = Security.CreateAccountRequest()
+        duplicate.userId = "u_2"
+        duplicate.username = "caroline"
+        duplicate.email = "CAROL@example.COM"
+        duplicate.kind = .customer
+        duplicate.password = Self.password
+        let taken = await rpcError { _ = try await harness.accounts.createAccount(duplicate) }
+        #expect(taken?.code == .alreadyExists)
+        #expect(taken?.message == "the email is already in use")
+        let unknown = await rpcError { _ = try await harness.login("caroline", Self.password) }
+        #expect(unknown?.message == "invalid username or password")
+        var roles = Security.ListAccountRolesRequest()
+        roles.userIds = ["u_1", "u_2"]
+        let listed = try await harness.accounts.listAccountRoles(roles)
+        #expect(listed.roles.keys.sorted() == ["u_1"])
+        #expect(listed.roles["u_1"]?.roles == ["customer"])
+    }
+
     @Test func unsignedCallsAreRefused() async throws {
         let harness = try await SecurityHarness()
         defer { Task { await harness.close() } }
