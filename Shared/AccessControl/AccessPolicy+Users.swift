@@ -5,7 +5,7 @@ extension AccessPolicy {
     /// authenticated caller because the service applies the object-level rule itself: a caller
     /// without `users.read` only ever sees their own profile.
     static let users: [MethodRule] = [
-        MethodRule(Users.UsersService.register, .public, readOnly: false),
+        MethodRule(Users.UsersService.registerCustomer, .public, readOnly: false),
         MethodRule(Users.UsersService.createStaff, .permission(.usersManage), readOnly: false),
         MethodRule(Users.UsersService.getUser, .authenticated, readOnly: true),
         MethodRule(Users.UsersService.updateUser, .permission(.usersManage), readOnly: false),

@@ -97,49 +97,49 @@ void   backoffice__users__user__free_unpacked
   assert(message->base.descriptor == &backoffice__users__user__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   backoffice__users__register_request__init
-                     (Backoffice__Users__RegisterRequest         *message)
+void   backoffice__users__register_customer_request__init
+                     (Backoffice__Users__RegisterCustomerRequest         *message)
 {
-  static const Backoffice__Users__RegisterRequest init_value = BACKOFFICE__USERS__REGISTER_REQUEST__INIT;
+  static const Backoffice__Users__RegisterCustomerRequest init_value = BACKOFFICE__USERS__REGISTER_CUSTOMER_REQUEST__INIT;
   *message = init_value;
 }
-size_t backoffice__users__register_request__get_packed_size
-                     (const Backoffice__Users__RegisterRequest *message)
+size_t backoffice__users__register_customer_request__get_packed_size
+                     (const Backoffice__Users__RegisterCustomerRequest *message)
 {
-  assert(message->base.descriptor == &backoffice__users__register_request__descriptor);
+  assert(message->base.descriptor == &backoffice__users__register_customer_request__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t backoffice__users__register_request__pack
-                     (const Backoffice__Users__RegisterRequest *message,
+size_t backoffice__users__register_customer_request__pack
+                     (const Backoffice__Users__RegisterCustomerRequest *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &backoffice__users__register_request__descriptor);
+  assert(message->base.descriptor == &backoffice__users__register_customer_request__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t backoffice__users__register_request__pack_to_buffer
-                     (const Backoffice__Users__RegisterRequest *message,
+size_t backoffice__users__register_customer_request__pack_to_buffer
+                     (const Backoffice__Users__RegisterCustomerRequest *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &backoffice__users__register_request__descriptor);
+  assert(message->base.descriptor == &backoffice__users__register_customer_request__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Backoffice__Users__RegisterRequest *
-       backoffice__users__register_request__unpack
+Backoffice__Users__RegisterCustomerRequest *
+       backoffice__users__register_customer_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Backoffice__Users__RegisterRequest *)
-     protobuf_c_message_unpack (&backoffice__users__register_request__descriptor,
+  return (Backoffice__Users__RegisterCustomerRequest *)
+     protobuf_c_message_unpack (&backoffice__users__register_customer_request__descriptor,
                                 allocator, len, data);
 }
-void   backoffice__users__register_request__free_unpacked
-                     (Backoffice__Users__RegisterRequest *message,
+void   backoffice__users__register_customer_request__free_unpacked
+                     (Backoffice__Users__RegisterCustomerRequest *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &backoffice__users__register_request__descriptor);
+  assert(message->base.descriptor == &backoffice__users__register_customer_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   backoffice__users__create_staff_request__init
@@ -921,7 +921,7 @@ const ProtobufCMessageDescriptor backoffice__users__user__descriptor =
   (ProtobufCMessageInit) backoffice__users__user__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor backoffice__users__register_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor backoffice__users__register_customer_request__field_descriptors[6] =
 {
   {
     "username",
@@ -929,7 +929,7 @@ static const ProtobufCFieldDescriptor backoffice__users__register_request__field
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Backoffice__Users__RegisterRequest, username),
+    offsetof(Backoffice__Users__RegisterCustomerRequest, username),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -941,7 +941,7 @@ static const ProtobufCFieldDescriptor backoffice__users__register_request__field
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Backoffice__Users__RegisterRequest, email),
+    offsetof(Backoffice__Users__RegisterCustomerRequest, email),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -953,7 +953,7 @@ static const ProtobufCFieldDescriptor backoffice__users__register_request__field
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Backoffice__Users__RegisterRequest, password),
+    offsetof(Backoffice__Users__RegisterCustomerRequest, password),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -965,7 +965,7 @@ static const ProtobufCFieldDescriptor backoffice__users__register_request__field
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Backoffice__Users__RegisterRequest, display_name),
+    offsetof(Backoffice__Users__RegisterCustomerRequest, display_name),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -977,7 +977,7 @@ static const ProtobufCFieldDescriptor backoffice__users__register_request__field
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Backoffice__Users__RegisterRequest, phone),
+    offsetof(Backoffice__Users__RegisterCustomerRequest, phone),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -989,14 +989,14 @@ static const ProtobufCFieldDescriptor backoffice__users__register_request__field
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Backoffice__Users__RegisterRequest, locale),
+    offsetof(Backoffice__Users__RegisterCustomerRequest, locale),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned backoffice__users__register_request__field_indices_by_name[] = {
+static const unsigned backoffice__users__register_customer_request__field_indices_by_name[] = {
   3,   /* field[3] = display_name */
   1,   /* field[1] = email */
   5,   /* field[5] = locale */
@@ -1004,24 +1004,24 @@ static const unsigned backoffice__users__register_request__field_indices_by_name
   4,   /* field[4] = phone */
   0,   /* field[0] = username */
 };
-static const ProtobufCIntRange backoffice__users__register_request__number_ranges[1 + 1] =
+static const ProtobufCIntRange backoffice__users__register_customer_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
   { 0, 6 }
 };
-const ProtobufCMessageDescriptor backoffice__users__register_request__descriptor =
+const ProtobufCMessageDescriptor backoffice__users__register_customer_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "backoffice.users.RegisterRequest",
-  "RegisterRequest",
-  "Backoffice__Users__RegisterRequest",
+  "backoffice.users.RegisterCustomerRequest",
+  "RegisterCustomerRequest",
+  "Backoffice__Users__RegisterCustomerRequest",
   "backoffice.users",
-  sizeof(Backoffice__Users__RegisterRequest),
+  sizeof(Backoffice__Users__RegisterCustomerRequest),
   6,
-  backoffice__users__register_request__field_descriptors,
-  backoffice__users__register_request__field_indices_by_name,
-  1,  backoffice__users__register_request__number_ranges,
-  (ProtobufCMessageInit) backoffice__users__register_request__init,
+  backoffice__users__register_customer_request__field_descriptors,
+  backoffice__users__register_customer_request__field_indices_by_name,
+  1,  backoffice__users__register_customer_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__users__register_customer_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor backoffice__users__create_staff_request__field_descriptors[7] =
@@ -1746,7 +1746,7 @@ const ProtobufCEnumDescriptor backoffice__users__user_status__descriptor =
 };
 static const ProtobufCMethodDescriptor backoffice__users__users__method_descriptors[10] =
 {
-  { "Register", &backoffice__users__register_request__descriptor, &backoffice__users__user__descriptor },
+  { "RegisterCustomer", &backoffice__users__register_customer_request__descriptor, &backoffice__users__user__descriptor },
   { "CreateStaff", &backoffice__users__create_staff_request__descriptor, &backoffice__users__user__descriptor },
   { "GetUser", &backoffice__users__get_user_request__descriptor, &backoffice__users__user__descriptor },
   { "UpdateUser", &backoffice__users__update_user_request__descriptor, &backoffice__users__user__descriptor },
@@ -1765,7 +1765,7 @@ const unsigned backoffice__users__users__method_indices_by_name[] = {
   2,        /* GetUser */
   9,        /* ListUsers */
   7,        /* ReactivateUser */
-  0,        /* Register */
+  0,        /* RegisterCustomer */
   5,        /* UpdateMe */
   3         /* UpdateUser */
 };
@@ -1780,10 +1780,10 @@ const ProtobufCServiceDescriptor backoffice__users__users__descriptor =
   backoffice__users__users__method_descriptors,
   backoffice__users__users__method_indices_by_name
 };
-void backoffice__users__users__register(ProtobufCService *service,
-                                        const Backoffice__Users__RegisterRequest *input,
-                                        Backoffice__Users__User_Closure closure,
-                                        void *closure_data)
+void backoffice__users__users__register_customer(ProtobufCService *service,
+                                                 const Backoffice__Users__RegisterCustomerRequest *input,
+                                                 Backoffice__Users__User_Closure closure,
+                                                 void *closure_data)
 {
   assert(service->descriptor == &backoffice__users__users__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);

@@ -182,8 +182,8 @@ extension Users {
         public init() {}
     }
 
-    /// The `backoffice.users.RegisterRequest` message.
-    public struct RegisterRequest: ProtoMessage {
+    /// The `backoffice.users.RegisterCustomerRequest` message.
+    public struct RegisterCustomerRequest: ProtoMessage {
         /// `string username = 1`
         public var username: String = ""
         /// `string email = 2`
@@ -353,12 +353,13 @@ extension Users {
 extension Users {
     /// The methods of the `backoffice.users.Users` service, as the RPC core describes them.
     public enum UsersService {
-        /// Public self-registration: creates a customer and its credential (role "customer").
+        /// Public self-registration: creates a customer and its credential (role "customer"). (Named
+        /// RegisterCustomer, not Register: protoc-c would emit a C struct member called `register`.)
         /// INVALID_ARGUMENT names each bad field (password policy included); ALREADY_EXISTS when the
         /// username or email (case-insensitively) is taken. Nothing is written when it fails.
-        public static let register = MethodDescriptor(
-            service: "backoffice.users.Users", name: "Register", kind: .unary, requestType: Users.RegisterRequest.self,
-            responseType: Users.User.self)
+        public static let registerCustomer = MethodDescriptor(
+            service: "backoffice.users.Users", name: "RegisterCustomer", kind: .unary,
+            requestType: Users.RegisterCustomerRequest.self, responseType: Users.User.self)
         /// Creates a member of staff with roles (users.manage; the caller must hold every permission
         /// the roles grant).
         public static let createStaff = MethodDescriptor(
@@ -402,15 +403,18 @@ extension Users {
         /// The `backoffice.users.Users` service: its name and methods, in declaration order.
         public static let descriptor = ServiceDescriptor(
             name: "backoffice.users.Users",
-            methods: [register, createStaff, getUser, updateUser, getMe, updateMe, deactivateUser, reactivateUser, eraseUser, listUsers])
+            methods: [registerCustomer, createStaff, getUser, updateUser, getMe, updateMe, deactivateUser, reactivateUser, eraseUser, listUsers])
     }
 
     /// A server's implementation of `backoffice.users.Users`: one method per RPC; `methodHandlers` comes with it.
     public protocol UsersHandler: RPCService {
-        /// Public self-registration: creates a customer and its credential (role "customer").
+        /// Public self-registration: creates a customer and its credential (role "customer"). (Named
+        /// RegisterCustomer, not Register: protoc-c would emit a C struct member called `register`.)
         /// INVALID_ARGUMENT names each bad field (password policy included); ALREADY_EXISTS when the
         /// username or email (case-insensitively) is taken. Nothing is written when it fails.
-        func register(_ request: Users.RegisterRequest, context: ServerContext) async throws -> Users.User
+        func registerCustomer(
+            _ request: Users.RegisterCustomerRequest, context: ServerContext
+        ) async throws -> Users.User
         /// Creates a member of staff with roles (users.manage; the caller must hold every permission
         /// the roles grant).
         func createStaff(_ request: Users.CreateStaffRequest, context: ServerContext) async throws -> Users.User
@@ -446,13 +450,14 @@ extension Users {
             self.channel = channel
         }
 
-        /// Public self-registration: creates a customer and its credential (role "customer").
+        /// Public self-registration: creates a customer and its credential (role "customer"). (Named
+        /// RegisterCustomer, not Register: protoc-c would emit a C struct member called `register`.)
         /// INVALID_ARGUMENT names each bad field (password policy included); ALREADY_EXISTS when the
         /// username or email (case-insensitively) is taken. Nothing is written when it fails.
-        public func register(
-            _ request: Users.RegisterRequest, options: CallOptions = CallOptions()
+        public func registerCustomer(
+            _ request: Users.RegisterCustomerRequest, options: CallOptions = CallOptions()
         ) async throws -> Users.User {
-            try await channel.unary(Users.UsersService.register, request, options: options)
+            try await channel.unary(Users.UsersService.registerCustomer, request, options: options)
         }
 
         /// Creates a member of staff with roles (users.manage; the caller must hold every permission
@@ -530,8 +535,9 @@ extension Users.UsersHandler {
     /// One handler per method, each calling the method of the same name.
     public var methodHandlers: [MethodHandler] {
         [
-            .unary(Users.UsersService.register) { (request: Users.RegisterRequest, context: ServerContext) in
-                try await self.register(request, context: context)
+            .unary(Users.UsersService.registerCustomer) {
+                (request: Users.RegisterCustomerRequest, context: ServerContext) in
+                try await self.registerCustomer(request, context: context)
             },
             .unary(Users.UsersService.createStaff) { (request: Users.CreateStaffRequest, context: ServerContext) in
                 try await self.createStaff(request, context: context)
@@ -716,11 +722,11 @@ extension Users.User: ProtoCBridged {
     }
 }
 
-extension Users.RegisterRequest {
-    /// The fully qualified proto name, `backoffice.users.RegisterRequest`.
-    public static let protoName = "backoffice.users.RegisterRequest"
+extension Users.RegisterCustomerRequest {
+    /// The fully qualified proto name, `backoffice.users.RegisterCustomerRequest`.
+    public static let protoName = "backoffice.users.RegisterCustomerRequest"
 
-    /// protoc-c's descriptor of `backoffice.users.RegisterRequest`.
+    /// protoc-c's descriptor of `backoffice.users.RegisterCustomerRequest`.
     public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
 
     // Points at a constant that protoc-c generated and nothing ever writes.
@@ -729,26 +735,26 @@ extension Users.RegisterRequest {
     /// Appends the message's wire encoding to `buffer`.
     public func serialize(into buffer: inout [UInt8]) {
         ProtoCodec.serialize(
-            self, into: &buffer, packedSize: backoffice__users__register_request__get_packed_size,
-            pack: backoffice__users__register_request__pack)
+            self, into: &buffer, packedSize: backoffice__users__register_customer_request__get_packed_size,
+            pack: backoffice__users__register_customer_request__pack)
     }
 
     /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
-    /// valid encoding of `backoffice.users.RegisterRequest`.
+    /// valid encoding of `backoffice.users.RegisterCustomerRequest`.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
         self = try ProtoCodec.decode(
-            bytes, unpack: backoffice__users__register_request__unpack,
-            freeUnpacked: backoffice__users__register_request__free_unpacked)
+            bytes, unpack: backoffice__users__register_customer_request__unpack,
+            freeUnpacked: backoffice__users__register_customer_request__free_unpacked)
     }
 }
 
-extension Users.RegisterRequest: ProtoCBridged {
+extension Users.RegisterCustomerRequest: ProtoCBridged {
     /// The protoc-c struct of the message.
-    public typealias CMessage = Backoffice__Users__RegisterRequest
+    public typealias CMessage = Backoffice__Users__RegisterCustomerRequest
 
     /// Sets `message` to protoc-c's defaults.
     public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
-        backoffice__users__register_request__init(message)
+        backoffice__users__register_customer_request__init(message)
     }
 
     /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.

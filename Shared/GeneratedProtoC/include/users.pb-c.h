@@ -17,7 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Backoffice__Users__Address Backoffice__Users__Address;
 typedef struct Backoffice__Users__User Backoffice__Users__User;
-typedef struct Backoffice__Users__RegisterRequest Backoffice__Users__RegisterRequest;
+typedef struct Backoffice__Users__RegisterCustomerRequest Backoffice__Users__RegisterCustomerRequest;
 typedef struct Backoffice__Users__CreateStaffRequest Backoffice__Users__CreateStaffRequest;
 typedef struct Backoffice__Users__GetUserRequest Backoffice__Users__GetUserRequest;
 typedef struct Backoffice__Users__ProfileChange Backoffice__Users__ProfileChange;
@@ -129,7 +129,7 @@ struct  Backoffice__Users__User
     , (char *)protobuf_c_empty_string, BACKOFFICE__USERS__USER_KIND__USER_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, BACKOFFICE__USERS__USER_STATUS__USER_STATUS_UNSPECIFIED, 0, 0, 0 }
 
 
-struct  Backoffice__Users__RegisterRequest
+struct  Backoffice__Users__RegisterCustomerRequest
 {
   ProtobufCMessage base;
   char *username;
@@ -142,8 +142,8 @@ struct  Backoffice__Users__RegisterRequest
   char *phone;
   char *locale;
 };
-#define BACKOFFICE__USERS__REGISTER_REQUEST__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&backoffice__users__register_request__descriptor) \
+#define BACKOFFICE__USERS__REGISTER_CUSTOMER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__users__register_customer_request__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
@@ -351,24 +351,24 @@ Backoffice__Users__User *
 void   backoffice__users__user__free_unpacked
                      (Backoffice__Users__User *message,
                       ProtobufCAllocator *allocator);
-/* Backoffice__Users__RegisterRequest methods */
-void   backoffice__users__register_request__init
-                     (Backoffice__Users__RegisterRequest         *message);
-size_t backoffice__users__register_request__get_packed_size
-                     (const Backoffice__Users__RegisterRequest   *message);
-size_t backoffice__users__register_request__pack
-                     (const Backoffice__Users__RegisterRequest   *message,
+/* Backoffice__Users__RegisterCustomerRequest methods */
+void   backoffice__users__register_customer_request__init
+                     (Backoffice__Users__RegisterCustomerRequest         *message);
+size_t backoffice__users__register_customer_request__get_packed_size
+                     (const Backoffice__Users__RegisterCustomerRequest   *message);
+size_t backoffice__users__register_customer_request__pack
+                     (const Backoffice__Users__RegisterCustomerRequest   *message,
                       uint8_t             *out);
-size_t backoffice__users__register_request__pack_to_buffer
-                     (const Backoffice__Users__RegisterRequest   *message,
+size_t backoffice__users__register_customer_request__pack_to_buffer
+                     (const Backoffice__Users__RegisterCustomerRequest   *message,
                       ProtobufCBuffer     *buffer);
-Backoffice__Users__RegisterRequest *
-       backoffice__users__register_request__unpack
+Backoffice__Users__RegisterCustomerRequest *
+       backoffice__users__register_customer_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   backoffice__users__register_request__free_unpacked
-                     (Backoffice__Users__RegisterRequest *message,
+void   backoffice__users__register_customer_request__free_unpacked
+                     (Backoffice__Users__RegisterCustomerRequest *message,
                       ProtobufCAllocator *allocator);
 /* Backoffice__Users__CreateStaffRequest methods */
 void   backoffice__users__create_staff_request__init
@@ -587,8 +587,8 @@ typedef void (*Backoffice__Users__Address_Closure)
 typedef void (*Backoffice__Users__User_Closure)
                  (const Backoffice__Users__User *message,
                   void *closure_data);
-typedef void (*Backoffice__Users__RegisterRequest_Closure)
-                 (const Backoffice__Users__RegisterRequest *message,
+typedef void (*Backoffice__Users__RegisterCustomerRequest_Closure)
+                 (const Backoffice__Users__RegisterCustomerRequest *message,
                   void *closure_data);
 typedef void (*Backoffice__Users__CreateStaffRequest_Closure)
                  (const Backoffice__Users__CreateStaffRequest *message,
@@ -630,10 +630,10 @@ typedef struct Backoffice__Users__Users_Service Backoffice__Users__Users_Service
 struct Backoffice__Users__Users_Service
 {
   ProtobufCService base;
-  void (*register)(Backoffice__Users__Users_Service *service,
-                   const Backoffice__Users__RegisterRequest *input,
-                   Backoffice__Users__User_Closure closure,
-                   void *closure_data);
+  void (*register_customer)(Backoffice__Users__Users_Service *service,
+                            const Backoffice__Users__RegisterCustomerRequest *input,
+                            Backoffice__Users__User_Closure closure,
+                            void *closure_data);
   void (*create_staff)(Backoffice__Users__Users_Service *service,
                        const Backoffice__Users__CreateStaffRequest *input,
                        Backoffice__Users__User_Closure closure,
@@ -678,7 +678,7 @@ void backoffice__users__users__init (Backoffice__Users__Users_Service *service,
     { &backoffice__users__users__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define BACKOFFICE__USERS__USERS__INIT(function_prefix__) \
     { BACKOFFICE__USERS__USERS__BASE_INIT,\
-      function_prefix__ ## register,\
+      function_prefix__ ## register_customer,\
       function_prefix__ ## create_staff,\
       function_prefix__ ## get_user,\
       function_prefix__ ## update_user,\
@@ -688,10 +688,10 @@ void backoffice__users__users__init (Backoffice__Users__Users_Service *service,
       function_prefix__ ## reactivate_user,\
       function_prefix__ ## erase_user,\
       function_prefix__ ## list_users  }
-void backoffice__users__users__register(ProtobufCService *service,
-                                        const Backoffice__Users__RegisterRequest *input,
-                                        Backoffice__Users__User_Closure closure,
-                                        void *closure_data);
+void backoffice__users__users__register_customer(ProtobufCService *service,
+                                                 const Backoffice__Users__RegisterCustomerRequest *input,
+                                                 Backoffice__Users__User_Closure closure,
+                                                 void *closure_data);
 void backoffice__users__users__create_staff(ProtobufCService *service,
                                             const Backoffice__Users__CreateStaffRequest *input,
                                             Backoffice__Users__User_Closure closure,
@@ -735,7 +735,7 @@ extern const ProtobufCEnumDescriptor    backoffice__users__user_kind__descriptor
 extern const ProtobufCEnumDescriptor    backoffice__users__user_status__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__users__address__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__users__user__descriptor;
-extern const ProtobufCMessageDescriptor backoffice__users__register_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__users__register_customer_request__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__users__create_staff_request__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__users__get_user_request__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__users__profile_change__descriptor;
