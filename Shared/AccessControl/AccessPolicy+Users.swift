@@ -11,9 +11,9 @@ extension AccessPolicy {
         MethodRule(Users.UsersService.updateUser, .permission(.usersManage), readOnly: false),
         MethodRule(Users.UsersService.getMe, .authenticated, readOnly: true),
         MethodRule(Users.UsersService.updateMe, .authenticated, readOnly: false),
-        MethodRule(Users.UsersService.deactivateUser, .permission(.usersManage), readOnly: false),
-        MethodRule(Users.UsersService.reactivateUser, .permission(.usersManage), readOnly: false),
-        MethodRule(Users.UsersService.eraseUser, .permission(.usersManage), readOnly: false),
+        MethodRule(Users.UsersService.deactivate, .permission(.usersManage), readOnly: false),
+        MethodRule(Users.UsersService.reactivate, .permission(.usersManage), readOnly: false),
+        MethodRule(Users.UsersService.erase, .permission(.usersManage), readOnly: false),
         MethodRule(Users.UsersService.listUsers, .permission(.usersRead), readOnly: true),
     ]
 }

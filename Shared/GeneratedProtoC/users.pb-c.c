@@ -1752,19 +1752,19 @@ static const ProtobufCMethodDescriptor backoffice__users__users__method_descript
   { "UpdateUser", &backoffice__users__update_user_request__descriptor, &backoffice__users__user__descriptor },
   { "GetMe", &backoffice__users__get_me_request__descriptor, &backoffice__users__user__descriptor },
   { "UpdateMe", &backoffice__users__update_me_request__descriptor, &backoffice__users__user__descriptor },
-  { "DeactivateUser", &backoffice__users__deactivate_user_request__descriptor, &backoffice__users__user__descriptor },
-  { "ReactivateUser", &backoffice__users__reactivate_user_request__descriptor, &backoffice__users__user__descriptor },
-  { "EraseUser", &backoffice__users__erase_user_request__descriptor, &backoffice__users__user__descriptor },
+  { "Deactivate", &backoffice__users__deactivate_user_request__descriptor, &backoffice__users__user__descriptor },
+  { "Reactivate", &backoffice__users__reactivate_user_request__descriptor, &backoffice__users__user__descriptor },
+  { "Erase", &backoffice__users__erase_user_request__descriptor, &backoffice__users__user__descriptor },
   { "ListUsers", &backoffice__users__list_users_request__descriptor, &backoffice__users__list_users_response__descriptor },
 };
 const unsigned backoffice__users__users__method_indices_by_name[] = {
   1,        /* CreateStaff */
-  6,        /* DeactivateUser */
-  8,        /* EraseUser */
+  6,        /* Deactivate */
+  8,        /* Erase */
   4,        /* GetMe */
   2,        /* GetUser */
   9,        /* ListUsers */
-  7,        /* ReactivateUser */
+  7,        /* Reactivate */
   0,        /* RegisterCustomer */
   5,        /* UpdateMe */
   3         /* UpdateUser */
@@ -1828,26 +1828,26 @@ void backoffice__users__users__update_me(ProtobufCService *service,
   assert(service->descriptor == &backoffice__users__users__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
-void backoffice__users__users__deactivate_user(ProtobufCService *service,
-                                               const Backoffice__Users__DeactivateUserRequest *input,
-                                               Backoffice__Users__User_Closure closure,
-                                               void *closure_data)
+void backoffice__users__users__deactivate(ProtobufCService *service,
+                                          const Backoffice__Users__DeactivateUserRequest *input,
+                                          Backoffice__Users__User_Closure closure,
+                                          void *closure_data)
 {
   assert(service->descriptor == &backoffice__users__users__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
-void backoffice__users__users__reactivate_user(ProtobufCService *service,
-                                               const Backoffice__Users__ReactivateUserRequest *input,
-                                               Backoffice__Users__User_Closure closure,
-                                               void *closure_data)
+void backoffice__users__users__reactivate(ProtobufCService *service,
+                                          const Backoffice__Users__ReactivateUserRequest *input,
+                                          Backoffice__Users__User_Closure closure,
+                                          void *closure_data)
 {
   assert(service->descriptor == &backoffice__users__users__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
-void backoffice__users__users__erase_user(ProtobufCService *service,
-                                          const Backoffice__Users__EraseUserRequest *input,
-                                          Backoffice__Users__User_Closure closure,
-                                          void *closure_data)
+void backoffice__users__users__erase(ProtobufCService *service,
+                                     const Backoffice__Users__EraseUserRequest *input,
+                                     Backoffice__Users__User_Closure closure,
+                                     void *closure_data)
 {
   assert(service->descriptor == &backoffice__users__users__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);

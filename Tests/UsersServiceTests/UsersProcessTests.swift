@@ -187,9 +187,11 @@ struct UsersProcessTests {
             let errors = [
                 await UsersFixture.rpcError { _ = try await session.users.getUser(get, options: session.options(admin, Service.getUser)) },
                 await UsersFixture.rpcError {
-                    _ = try await session.users.deactivateUser(deactivate, options: session.options(admin, Service.deactivateUser))
+                    _ = try await session.users.deactivate(deactivate, options: session.options(admin, Service.deactivate))
                 },
-                await UsersFixture.rpcError { _ = try await session.users.eraseUser(erase, options: session.options(admin, Service.eraseUser)) },
+                await UsersFixture.rpcError {
+                    _ = try await session.users.erase(erase, options: session.options(admin, Service.erase))
+                },
                 await UsersFixture.rpcError {
                     _ = try await session.users.updateUser(update, options: session.options(admin, Service.updateUser))
                 },
@@ -253,7 +255,7 @@ struct UsersProcessTests {
 
             var deactivate = Users.DeactivateUserRequest()
             deactivate.id = leo.id
-            _ = try await session.users.deactivateUser(deactivate, options: session.options(UsersFixture.admin, Service.deactivateUser))
+            _ = try await session.users.deactivate(deactivate, options: session.options(UsersFixture.admin, Service.deactivate))
             #expect(try await list { $0.status = .deactivated } == ["leo"])
 
             // Pages of one, in creation order, cover everyone exactly once.
@@ -276,19 +278,19 @@ struct UsersProcessTests {
             let admin = UsersFixture.admin
             var deactivate = Users.DeactivateUserRequest()
             deactivate.id = nina.id
-            let off = try await session.users.deactivateUser(deactivate, options: session.options(admin, Service.deactivateUser))
+            let off = try await session.users.deactivate(deactivate, options: session.options(admin, Service.deactivate))
             #expect(off.status == .deactivated)
             #expect(session.fake.accounts[nina.id]?.active == false)
 
             var reactivate = Users.ReactivateUserRequest()
             reactivate.id = nina.id
-            let on = try await session.users.reactivateUser(reactivate, options: session.options(admin, Service.reactivateUser))
+            let on = try await session.users.reactivate(reactivate, options: session.options(admin, Service.reactivate))
             #expect(on.status == .active)
             #expect(session.fake.accounts[nina.id]?.active == true)
 
             var erase = Users.EraseUserRequest()
             erase.id = nina.id
-            let erased = try await session.users.eraseUser(erase, options: session.options(admin, Service.eraseUser))
+            let erased = try await session.users.erase(erase, options: session.options(admin, Service.erase))
             #expect(erased.id == nina.id)
             #expect(erased.status == .erased)
             #expect(!erased.username.contains("nina"))
@@ -298,7 +300,7 @@ struct UsersProcessTests {
             // The email is free again, and the erased account can no longer change.
             _ = try await session.register("nina2", email: "NINA@example.com")
             let again = await UsersFixture.rpcError {
-                _ = try await session.users.reactivateUser(reactivate, options: session.options(admin, Service.reactivateUser))
+                _ = try await session.users.reactivate(reactivate, options: session.options(admin, Service.reactivate))
             }
             #expect(again?.code == .failedPrecondition)
         }
@@ -311,7 +313,7 @@ struct UsersProcessTests {
             var deactivate = Users.DeactivateUserRequest()
             deactivate.id = omar.id
             let error = await UsersFixture.rpcError {
-                _ = try await session.users.deactivateUser(deactivate, options: session.options(UsersFixture.admin, Service.deactivateUser))
+                _ = try await session.users.deactivate(deactivate, options: session.options(UsersFixture.admin, Service.deactivate))
             }
             #expect(error?.code == .unavailable)
             let users = try await session.allUsers()

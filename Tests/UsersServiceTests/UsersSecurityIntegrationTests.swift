@@ -84,7 +84,7 @@ struct UsersSecurityIntegrationTests {
             deactivate.id = rosa.id
             let adminSession = try await suite.login("admin", suite.adminPassword)
             let admin = try #require(adminSession.principal)
-            _ = try await users.deactivateUser(deactivate, options: suite.options(admin, Users.UsersService.deactivateUser))
+            _ = try await users.deactivate(deactivate, options: suite.options(admin, Users.UsersService.deactivate))
 
             let after = await UsersFixture.rpcError { _ = try await suite.authenticate(session.token) }
             #expect(after?.code == .unauthenticated)

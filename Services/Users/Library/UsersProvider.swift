@@ -61,19 +61,19 @@ public struct UsersProvider: Users.UsersHandler {
         return try await update(id: caller.subjectId, change: request.change)
     }
 
-    public func deactivateUser(_ request: Users.DeactivateUserRequest, context: ServerContext) async throws -> Users.User {
+    public func deactivate(_ request: Users.DeactivateUserRequest, context: ServerContext) async throws -> Users.User {
         try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
         return Self.message(for: try await directory.deactivate(id: request.id))
     }
 
-    public func reactivateUser(_ request: Users.ReactivateUserRequest, context: ServerContext) async throws -> Users.User {
+    public func reactivate(_ request: Users.ReactivateUserRequest, context: ServerContext) async throws -> Users.User {
         try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
         return Self.message(for: try await directory.reactivate(id: request.id))
     }
 
-    public func eraseUser(_ request: Users.EraseUserRequest, context: ServerContext) async throws -> Users.User {
+    public func erase(_ request: Users.EraseUserRequest, context: ServerContext) async throws -> Users.User {
         try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
         return Self.message(for: try await directory.erase(id: request.id))

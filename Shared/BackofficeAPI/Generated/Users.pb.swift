@@ -383,18 +383,18 @@ extension Users {
             service: "backoffice.users.Users", name: "UpdateMe", kind: .unary, requestType: Users.UpdateMeRequest.self,
             responseType: Users.User.self)
         /// Deactivates an account: no more logins, every session revoked (users.manage). Idempotent.
-        public static let deactivateUser = MethodDescriptor(
-            service: "backoffice.users.Users", name: "DeactivateUser", kind: .unary,
+        public static let deactivate = MethodDescriptor(
+            service: "backoffice.users.Users", name: "Deactivate", kind: .unary,
             requestType: Users.DeactivateUserRequest.self, responseType: Users.User.self)
         /// Lets a deactivated account log in again (users.manage). Idempotent.
-        public static let reactivateUser = MethodDescriptor(
-            service: "backoffice.users.Users", name: "ReactivateUser", kind: .unary,
+        public static let reactivate = MethodDescriptor(
+            service: "backoffice.users.Users", name: "Reactivate", kind: .unary,
             requestType: Users.ReactivateUserRequest.self, responseType: Users.User.self)
         /// Erases an account's personal data and its credential; the id stays so that orders still refer
         /// to it (users.manage). Cannot be undone.
-        public static let eraseUser = MethodDescriptor(
-            service: "backoffice.users.Users", name: "EraseUser", kind: .unary,
-            requestType: Users.EraseUserRequest.self, responseType: Users.User.self)
+        public static let erase = MethodDescriptor(
+            service: "backoffice.users.Users", name: "Erase", kind: .unary, requestType: Users.EraseUserRequest.self,
+            responseType: Users.User.self)
         /// Accounts matching every filter given, oldest first, one page at a time (users.read).
         public static let listUsers = MethodDescriptor(
             service: "backoffice.users.Users", name: "ListUsers", kind: .unary,
@@ -403,7 +403,7 @@ extension Users {
         /// The `backoffice.users.Users` service: its name and methods, in declaration order.
         public static let descriptor = ServiceDescriptor(
             name: "backoffice.users.Users",
-            methods: [registerCustomer, createStaff, getUser, updateUser, getMe, updateMe, deactivateUser, reactivateUser, eraseUser, listUsers])
+            methods: [registerCustomer, createStaff, getUser, updateUser, getMe, updateMe, deactivate, reactivate, erase, listUsers])
     }
 
     /// A server's implementation of `backoffice.users.Users`: one method per RPC; `methodHandlers` comes with it.
@@ -428,12 +428,12 @@ extension Users {
         /// Changes the caller's own profile; kind, status and roles are not profile fields.
         func updateMe(_ request: Users.UpdateMeRequest, context: ServerContext) async throws -> Users.User
         /// Deactivates an account: no more logins, every session revoked (users.manage). Idempotent.
-        func deactivateUser(_ request: Users.DeactivateUserRequest, context: ServerContext) async throws -> Users.User
+        func deactivate(_ request: Users.DeactivateUserRequest, context: ServerContext) async throws -> Users.User
         /// Lets a deactivated account log in again (users.manage). Idempotent.
-        func reactivateUser(_ request: Users.ReactivateUserRequest, context: ServerContext) async throws -> Users.User
+        func reactivate(_ request: Users.ReactivateUserRequest, context: ServerContext) async throws -> Users.User
         /// Erases an account's personal data and its credential; the id stays so that orders still refer
         /// to it (users.manage). Cannot be undone.
-        func eraseUser(_ request: Users.EraseUserRequest, context: ServerContext) async throws -> Users.User
+        func erase(_ request: Users.EraseUserRequest, context: ServerContext) async throws -> Users.User
         /// Accounts matching every filter given, oldest first, one page at a time (users.read).
         func listUsers(
             _ request: Users.ListUsersRequest, context: ServerContext
@@ -498,25 +498,25 @@ extension Users {
         }
 
         /// Deactivates an account: no more logins, every session revoked (users.manage). Idempotent.
-        public func deactivateUser(
+        public func deactivate(
             _ request: Users.DeactivateUserRequest, options: CallOptions = CallOptions()
         ) async throws -> Users.User {
-            try await channel.unary(Users.UsersService.deactivateUser, request, options: options)
+            try await channel.unary(Users.UsersService.deactivate, request, options: options)
         }
 
         /// Lets a deactivated account log in again (users.manage). Idempotent.
-        public func reactivateUser(
+        public func reactivate(
             _ request: Users.ReactivateUserRequest, options: CallOptions = CallOptions()
         ) async throws -> Users.User {
-            try await channel.unary(Users.UsersService.reactivateUser, request, options: options)
+            try await channel.unary(Users.UsersService.reactivate, request, options: options)
         }
 
         /// Erases an account's personal data and its credential; the id stays so that orders still refer
         /// to it (users.manage). Cannot be undone.
-        public func eraseUser(
+        public func erase(
             _ request: Users.EraseUserRequest, options: CallOptions = CallOptions()
         ) async throws -> Users.User {
-            try await channel.unary(Users.UsersService.eraseUser, request, options: options)
+            try await channel.unary(Users.UsersService.erase, request, options: options)
         }
 
         /// Accounts matching every filter given, oldest first, one page at a time (users.read).
@@ -554,16 +554,14 @@ extension Users.UsersHandler {
             .unary(Users.UsersService.updateMe) { (request: Users.UpdateMeRequest, context: ServerContext) in
                 try await self.updateMe(request, context: context)
             },
-            .unary(Users.UsersService.deactivateUser) {
-                (request: Users.DeactivateUserRequest, context: ServerContext) in
-                try await self.deactivateUser(request, context: context)
+            .unary(Users.UsersService.deactivate) { (request: Users.DeactivateUserRequest, context: ServerContext) in
+                try await self.deactivate(request, context: context)
             },
-            .unary(Users.UsersService.reactivateUser) {
-                (request: Users.ReactivateUserRequest, context: ServerContext) in
-                try await self.reactivateUser(request, context: context)
+            .unary(Users.UsersService.reactivate) { (request: Users.ReactivateUserRequest, context: ServerContext) in
+                try await self.reactivate(request, context: context)
             },
-            .unary(Users.UsersService.eraseUser) { (request: Users.EraseUserRequest, context: ServerContext) in
-                try await self.eraseUser(request, context: context)
+            .unary(Users.UsersService.erase) { (request: Users.EraseUserRequest, context: ServerContext) in
+                try await self.erase(request, context: context)
             },
             .unary(Users.UsersService.listUsers) { (request: Users.ListUsersRequest, context: ServerContext) in
                 try await self.listUsers(request, context: context)

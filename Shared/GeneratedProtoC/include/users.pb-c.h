@@ -654,18 +654,18 @@ struct Backoffice__Users__Users_Service
                     const Backoffice__Users__UpdateMeRequest *input,
                     Backoffice__Users__User_Closure closure,
                     void *closure_data);
-  void (*deactivate_user)(Backoffice__Users__Users_Service *service,
-                          const Backoffice__Users__DeactivateUserRequest *input,
-                          Backoffice__Users__User_Closure closure,
-                          void *closure_data);
-  void (*reactivate_user)(Backoffice__Users__Users_Service *service,
-                          const Backoffice__Users__ReactivateUserRequest *input,
-                          Backoffice__Users__User_Closure closure,
-                          void *closure_data);
-  void (*erase_user)(Backoffice__Users__Users_Service *service,
-                     const Backoffice__Users__EraseUserRequest *input,
+  void (*deactivate)(Backoffice__Users__Users_Service *service,
+                     const Backoffice__Users__DeactivateUserRequest *input,
                      Backoffice__Users__User_Closure closure,
                      void *closure_data);
+  void (*reactivate)(Backoffice__Users__Users_Service *service,
+                     const Backoffice__Users__ReactivateUserRequest *input,
+                     Backoffice__Users__User_Closure closure,
+                     void *closure_data);
+  void (*erase)(Backoffice__Users__Users_Service *service,
+                const Backoffice__Users__EraseUserRequest *input,
+                Backoffice__Users__User_Closure closure,
+                void *closure_data);
   void (*list_users)(Backoffice__Users__Users_Service *service,
                      const Backoffice__Users__ListUsersRequest *input,
                      Backoffice__Users__ListUsersResponse_Closure closure,
@@ -684,9 +684,9 @@ void backoffice__users__users__init (Backoffice__Users__Users_Service *service,
       function_prefix__ ## update_user,\
       function_prefix__ ## get_me,\
       function_prefix__ ## update_me,\
-      function_prefix__ ## deactivate_user,\
-      function_prefix__ ## reactivate_user,\
-      function_prefix__ ## erase_user,\
+      function_prefix__ ## deactivate,\
+      function_prefix__ ## reactivate,\
+      function_prefix__ ## erase,\
       function_prefix__ ## list_users  }
 void backoffice__users__users__register_customer(ProtobufCService *service,
                                                  const Backoffice__Users__RegisterCustomerRequest *input,
@@ -712,18 +712,18 @@ void backoffice__users__users__update_me(ProtobufCService *service,
                                          const Backoffice__Users__UpdateMeRequest *input,
                                          Backoffice__Users__User_Closure closure,
                                          void *closure_data);
-void backoffice__users__users__deactivate_user(ProtobufCService *service,
-                                               const Backoffice__Users__DeactivateUserRequest *input,
-                                               Backoffice__Users__User_Closure closure,
-                                               void *closure_data);
-void backoffice__users__users__reactivate_user(ProtobufCService *service,
-                                               const Backoffice__Users__ReactivateUserRequest *input,
-                                               Backoffice__Users__User_Closure closure,
-                                               void *closure_data);
-void backoffice__users__users__erase_user(ProtobufCService *service,
-                                          const Backoffice__Users__EraseUserRequest *input,
+void backoffice__users__users__deactivate(ProtobufCService *service,
+                                          const Backoffice__Users__DeactivateUserRequest *input,
                                           Backoffice__Users__User_Closure closure,
                                           void *closure_data);
+void backoffice__users__users__reactivate(ProtobufCService *service,
+                                          const Backoffice__Users__ReactivateUserRequest *input,
+                                          Backoffice__Users__User_Closure closure,
+                                          void *closure_data);
+void backoffice__users__users__erase(ProtobufCService *service,
+                                     const Backoffice__Users__EraseUserRequest *input,
+                                     Backoffice__Users__User_Closure closure,
+                                     void *closure_data);
 void backoffice__users__users__list_users(ProtobufCService *service,
                                           const Backoffice__Users__ListUsersRequest *input,
                                           Backoffice__Users__ListUsersResponse_Closure closure,
