@@ -106,3 +106,39 @@ struct UserDirectoryTests {
         }
     }
 }
+
+/// Operations on one key run one at a time; on different keys, side by side.
+@Suite(.timeLimit(.minutes(1)))
+struct PerKeyLockTests {
+    @Test func operationsOnOneKeyDoNotInterleave() async throws {
+        let lock = PerKeyLock()
+        let log = Locked<[String]>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<5 {
+                group.addTask {
+                    try await lock.withLock("u_1") {
+                        log.withLock { $0.append("start") }
+                        try await Task.sleep(for: .milliseconds(5))
+                        log.withLock { $0.append("end \(index)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let entries = log.value
+        #expect(entries.count == 10)
+        for pair in stride(from: 0, to: entries.count, by: 2) {
+            #expect(entries[pair] == "start")
+            #expect(entries[pair + 1].hasPrefix("end"))
+        }
+    }
+
+    @Test func aFailingOperationReleasesItsKey() async throws {
+        let lock = PerKeyLock()
+        await #expect(throws: RPCError.self) {
+            try await lock.withLock("u_1") { throw RPCError(.aborted, "no") }
+        }
+        let value = try await lock.withLock("u_1") { 42 }
+        #expect(value == 42)
+    }
+}

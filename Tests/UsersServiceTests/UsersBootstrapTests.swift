@@ -1,4 +1,5 @@
 import BackofficeAPI
+import Crypto
 import Foundation
 import RPC
 import Testing
@@ -111,6 +112,23 @@ struct UsersBootstrapTests {
             #expect(fake.calls(to: "DeleteAccount").count == 1)
             #expect(fake.accounts.count == 1)
             #expect(fake.accounts.values.first?.password == passwords.first)
+        }
+    }
+
+    @Test func aSecurityServiceWithAnotherKeyIsReportedAndNotRetriedForever() async throws {
+        let fake = FakeAccounts()
+        let directory = UsersFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await UsersFixture.withFakeSecurity(fake) { address in
+            let process = try await UsersFixture.startUsers(
+                security: address, dataDirectory: directory, internalKey: SecretKey.random())
+            defer { process.stop() }
+            try await UsersFixture.waitUntil("the refusal is logged") {
+                process.standardError.contains("the security service refused to create the administrator")
+            }
+            #expect(!process.standardError.contains("cannot create the administrator yet"))
+            #expect(Self.passwordLines(process.standardOutput).isEmpty)
+            #expect(fake.accounts.isEmpty)
         }
     }
 

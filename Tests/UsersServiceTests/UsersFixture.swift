@@ -80,7 +80,7 @@ enum UsersFixture {
 
     /// Starts `backoffice-users` on a free port against `security`.
     static func startUsers(
-        security: SocketAddress, dataDirectory: String, environment: [String: String] = [:]
+        security: SocketAddress, dataDirectory: String, environment: [String: String] = [:], internalKey: SecretKey = key
     ) async throws -> ServiceProcess {
         var environment = environment
         if environment[AdminBootstrap.passwordVariable] == nil {
@@ -89,7 +89,7 @@ enum UsersFixture {
         return try await ServiceProcess(
             "backoffice-users",
             arguments: [
-                "--data-dir", dataDirectory, "--security", security.description, "--internal-key", key.exportHex(),
+                "--data-dir", dataDirectory, "--security", security.description, "--internal-key", internalKey.exportHex(),
             ], environment: environment)
     }
 

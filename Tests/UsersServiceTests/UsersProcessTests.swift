@@ -363,6 +363,27 @@ struct UsersProcessTests {
         }
     }
 
+    @Test func anAdministratorCannotDeactivateOrEraseThemselves() async throws {
+        try await UsersFixture.withUsers { session in
+            let admin = try #require(try await session.allUsers().first)
+            let principal = UsersFixture.staff(id: admin.id, roles: [.admin])
+            var deactivate = Users.DeactivateUserRequest()
+            deactivate.id = admin.id
+            let error = await UsersFixture.rpcError {
+                _ = try await session.users.deactivate(deactivate, options: session.options(principal, Service.deactivate))
+            }
+            #expect(error?.code == .failedPrecondition)
+            var erase = Users.EraseUserRequest()
+            erase.id = admin.id
+            let erasing = await UsersFixture.rpcError {
+                _ = try await session.users.erase(erase, options: session.options(principal, Service.erase))
+            }
+            #expect(erasing?.code == .failedPrecondition)
+            #expect(try await session.allUsers().first?.status == .active)
+            #expect(session.fake.calls(to: "SetAccountStatus").isEmpty)
+        }
+    }
+
     /// Only the bootstrap administrator exists, here and in security; `creationsAttempted`
     /// registrations reached security after the administrator's.
     static func expectNothingWritten(_ session: UsersSession, creationsAttempted: Int = 0) async throws {

@@ -26,6 +26,9 @@ import ServiceRuntime
 ///   account unable to log in (fails closed), and repeating the call completes it.
 /// - **Erasure**: security `DeleteAccount` first (an unknown account counts as deleted), then the
 ///   local anonymisation; repeating completes it.
+///
+/// Changes to one account run one at a time (`PerKeyLock`), so two concurrent requests cannot
+/// interleave their security and local writes; a compensation restores what the local row says.
 public struct UserDirectory: Sendable {
     /// The local accounts.
     public let store: UserStore
@@ -33,6 +36,8 @@ public struct UserDirectory: Sendable {
     public let security: SecurityAccounts
     /// Where repairs that could not be made are reported.
     public let logger: Logger
+    /// Serializes the changes of one account (see the order of writes above).
+    let accountLocks = PerKeyLock()
 
     /// A directory over `store` and `security`.
     public init(store: UserStore, security: SecurityAccounts, logger: Logger) {
@@ -108,6 +113,12 @@ public struct UserDirectory: Sendable {
 
     /// Applies `change` to account `id`: the fields in `fields` take their values from `change`.
     public func update(id: String, fields: Set<ProfileField>, change: Profile, expectedVersion: Int64) async throws -> UserRecord {
+        try await accountLocks.withLock(id) {
+            try await updateLocked(id: id, fields: fields, change: change, expectedVersion: expectedVersion)
+        }
+    }
+
+    private func updateLocked(id: String, fields: Set<ProfileField>, change: Profile, expectedVersion: Int64) async throws -> UserRecord {
         var violations = ProfileValidation.violations(of: change, fields: fields)
         if fields.isEmpty {
             violations.append(FieldViolation(field: "update_mask", description: "must name at least one field"))
@@ -160,30 +171,36 @@ public struct UserDirectory: Sendable {
 
     /// Deactivates account `id`: security first (sessions revoked), then the local status.
     public func deactivate(id: String) async throws -> UserRecord {
-        try await ensureChangeable(id: id)
-        try await security.setStatus(id: id, active: false)
-        return try await store.setStatus(.deactivated, id: id)
+        try await accountLocks.withLock(id) {
+            try await ensureChangeable(id: id)
+            try await security.setStatus(id: id, active: false)
+            return try await store.setStatus(.deactivated, id: id)
+        }
     }
 
     /// Reactivates account `id`: the local status first, then security; if security fails the
     /// local status goes back to deactivated.
     public func reactivate(id: String) async throws -> UserRecord {
-        let before = try await store.existingUser(id: id).status
-        let record = try await store.setStatus(.active, id: id)
-        do {
-            try await security.setStatus(id: id, active: true)
-        } catch {
-            if before == .deactivated { _ = try? await store.setStatus(.deactivated, id: id) }
-            throw error
+        try await accountLocks.withLock(id) {
+            let before = try await store.existingUser(id: id).status
+            let record = try await store.setStatus(.active, id: id)
+            do {
+                try await security.setStatus(id: id, active: true)
+            } catch {
+                if before == .deactivated { _ = try? await store.setStatus(.deactivated, id: id) }
+                throw error
+            }
+            return record
         }
-        return record
     }
 
     /// Erases account `id`: the credential first, then the personal data.
     public func erase(id: String) async throws -> UserRecord {
-        guard try await store.existingUser(id: id).status != .erased else { return try await store.erase(id: id) }
-        try await security.deleteAccount(id: id)
-        return try await store.erase(id: id)
+        try await accountLocks.withLock(id) {
+            guard try await store.existingUser(id: id).status != .erased else { return try await store.erase(id: id) }
+            try await security.deleteAccount(id: id)
+            return try await store.erase(id: id)
+        }
     }
 
     /// Throws NOT_FOUND or FAILED_PRECONDITION (erased) before a change that starts in security.

@@ -62,8 +62,9 @@ public struct UsersProvider: Users.UsersHandler {
     }
 
     public func deactivate(_ request: Users.DeactivateUserRequest, context: ServerContext) async throws -> Users.User {
-        try Self.authorize(context, .usersManage)
+        let caller = try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
+        try Self.refuseOwnAccount(caller, request.id, "deactivate")
         return Self.message(for: try await directory.deactivate(id: request.id))
     }
 
@@ -74,8 +75,9 @@ public struct UsersProvider: Users.UsersHandler {
     }
 
     public func erase(_ request: Users.EraseUserRequest, context: ServerContext) async throws -> Users.User {
-        try Self.authorize(context, .usersManage)
+        let caller = try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
+        try Self.refuseOwnAccount(caller, request.id, "erase")
         return Self.message(for: try await directory.erase(id: request.id))
     }
 
@@ -139,6 +141,12 @@ public struct UsersProvider: Users.UsersHandler {
             throw RPCError(.permissionDenied, "this method needs the permission \(permission)")
         }
         return principal
+    }
+
+    /// FAILED_PRECONDITION when an administrator would lock themselves out (and possibly the
+    /// suite's last administrator with them).
+    static func refuseOwnAccount(_ caller: Auth.Principal, _ id: String, _ action: String) throws {
+        if caller.subjectId == id { throw RPCError(.failedPrecondition, "you cannot \(action) your own account") }
     }
 
     static func requireID(_ id: String) throws {

@@ -107,6 +107,12 @@ public struct SecurityAccounts: Sendable {
     /// error) after which a compensating call is needed.
     public static func certainlyChangedNothing(_ error: RPCError) -> Bool {
         [.invalidArgument, .alreadyExists, .permissionDenied, .failedPrecondition, .notFound, .unauthenticated, .outOfRange]
-            .contains(error.code)
+            .contains(error.code) || isRefusedSignature(error)
+    }
+
+    /// Whether security refused the users service's own signature (keys differ, or one side runs
+    /// without a key): a configuration problem that retrying does not cure.
+    public static func isRefusedSignature(_ error: RPCError) -> Bool {
+        error.code == .unavailable && (error.cause as? RPCError)?.code == .unauthenticated
     }
 }
