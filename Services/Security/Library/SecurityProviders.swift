@@ -6,6 +6,7 @@ public enum SecurityProviders {
     public static func all(core: SecurityCore) -> [any RPCService] {
         [
             AuthenticationProvider(core: core), AccountsProvider(core: core), SessionsProvider(core: core),
+            CredentialsProvider(core: core), RolesProvider(core: core), ApiKeysProvider(core: core),
             SecurityEventsProvider(core: core), AuditProvider(log: AuditLog(database: core.database)),
         ]
     }

@@ -38,14 +38,17 @@ extension SecurityCore {
                     "SELECT id, user_id, created_at_ms, last_seen_at_ms FROM sessions WHERE token_hash = ?",
                     [.text(storageKey)])
             else { return nil }
+            let createdAt = Date(unixMs: try row.int64("created_at_ms"))
             let lastSeen = Date(unixMs: try row.int64("last_seen_at_ms"))
-            let validity = policy.validity(
-                createdAt: Date(unixMs: try row.int64("created_at_ms")), lastSeenAt: lastSeen, now: time)
-            guard case .valid(let expiresAt) = validity,
+            guard case .valid = policy.validity(createdAt: createdAt, lastSeenAt: lastSeen, now: time),
                 let account = try AccountRecord.load(try row.string("user_id"), in: db), account.isActive
             else { return nil }
+            // The expiry the caller sees counts this use when it is recorded (touched).
+            let touch = policy.shouldTouch(lastSeenAt: lastSeen, now: time)
+            guard case .valid(let expiresAt) = policy.validity(createdAt: createdAt, lastSeenAt: touch ? time : lastSeen, now: time)
+            else { return nil }
             let principal = try account.principal(sessionID: try row.string("id"), expiresAtMs: expiresAt.unixMs, in: db)
-            return (principal, policy.shouldTouch(lastSeenAt: lastSeen, now: time))
+            return (principal, touch)
         }
         guard let (principal, touch) = found else { return nil }
         if touch {
