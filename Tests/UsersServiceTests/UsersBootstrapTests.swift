@@ -1,6 +1,7 @@
 import BackofficeAPI
 import Crypto
 import Foundation
+import Glibc
 import RPC
 import Testing
 import TestSupport
@@ -129,6 +130,40 @@ struct UsersBootstrapTests {
             #expect(!process.standardError.contains("cannot create the administrator yet"))
             #expect(Self.passwordLines(process.standardOutput).isEmpty)
             #expect(fake.accounts.isEmpty)
+        }
+    }
+
+    @Test func anAcknowledgedRegistrationSurvivesSigkill() async throws {
+        let fake = FakeAccounts()
+        let directory = UsersFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await UsersFixture.withFakeSecurity(fake) { address in
+            let first = try await UsersFixture.startUsers(security: address, dataDirectory: directory)
+            defer { first.stop() }
+            let registered = try await TestServer.withClient(first.address) { client in
+                var request = Users.RegisterCustomerRequest()
+                request.username = "uma"
+                request.email = "uma@example.com"
+                request.password = "correct horse battery"
+                let options = CallOptions.forwarding(
+                    .anonymous, method: Users.UsersService.registerCustomer, signer: UsersFixture.signer)
+                return try await Users.UsersClient(channel: client).registerCustomer(request, options: options)
+            }
+            try await UsersFixture.waitUntil("the bootstrap is done") { !Self.passwordLines(first.standardOutput).isEmpty }
+            first.signal(SIGKILL)
+            #expect(await first.waitForExit() != nil)
+
+            let second = try await UsersFixture.startUsers(security: address, dataDirectory: directory)
+            defer { second.stop() }
+            try await TestServer.withClient(second.address) { client in
+                var request = Users.GetUserRequest()
+                request.id = registered.id
+                let options = CallOptions.forwarding(
+                    UsersFixture.customer(id: registered.id), method: Users.UsersService.getUser, signer: UsersFixture.signer)
+                let user = try await Users.UsersClient(channel: client).getUser(request, options: options)
+                #expect(user == registered)
+            }
+            #expect(Self.passwordLines(second.standardOutput).isEmpty)
         }
     }
 

@@ -20,6 +20,7 @@ public struct UsersProvider: Users.UsersHandler {
         self.directory = directory
     }
 
+    /// Creates a customer and its credential (anyone may call it).
     public func registerCustomer(_ request: Users.RegisterCustomerRequest, context: ServerContext) async throws -> Users.User {
         let profile = Profile(
             username: request.username, email: request.email, displayName: request.displayName, phone: request.phone,
@@ -29,6 +30,7 @@ public struct UsersProvider: Users.UsersHandler {
         return Self.message(for: record)
     }
 
+    /// Creates a member of staff with roles (`users.manage`).
     public func createStaff(_ request: Users.CreateStaffRequest, context: ServerContext) async throws -> Users.User {
         try Self.authorize(context, .usersManage)
         let profile = Profile(
@@ -38,6 +40,7 @@ public struct UsersProvider: Users.UsersHandler {
         return Self.message(for: record)
     }
 
+    /// One account: the caller's own, or any with `users.read`; else NOT_FOUND.
     public func getUser(_ request: Users.GetUserRequest, context: ServerContext) async throws -> Users.User {
         let caller = try Self.caller(context)
         try Self.requireID(request.id)
@@ -45,22 +48,26 @@ public struct UsersProvider: Users.UsersHandler {
         return Self.message(for: try await directory.store.existingUser(id: request.id))
     }
 
+    /// Changes any account's profile (`users.manage`).
     public func updateUser(_ request: Users.UpdateUserRequest, context: ServerContext) async throws -> Users.User {
         try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
         return try await update(id: request.id, change: request.change)
     }
 
+    /// The caller's own profile.
     public func getMe(_ request: Users.GetMeRequest, context: ServerContext) async throws -> Users.User {
         let caller = try Self.caller(context)
         return Self.message(for: try await directory.store.existingUser(id: caller.subjectId))
     }
 
+    /// Changes the caller's own profile.
     public func updateMe(_ request: Users.UpdateMeRequest, context: ServerContext) async throws -> Users.User {
         let caller = try Self.caller(context)
         return try await update(id: caller.subjectId, change: request.change)
     }
 
+    /// Deactivates an account other than the caller's (`users.manage`).
     public func deactivate(_ request: Users.DeactivateUserRequest, context: ServerContext) async throws -> Users.User {
         let caller = try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
@@ -68,12 +75,14 @@ public struct UsersProvider: Users.UsersHandler {
         return Self.message(for: try await directory.deactivate(id: request.id))
     }
 
+    /// Reactivates an account (`users.manage`).
     public func reactivate(_ request: Users.ReactivateUserRequest, context: ServerContext) async throws -> Users.User {
         try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
         return Self.message(for: try await directory.reactivate(id: request.id))
     }
 
+    /// Erases an account other than the caller's (`users.manage`).
     public func erase(_ request: Users.EraseUserRequest, context: ServerContext) async throws -> Users.User {
         let caller = try Self.authorize(context, .usersManage)
         try Self.requireID(request.id)
@@ -81,6 +90,7 @@ public struct UsersProvider: Users.UsersHandler {
         return Self.message(for: try await directory.erase(id: request.id))
     }
 
+    /// One page of accounts matching the filters (`users.read`).
     public func listUsers(_ request: Users.ListUsersRequest, context: ServerContext) async throws -> Users.ListUsersResponse {
         try Self.authorize(context, .usersRead)
         var violations: [FieldViolation] = []
