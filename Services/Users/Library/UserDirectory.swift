@@ -82,13 +82,22 @@ public struct UserDirectory: Sendable {
     /// security cannot be reached the row stays for `sweepPendingRegistrations`.
     func undoCreation(id: String, reason: any Error) async {
         do {
-            try await security.deleteAccount(id: id)
-            try await store.deletePending(id: id)
+            try await Self.compensating {
+                try await security.deleteAccount(id: id)
+                try await store.deletePending(id: id)
+            }
         } catch {
             logger.warn(
                 "could not undo an incomplete account creation; the sweeper will retry",
                 ["user_id": id, "reason": String(describing: reason), "error": String(describing: error)])
         }
+    }
+
+    /// Runs a compensating write outside the served call: not cancelled with it, not bound by its
+    /// deadline, and signed as `backoffice-users` itself (security trusts the suite's services), so
+    /// that a caller hanging up or timing out cannot stop the repair half-way.
+    static func compensating(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await Task.detached { try await body() }.value
     }
 
     /// How old a pending row must be before the sweeper treats its creation as interrupted: far
@@ -156,9 +165,11 @@ public struct UserDirectory: Sendable {
         } catch {
             if securityChanges {
                 do {
-                    try await security.updateAccount(
-                        id: id, username: current.profile.username, email: current.profile.email,
-                        displayName: current.profile.displayName)
+                    try await Self.compensating {
+                        try await security.updateAccount(
+                            id: id, username: current.profile.username, email: current.profile.email,
+                            displayName: current.profile.displayName)
+                    }
                 } catch let undo {
                     logger.error(
                         "profile save failed and security could not be told the old values",
