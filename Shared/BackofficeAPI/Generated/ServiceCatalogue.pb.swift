@@ -17,5 +17,6 @@ public enum ServiceCatalogue {
         Security.ApiKeysService.descriptor,
         Security.SecurityEventsService.descriptor,
         Stats.IngestService.descriptor,
+        Users.UsersService.descriptor,
     ]
 }

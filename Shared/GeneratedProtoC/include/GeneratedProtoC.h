@@ -7,4 +7,5 @@
 #include "security.pb-c.h"
 #include "stats.pb-c.h"
 #include "testing.pb-c.h"
+#include "users.pb-c.h"
 #include "wire.pb-c.h"
