@@ -82,7 +82,7 @@ let package = Package(
 
         .target(
             name: "ContentService",
-            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl", "CSodium", "ProtoRuntime"],
             path: "Services/Content/Library", swiftSettings: swiftSettings),
         .executableTarget(
             name: "backoffice-content", dependencies: ["ContentService", "ServiceRuntime"],
