@@ -130,6 +130,8 @@ case "load" where arguments.count == 8:
     try await load(
         host: arguments[1], port: port, connections: connections, outstanding: outstanding, seconds: seconds, warmup: warmup,
         payloadSize: payload)
+case "content":
+    try await ContentBenchmark.run(arguments)
 case "--help", "-h", "help":
     print(usage)
 default:
