@@ -113,7 +113,9 @@ struct ContentProcessTests {
 
             // The draft is invisible to the front office.
             let anonymous = service.options(Auth.Principal.anonymous, Content.PublicContentService.getPublishedItem)
-            let hidden = await expectRPCError(.notFound) { try await front.getPublishedItem(Self.publicRead(slug: "launch"), options: anonymous) }
+            let hidden = await expectRPCError(.notFound) {
+                try await front.getPublishedItem(Self.publicRead(slug: "launch"), options: anonymous)
+            }
             #expect(hidden?.message.contains("launch") == true)
             // An anonymous caller cannot use the back-office methods.
             await expectRPCError(.unauthenticated) {

@@ -71,7 +71,8 @@ struct ItemStoreTests {
             #expect(trashed.status == .draft)
             await expectRPCError(.notFound) { try await fixture.items.publishedItem(slug: "doomed", locale: "en") }
             await expectRPCError(.failedPrecondition) {
-                try await fixture.items.update(id: item.id, expectedVersion: trashed.version, fields: .make(title: "x", slug: "x"), actor: "u")
+                try await fixture.items.update(
+                    id: item.id, expectedVersion: trashed.version, fields: .make(title: "x", slug: "x"), actor: "u")
             }
             let inTrash = try await fixture.items.search(Self.search(trashed: true))
             #expect(inTrash.items.map(\.id) == [item.id])

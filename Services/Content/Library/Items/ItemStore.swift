@@ -225,7 +225,9 @@ public final class ItemStore: Sendable {
         """
     private static let placeholders = Array(repeating: "?", count: 20).joined(separator: ", ")
     /// The columns `item(from:)` reads, qualified with the table alias `i`.
-    static let selectedColumns = "i.id, " + writtenColumns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    static let selectedColumns =
+        "i.id, "
+        + writtenColumns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     /// The item with `id` and its old slugs, or NOT_FOUND.
     static func load(id: String, db: DatabaseConnection) throws -> Content.Item {
