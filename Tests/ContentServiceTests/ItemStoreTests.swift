@@ -153,6 +153,34 @@ struct ItemStoreTests {
         }
     }
 
+    @Test func publishedListsFilterByKindTagAndLocaleNewestFirst() async throws {
+        try await ContentFixture.with { fixture in
+            var published: [String] = []
+            for (title, locale, tags) in [("One", "en", ["a"]), ("Two", "en", ["b"]), ("Trois", "fr", ["a"])] {
+                let item = try await fixture.article(title, locale: locale, tags: tags)
+                fixture.clock.advance(byMs: 10)
+                published.append(try await fixture.items.publish(id: item.id, expectedVersion: 1, actor: "u").id)
+            }
+            _ = try await fixture.article("Draft", tags: ["a"])
+            let page = try await fixture.items.create(kind: .page, fields: .make(title: "A page", tags: ["a"]), actor: "u")
+            _ = try await fixture.items.publish(id: page.id, expectedVersion: 1, actor: "u")
+
+            var request = Content.ListPublishedItemsRequest()
+            request.kind = .article
+            #expect(try await fixture.items.publishedItems(request).items.map(\.id) == published.reversed())
+            request.tag = "a"
+            #expect(try await fixture.items.publishedItems(request).items.map(\.id) == [published[2], published[0]])
+            request.locale = "en"
+            #expect(try await fixture.items.publishedItems(request).items.map(\.id) == [published[0]])
+            request = Content.ListPublishedItemsRequest()
+            request.pageSize = 3
+            let first = try await fixture.items.publishedItems(request)
+            #expect(first.items.first?.id == page.id)
+            request.pageToken = first.nextPageToken
+            #expect(try await fixture.items.publishedItems(request).items.map(\.id) == [published[0]])
+        }
+    }
+
     static func search(query: String = "", trashed: Bool = false) -> Content.SearchItemsRequest {
         var request = Content.SearchItemsRequest()
         request.query = query
