@@ -163,6 +163,25 @@ struct ContentProcessTests {
         }
     }
 
+    @Test func aBodyOverTheFlagLimitIsRefusedAndNothingIsWritten() async throws {
+        try await Self.withService(extra: ["--max-body-size", "1KiB"]) { service, client in
+            let items = Content.ItemsClient(channel: client)
+            var request = Self.createRequest("Long", slug: "long")
+            request.fields?.body = String(repeating: "x", count: 1025)
+            let error = await expectRPCError(.invalidArgument) {
+                try await items.createItem(request, options: service.options(Self.editor, Content.ItemsService.createItem))
+            }
+            #expect(error?.violatedFields == ["fields.body"])
+            var search = Content.SearchItemsRequest()
+            search.pageSize = 10
+            let found = try await items.searchItems(search, options: service.options(Self.editor, Content.ItemsService.searchItems))
+            #expect(found.items.isEmpty)
+            request.fields?.body = String(repeating: "x", count: 1024)
+            let created = try await items.createItem(request, options: service.options(Self.editor, Content.ItemsService.createItem))
+            #expect(created.fields?.body.count == 1024)
+        }
+    }
+
     @Test func aMultiMegabyteMediaRoundTrip() async throws {
         try await Self.withService(extra: ["--max-media-size", "4MiB"]) { service, client in
             let media = Content.MediaClient(channel: client)
