@@ -1,5 +1,4 @@
 import BackofficeAPI
-import Crypto
 import Foundation
 import ProtoRuntime
 import RPC
@@ -49,7 +48,7 @@ public final class ItemStore: Sendable {
         guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
         let now = clock.nowUnixMs()
         var item = Content.Item()
-        item.id = "itm_" + Self.hex(SecureRandom.bytes(12))
+        item.id = ContentID.make(prefix: "itm_")
         item.kind = kind
         item.fields = Self.normalized(fields)
         item.status = .draft
@@ -327,9 +326,5 @@ public final class ItemStore: Sendable {
 
     static func decodeTags(_ text: String) -> [String] {
         (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 }

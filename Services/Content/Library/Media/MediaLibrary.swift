@@ -1,5 +1,4 @@
 import BackofficeAPI
-import Crypto
 import Foundation
 import Glibc
 import RPC
@@ -88,7 +87,7 @@ public final class MediaLibrary: Sendable {
             }
             let (sha256, size) = try file.finish()
             var asset = Content.MediaAsset()
-            asset.id = "med_" + ItemStore.hex(SecureRandom.bytes(12))
+            asset.id = ContentID.make(prefix: "med_")
             asset.filename = metadata.filename
             asset.contentType = metadata.contentType.lowercased()
             asset.altText = metadata.altText

@@ -23,16 +23,6 @@ final class SHA256Digest {
     func finalize() -> String {
         var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
         crypto_hash_sha256_final(state, &digest)
-        return digest.map { byte in
-            let hex = Array("0123456789abcdef")
-            return String([hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
-        }.joined()
-    }
-
-    /// The hex SHA-256 of `bytes`.
-    static func hex(of bytes: [UInt8]) -> String {
-        let digest = SHA256Digest()
-        digest.update(bytes)
-        return digest.finalize()
+        return ContentID.hex(digest)
     }
 }

@@ -14,7 +14,7 @@ final class TemporaryUpload {
 
     /// Creates a new, empty temporary file in `directory`.
     init(directory: String, maxSize: Int) throws {
-        path = directory + "/" + ItemStore.hex(SecureRandom.bytes(16)) + ".part"
+        path = directory + "/" + ContentID.hex(SecureRandom.bytes(16)) + ".part"
         self.maxSize = maxSize
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
