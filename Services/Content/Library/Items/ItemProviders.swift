@@ -21,11 +21,12 @@ public struct ItemsProvider: Content.ItemsHandler {
     public func getItem(_ request: Content.GetItemRequest, context: ServerContext) async throws -> Content.Item {
         try ContentAccess.authorize(context)
         if !request.id.isEmpty { return try await store.item(id: request.id) }
-        guard !request.slug.isEmpty, ItemValidation.isValidLocale(request.locale) else {
-            throw RPCError.invalidArgument([
-                FieldViolation(field: "id", description: "give an id, or a slug and a locale")
-            ])
+        var violations: [FieldViolation] = []
+        if request.slug.isEmpty { violations.append(FieldViolation(field: "slug", description: "give an id, or a slug and a locale")) }
+        if !ItemValidation.isValidLocale(request.locale) {
+            violations.append(FieldViolation(field: "locale", description: ItemValidation.localeRule))
         }
+        guard violations.isEmpty else { throw RPCError.invalidArgument(violations) }
         return try await store.item(slug: request.slug, locale: request.locale)
     }
 

@@ -136,11 +136,14 @@ extension ItemStore {
             let row = try db.queryOne(
                 """
                 SELECT min(t) AS next FROM (
-                    SELECT min(publish_at_unix_ms) AS t FROM content_items WHERE publish_at_unix_ms > 0 AND trashed_at_unix_ms = 0
+                    SELECT min(publish_at_unix_ms) AS t FROM content_items
+                    WHERE publish_at_unix_ms > 0 AND status = ?1 AND trashed_at_unix_ms = 0
                     UNION ALL
-                    SELECT min(unpublish_at_unix_ms) FROM content_items WHERE unpublish_at_unix_ms > 0 AND trashed_at_unix_ms = 0
+                    SELECT min(unpublish_at_unix_ms) FROM content_items
+                    WHERE unpublish_at_unix_ms > 0 AND status = ?2 AND trashed_at_unix_ms = 0
                 )
-                """)
+                """,
+                [.integer(Int64(Content.ItemStatus.scheduled.rawValue)), .integer(Int64(Content.ItemStatus.published.rawValue))])
             guard let row, !(try row.isNull("next")) else { return nil }
             return try row.int64("next")
         }
