@@ -271,7 +271,7 @@ struct ContentProcessTests {
             var schedule = Content.ScheduleItemRequest()
             schedule.id = item.id
             schedule.expectedVersion = item.version
-            schedule.publishAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000) + 1500
+            schedule.publishAtUnixMs = Int64(Date().timeIntervalSince1970 * 1000) + 2000
             let scheduled = try await Content.WorkflowClient(channel: client).scheduleItem(
                 schedule, options: first.options(Self.publisher, Content.WorkflowService.scheduleItem))
             #expect(scheduled.status == .scheduled)
