@@ -82,7 +82,7 @@ let package = Package(
 
         .target(
             name: "ContentService",
-            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl", "CSodium", "ProtoRuntime"],
             path: "Services/Content/Library", swiftSettings: swiftSettings),
         .executableTarget(
             name: "backoffice-content", dependencies: ["ContentService", "ServiceRuntime"],
@@ -114,7 +114,8 @@ let package = Package(
 
         // MARK: Benchmarks (never part of the test run)
         .executableTarget(
-            name: "backoffice-bench", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime", "Crypto"],
+            name: "backoffice-bench",
+            dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime", "Crypto", "AccessControl"],
             path: "Benchmarks/LoadClient", swiftSettings: swiftSettings),
 
         // MARK: Tests

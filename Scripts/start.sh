@@ -8,13 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300)
+SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300 backoffice-content:7400)
 
 # The flags a service takes besides --listen, one per word.
 service_args() {
     case "$1" in
     backoffice-security) echo "--data-dir ./data/security" ;;
     backoffice-users) echo "--data-dir ./data/users --security 127.0.0.1:7200" ;;
+    backoffice-content) echo "--data-dir ./data/content" ;;
     esac
 }
 

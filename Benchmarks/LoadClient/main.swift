@@ -136,6 +136,8 @@ case "security-login" where arguments.count == 5:
         exit(2)
     }
     try await SecurityBenchmark.run(host: arguments[1], port: port, keyHex: arguments[3], seconds: seconds)
+case "content":
+    try await ContentBenchmark.run(arguments)
 case "--help", "-h", "help":
     print(usage)
     print(SecurityBenchmark.usage)

@@ -7,6 +7,12 @@ public enum ServiceCatalogue {
     /// The services' descriptors, by proto file name and then in declaration order.
     public static let all: [ServiceDescriptor] = [
         Audit.AuditService.descriptor,
+        Content.ItemsService.descriptor,
+        Content.RevisionsService.descriptor,
+        Content.WorkflowService.descriptor,
+        Content.MediaService.descriptor,
+        Content.SiteConfigService.descriptor,
+        Content.PublicContentService.descriptor,
         Echo.EchoService.descriptor,
         Health.HealthService.descriptor,
         Security.AuthenticationService.descriptor,
