@@ -12,5 +12,6 @@ public enum ServiceCatalogue {
         Security.AuthenticationService.descriptor,
         Security.AccountsService.descriptor,
         Stats.IngestService.descriptor,
+        Stats.StatsService.descriptor,
     ]
 }
