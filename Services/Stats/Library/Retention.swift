@@ -8,6 +8,12 @@ public struct RetentionReport: Sendable, Equatable {
     public var rawEventsDeleted = 0
     /// Event ids received before the de-duplication retention.
     public var eventIDsForgotten = 0
+
+    /// A report of these counts.
+    public init(rawEventsDeleted: Int = 0, eventIDsForgotten: Int = 0) {
+        self.rawEventsDeleted = rawEventsDeleted
+        self.eventIDsForgotten = eventIDsForgotten
+    }
 }
 
 /// A problem with the configured limits.
