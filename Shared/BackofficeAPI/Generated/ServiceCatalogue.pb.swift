@@ -15,5 +15,6 @@ public enum ServiceCatalogue {
         Security.AuthenticationService.descriptor,
         Security.AccountsService.descriptor,
         Stats.IngestService.descriptor,
+        Stats.StatsService.descriptor,
     ]
 }
