@@ -178,7 +178,9 @@ struct OrdersFlowTests {
             let csv = lines.value
             #expect(csv.count == 4)
             #expect(csv[0].hasPrefix("number,order_id,customer_id,status"))
-            #expect(csv[1] == "\(created[4].number),\(created[4].orderId),even,paid,paid,EUR,100,500,120,720,720,0,\(OrdersFixture.start + 4000)")
+            #expect(
+                csv[1]
+                    == "\(created[4].number),\(created[4].orderId),even,paid,paid,EUR,100,500,120,720,720,0,\(OrdersFixture.start + 4000)")
         }
     }
 

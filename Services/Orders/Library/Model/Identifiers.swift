@@ -4,10 +4,11 @@ import Crypto
 enum Identifiers {
     /// A new id: `prefix`, an underscore and 16 random hex digits.
     static func make(_ prefix: String) -> String {
-        prefix + "_" + SecureRandom.bytes(8).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        prefix + "_"
+            + SecureRandom.bytes(8).map { byte in
+                let digits = Array("0123456789abcdef")
+                return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+            }.joined()
     }
 
     /// The number shown to people for the order with `sequence`: `BO-` and at least six digits.

@@ -67,6 +67,8 @@ struct RequestValidator {
     /// Whether `value` is a well-formed SKU.
     static func isValidSKU(_ value: String) -> Bool {
         !value.isEmpty && value.utf8.count <= 64
-            && value.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+            && value.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+            }
     }
 }

@@ -169,7 +169,8 @@ public final class OrdersStore: Sendable {
                 "SELECT \(OrderRow.columns) FROM orders WHERE \(whereClause) ORDER BY sequence DESC LIMIT ?",
                 bindings + [.integer(limit)])
             let page = try rows.prefix(pageSize).map { try OrderRow(row: $0) }
-            let next = rows.count > pageSize ? page.last.map { Identifiers.pageToken(OrderFilter.pageTokenPrefix, after: $0.sequence) } : nil
+            let next =
+                rows.count > pageSize ? page.last.map { Identifiers.pageToken(OrderFilter.pageTokenPrefix, after: $0.sequence) } : nil
             return (try page.map { try $0.message(connection, detailed: false) }, next)
         }
     }
