@@ -27,6 +27,27 @@ struct OrderRow: Sendable {
     var deliveredAtUnixMs: Int64
     var createdAtUnixMs: Int64
 
+    /// A pending order just priced, before it is inserted.
+    init(sequence: Int64, id: String, customerID: String, currency: String, totals: OrderTotals, createdAtUnixMs: Int64) {
+        self.sequence = sequence
+        self.id = id
+        self.number = Identifiers.orderNumber(sequence)
+        self.customerID = customerID
+        self.status = .pending
+        self.currency = currency
+        self.subtotalMinor = totals.subtotalMinor
+        self.shippingMinor = totals.shippingMinor
+        self.taxMinor = totals.taxMinor
+        self.totalMinor = totals.totalMinor
+        self.paidMinor = 0
+        self.refundedMinor = 0
+        self.carrier = ""
+        self.trackingNumber = ""
+        self.shippedAtUnixMs = 0
+        self.deliveredAtUnixMs = 0
+        self.createdAtUnixMs = createdAtUnixMs
+    }
+
     init(row: Row) throws {
         sequence = try row.int64("sequence")
         id = try row.string("id")
@@ -114,6 +135,43 @@ struct OrderRow: Sendable {
 
     /// The order as callers see it; `detailed` adds payments, refunds, returns and the timeline.
     func message(_ connection: DatabaseConnection, detailed: Bool) throws -> Orders.Order {
+        var order = summary
+        order.lines = try lines(connection)
+        guard detailed else { return order }
+        return try details(of: order, connection)
+    }
+
+    /// A new order as callers see it, from what its creation wrote (no reading back).
+    func newOrderMessage(lines: [PricedLine], actor: String) -> Orders.Order {
+        var order = summary
+        order.lines = lines.enumerated().map { position, priced in
+            var line = Orders.OrderLine()
+            line.lineId = Self.lineID(orderID: id, position: position)
+            line.sku = priced.sku
+            line.name = priced.name
+            line.quantity = priced.quantity
+            line.unitPriceMinor = priced.unitPriceMinor
+            line.subtotalMinor = priced.subtotalMinor
+            line.taxMinor = priced.taxMinor
+            return line
+        }
+        var placed = Orders.TimelineEntry()
+        placed.event = "placed"
+        placed.fromStatus = .unspecified
+        placed.toStatus = status
+        placed.actor = actor
+        placed.atUnixMs = createdAtUnixMs
+        order.timeline = [placed]
+        return order
+    }
+
+    /// The id of the line at `position` (0-based) of order `orderID`.
+    static func lineID(orderID: String, position: Int) -> String {
+        "\(orderID)/\(position + 1)"
+    }
+
+    /// The order's own fields, without lines or details.
+    private var summary: Orders.Order {
         var order = Orders.Order()
         order.orderId = id
         order.number = number
@@ -138,8 +196,12 @@ struct OrderRow: Sendable {
             shipment.shippedAtUnixMs = shippedAtUnixMs
             order.shipment = shipment
         }
-        order.lines = try lines(connection)
-        guard detailed else { return order }
+        return order
+    }
+
+    /// `order` with its payments, refunds, timeline and returns.
+    private func details(of order: Orders.Order, _ connection: DatabaseConnection) throws -> Orders.Order {
+        var order = order
         let key: [SQLValue] = [.integer(sequence)]
         order.payments = try connection.query(
             """

@@ -11,14 +11,22 @@ public final class OrdersStore: Sendable {
     /// Pricing and returns.
     public let configuration: OrdersConfiguration
     /// Raised after each transaction that queued events.
-    public let outboxSignal = OutboxSignal()
+    public let outboxSignal: OutboxSignal
     let clock: Clock
+    /// Order creations, written in shared transactions.
+    private let creations: WriteBatcher<NewOrder, Orders.Order>
 
     /// A store over an open database.
     public init(database: Database, configuration: OrdersConfiguration, clock: @escaping Clock = systemClock) {
         self.database = database
         self.configuration = configuration
         self.clock = clock
+        let signal = OutboxSignal()
+        self.outboxSignal = signal
+        let rules = configuration.pricing
+        creations = WriteBatcher(database: database, afterCommit: { signal.notify() }) { connection, request in
+            try Self.insert(request, rules: rules, connection: connection)
+        }
     }
 
     /// Opens (and migrates) the database at `path`.
@@ -40,68 +48,80 @@ public final class OrdersStore: Sendable {
 
     /// Creates an order of `lines` for `customerID`, priced from the catalogue now, reserving its
     /// stock. The same `idempotencyKey` (per customer) with the same lines returns the first
-    /// order; with other lines it fails with FAILED_PRECONDITION and writes nothing.
+    /// order; with other lines it fails with FAILED_PRECONDITION and writes nothing. Concurrent
+    /// creations share transactions (group commit, `WriteBatcher`), each in its own savepoint.
     public func createOrder(
         customerID: String, lines: [Orders.OrderLineRequest], idempotencyKey: String, actor: String
     ) async throws -> Orders.Order {
-        let fingerprint = LineList.encode(lines)
-        let rules = configuration.pricing
-        let now = clock()
-        return try await change { connection in
-            if let existing = try connection.queryOne(
-                "SELECT sequence, request_fingerprint FROM orders WHERE customer_id = ? AND idempotency_key = ?",
-                [.text(customerID), .text(idempotencyKey)])
-            {
-                guard try existing.string("request_fingerprint") == fingerprint else {
-                    throw OrdersError.failedPrecondition(
-                        "idempotency key \(idempotencyKey) was already used for an order with other lines")
-                }
-                return try OrderRow.load(connection, sequence: try existing.int64("sequence"))
-                    .message(connection, detailed: true)
-            }
-            let (priced, currency) = try Self.price(lines, rules: rules, connection: connection)
-            let totals: OrderTotals
-            do { totals = try rules.totals(of: priced) } catch { throw OrdersError.overflow("lines") }
+        try await creations.submit(
+            NewOrder(customerID: customerID, lines: lines, idempotencyKey: idempotencyKey, actor: actor, at: clock()))
+    }
 
-            let sequence = try connection.queryOne("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM orders")!
-                .int64("next")
-            let id = Identifiers.make("ord")
-            let number = Identifiers.orderNumber(sequence)
-            for line in priced {
-                try StockLedger.adjust(
-                    connection, sku: line.sku, delta: -line.quantity, reason: "reserved for order \(number)",
-                    actor: actor, reference: id, at: now)
+    /// What `createOrder` writes.
+    struct NewOrder: Sendable {
+        var customerID: String
+        var lines: [Orders.OrderLineRequest]
+        var idempotencyKey: String
+        var actor: String
+        var at: Int64
+    }
+
+    /// Writes one new order inside the caller's transaction (see `createOrder`).
+    static func insert(_ request: NewOrder, rules: PricingRules, connection: DatabaseConnection) throws -> Orders.Order {
+        let fingerprint = LineList.encode(request.lines)
+        if let existing = try connection.queryOne(
+            "SELECT sequence, request_fingerprint FROM orders WHERE customer_id = ? AND idempotency_key = ?",
+            [.text(request.customerID), .text(request.idempotencyKey)])
+        {
+            guard try existing.string("request_fingerprint") == fingerprint else {
+                throw OrdersError.failedPrecondition(
+                    "idempotency key \(request.idempotencyKey) was already used for an order with other lines")
             }
+            return try OrderRow.load(connection, sequence: try existing.int64("sequence"))
+                .message(connection, detailed: true)
+        }
+        let (priced, currency) = try price(request.lines, rules: rules, connection: connection)
+        let totals: OrderTotals
+        do { totals = try rules.totals(of: priced) } catch { throw OrdersError.overflow("lines") }
+
+        let sequence = try connection.queryOne("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM orders")!
+            .int64("next")
+        let order = OrderRow(
+            sequence: sequence, id: Identifiers.make("ord"), customerID: request.customerID, currency: currency,
+            totals: totals, createdAtUnixMs: request.at)
+        for line in priced {
+            try StockLedger.adjust(
+                connection, sku: line.sku, delta: -line.quantity, reason: "reserved for order \(order.number)",
+                actor: request.actor, reference: order.id, at: request.at)
+        }
+        try connection.execute(
+            """
+            INSERT INTO orders(sequence, id, number, customer_id, status, currency, subtotal_minor, shipping_minor,
+                tax_minor, total_minor, idempotency_key, request_fingerprint, created_at_unix_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(sequence), .text(order.id), .text(order.number), .text(order.customerID),
+                .integer(Int64(order.status.rawValue)), .text(currency), .integer(totals.subtotalMinor),
+                .integer(totals.shippingMinor), .integer(totals.taxMinor), .integer(totals.totalMinor),
+                .text(request.idempotencyKey), .text(fingerprint), .integer(request.at),
+            ])
+        for (position, line) in priced.enumerated() {
             try connection.execute(
                 """
-                INSERT INTO orders(sequence, id, number, customer_id, status, currency, subtotal_minor, shipping_minor,
-                    tax_minor, total_minor, idempotency_key, request_fingerprint, created_at_unix_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO order_lines(id, order_sequence, position, sku, name, quantity, unit_price_minor,
+                    subtotal_minor, tax_minor)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    .integer(sequence), .text(id), .text(number), .text(customerID),
-                    .integer(Int64(Orders.OrderStatus.pending.rawValue)), .text(currency),
-                    .integer(totals.subtotalMinor), .integer(totals.shippingMinor), .integer(totals.taxMinor),
-                    .integer(totals.totalMinor), .text(idempotencyKey), .text(fingerprint), .integer(now),
+                    .text(OrderRow.lineID(orderID: order.id, position: position)), .integer(sequence),
+                    .integer(Int64(position)), .text(line.sku), .text(line.name), .integer(line.quantity),
+                    .integer(line.unitPriceMinor), .integer(line.subtotalMinor), .integer(line.taxMinor),
                 ])
-            for (position, line) in priced.enumerated() {
-                try connection.execute(
-                    """
-                    INSERT INTO order_lines(id, order_sequence, position, sku, name, quantity, unit_price_minor,
-                        subtotal_minor, tax_minor)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        .text("\(id)/\(position + 1)"), .integer(sequence), .integer(Int64(position)), .text(line.sku),
-                        .text(line.name), .integer(line.quantity), .integer(line.unitPriceMinor),
-                        .integer(line.subtotalMinor), .integer(line.taxMinor),
-                    ])
-            }
-            let order = try OrderRow.load(connection, sequence: sequence)
-            try order.record(connection, event: "placed", from: .unspecified, actor: actor, reason: "", at: now)
-            try Outbox.enqueue(connection, OrderEvents.placed(order, at: now))
-            return try order.message(connection, detailed: true)
         }
+        try order.record(connection, event: "placed", from: .unspecified, actor: request.actor, reason: "", at: request.at)
+        try Outbox.enqueue(connection, OrderEvents.placed(order, at: request.at))
+        return order.newOrderMessage(lines: priced, actor: request.actor)
     }
 
     /// Prices `lines` from the catalogue: unknown SKUs and mixed currencies are INVALID_ARGUMENT
