@@ -85,7 +85,6 @@ public final class OutboxRelay: Sendable {
             } catch {
                 failures += 1
                 let message = String(describing: error)
-                state.withLock { $0.lastError = message }
                 let delay = policy.backoff(afterFailures: failures)
                 logger?.warn("outbox delivery failed", ["error": message, "failures": String(failures)])
                 try? await Task.sleep(for: delay)
@@ -105,7 +104,14 @@ public final class OutboxRelay: Sendable {
         }
         guard !pending.isEmpty else { return 0 }
         let events = try pending.map { try Stats.Event(serializedBytes: $0.1) }
-        let response = try await send(events)
+        let response: Stats.IngestBatchResponse
+        do {
+            response = try await send(events)
+        } catch {
+            let message = String(describing: error)
+            state.withLock { $0.lastError = message }
+            throw error
+        }
         var acknowledged: [Int64] = []
         var rejected: [(Int64, String)] = []
         for (index, result) in response.results.enumerated() where index < pending.count {
