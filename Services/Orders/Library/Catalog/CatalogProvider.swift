@@ -12,6 +12,7 @@ public struct CatalogProvider: Orders.CatalogHandler {
         self.store = store
     }
 
+    /// Creates or replaces a product; needs `catalog.write`.
     public func upsertProduct(_ request: Orders.UpsertProductRequest, context: ServerContext) async throws -> Orders.Product {
         _ = try OrdersAccess.caller(context)
         var validator = RequestValidator()
@@ -23,6 +24,7 @@ public struct CatalogProvider: Orders.CatalogHandler {
         return try await store.upsertProduct(request)
     }
 
+    /// One product by SKU, with its stock level (public).
     public func getProduct(_ request: Orders.GetProductRequest, context: ServerContext) async throws -> Orders.Product {
         var validator = RequestValidator()
         validator.sku(request.sku, "sku")
@@ -30,6 +32,7 @@ public struct CatalogProvider: Orders.CatalogHandler {
         return try await store.product(sku: request.sku)
     }
 
+    /// Active products (inactive too when asked), a page at a time (public).
     public func listProducts(
         _ request: Orders.ListProductsRequest, context: ServerContext
     ) async throws -> Orders.ListProductsResponse {
@@ -45,6 +48,7 @@ public struct CatalogProvider: Orders.CatalogHandler {
         return response
     }
 
+    /// Adds a delta to a SKU's stock, recording the caller and the reason.
     public func adjustStock(_ request: Orders.AdjustStockRequest, context: ServerContext) async throws -> Orders.StockLevel {
         let caller = try OrdersAccess.caller(context)
         var validator = RequestValidator()
@@ -56,6 +60,7 @@ public struct CatalogProvider: Orders.CatalogHandler {
         return try await store.adjustStock(sku: request.sku, delta: request.delta, reason: request.reason, actor: caller.actor)
     }
 
+    /// A SKU's stock level and its latest adjustments.
     public func getStock(_ request: Orders.GetStockRequest, context: ServerContext) async throws -> Orders.StockLevel {
         _ = try OrdersAccess.caller(context)
         var validator = RequestValidator()

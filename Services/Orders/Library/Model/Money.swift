@@ -70,19 +70,29 @@ public struct PricingRules: Sendable, Equatable {
 
 /// One order line priced: quantity × unit price, and its tax.
 public struct PricedLine: Sendable, Equatable {
+    /// The product.
     public var sku: String
+    /// The product's name when ordered.
     public var name: String
+    /// Units ordered.
     public var quantity: Int64
+    /// The catalogue price of one unit when ordered.
     public var unitPriceMinor: Int64
+    /// `unitPriceMinor × quantity`.
     public var subtotalMinor: Int64
+    /// Tax on the subtotal, rounded half up.
     public var taxMinor: Int64
 }
 
 /// An order's money: subtotal, shipping, tax and total, in one currency.
 public struct OrderTotals: Sendable, Equatable {
+    /// The lines' subtotals.
     public var subtotalMinor: Int64
+    /// The shipping charge (0 when free).
     public var shippingMinor: Int64
+    /// The lines' taxes plus the shipping tax.
     public var taxMinor: Int64
+    /// Subtotal + shipping + tax.
     public var totalMinor: Int64
 }
 

@@ -6,12 +6,15 @@ public struct OrderFilter: Sendable, Equatable {
     /// The prefix of listing page tokens.
     static let pageTokenPrefix = "ol1"
 
+    /// Only orders in this status.
     public var status: Orders.OrderStatus?
+    /// Only this customer's orders.
     public var customerID: String?
     /// Created at or after.
     public var createdFromUnixMs: Int64?
     /// Created before.
     public var createdToUnixMs: Int64?
+    /// Only the order with this number.
     public var number: String?
 
     /// A filter with the given criteria.

@@ -16,6 +16,7 @@ public struct OrdersProvider: Orders.OrdersHandler {
         self.relay = relay
     }
 
+    /// Creates an order: customers for themselves, staff with `orders.write` for anyone.
     public func createOrder(_ request: Orders.CreateOrderRequest, context: ServerContext) async throws -> Orders.Order {
         let caller = try OrdersAccess.caller(context)
         let customerID = caller.isCustomer && request.customerId.isEmpty ? caller.actor : request.customerId
@@ -29,6 +30,7 @@ public struct OrdersProvider: Orders.OrdersHandler {
             customerID: customerID, lines: request.lines, idempotencyKey: request.idempotencyKey, actor: caller.actor)
     }
 
+    /// One order in full: its customer, or staff with `orders.read`.
     public func getOrder(_ request: Orders.GetOrderRequest, context: ServerContext) async throws -> Orders.Order {
         let caller = try OrdersAccess.caller(context)
         try Self.validateReference(request.orderId)
@@ -37,6 +39,7 @@ public struct OrdersProvider: Orders.OrdersHandler {
         }
     }
 
+    /// A page of orders: customers see only their own, staff need `orders.read`.
     public func listOrders(_ request: Orders.ListOrdersRequest, context: ServerContext) async throws -> Orders.ListOrdersResponse {
         let caller = try OrdersAccess.caller(context)
         var filter = try OrderFilter(request: request)
@@ -55,6 +58,7 @@ public struct OrdersProvider: Orders.OrdersHandler {
         return response
     }
 
+    /// The filtered orders as CSV lines, header first.
     public func exportOrders(
         _ request: Orders.ListOrdersRequest, responses: ResponseWriter<Orders.CsvLine>, context: ServerContext
     ) async throws {
@@ -74,6 +78,7 @@ public struct OrdersProvider: Orders.OrdersHandler {
         } while token != nil
     }
 
+    /// Records a payment in the order's currency; the order becomes paid when covered.
     public func recordPayment(_ request: Orders.RecordPaymentRequest, context: ServerContext) async throws -> Orders.Order {
         let caller = try OrdersAccess.caller(context)
         var validator = RequestValidator()
@@ -90,6 +95,7 @@ public struct OrdersProvider: Orders.OrdersHandler {
             actor: caller.actor)
     }
 
+    /// Paid -> shipped, with carrier and tracking number.
     public func ship(_ request: Orders.ShipOrderRequest, context: ServerContext) async throws -> Orders.Order {
         let caller = try OrdersAccess.caller(context)
         var validator = RequestValidator()
@@ -103,18 +109,21 @@ public struct OrdersProvider: Orders.OrdersHandler {
             reason: request.reason, actor: caller.actor)
     }
 
+    /// Shipped -> delivered.
     public func deliver(_ request: Orders.OrderTransitionRequest, context: ServerContext) async throws -> Orders.Order {
         let caller = try OrdersAccess.caller(context)
         try Self.validate(request)
         return try await store.deliver(orderReference: request.orderId, reason: request.reason, actor: caller.actor)
     }
 
+    /// Pending or paid -> cancelled, releasing the stock.
     public func cancel(_ request: Orders.OrderTransitionRequest, context: ServerContext) async throws -> Orders.Order {
         let caller = try OrdersAccess.caller(context)
         try Self.validate(request)
         return try await store.cancel(orderReference: request.orderId, reason: request.reason, actor: caller.actor)
     }
 
+    /// Refunds an amount or lines, never more than was paid.
     public func refund(_ request: Orders.RefundOrderRequest, context: ServerContext) async throws -> Orders.Order {
         let caller = try OrdersAccess.caller(context)
         var validator = RequestValidator()
@@ -133,6 +142,7 @@ public struct OrdersProvider: Orders.OrdersHandler {
             idempotencyKey: request.idempotencyKey, actor: caller.actor)
     }
 
+    /// What waits in the outbox towards statistics.
     public func getOutboxStatus(_ request: Orders.GetOutboxStatusRequest, context: ServerContext) async throws -> Orders.OutboxStatus {
         _ = try OrdersAccess.caller(context)
         guard let relay else { throw RPCError(.unavailable, "no outbox relay runs in this process") }

@@ -13,6 +13,7 @@ public struct ReturnsProvider: Orders.ReturnsHandler {
         self.store = store
     }
 
+    /// Requests the return of delivered lines: customers on their own orders, staff with `orders.write`.
     public func requestReturn(_ request: Orders.RequestReturnRequest, context: ServerContext) async throws -> Orders.Return {
         let caller = try OrdersAccess.caller(context)
         var validator = RequestValidator()
@@ -27,18 +28,21 @@ public struct ReturnsProvider: Orders.ReturnsHandler {
         }
     }
 
+    /// Requested -> approved.
     public func approveReturn(_ request: Orders.ReturnDecisionRequest, context: ServerContext) async throws -> Orders.Return {
         let caller = try OrdersAccess.caller(context)
         try Self.validate(request.returnId, reason: request.reason)
         return try await store.approveReturn(request.returnId, reason: request.reason, actor: caller.actor)
     }
 
+    /// Requested -> rejected.
     public func rejectReturn(_ request: Orders.ReturnDecisionRequest, context: ServerContext) async throws -> Orders.Return {
         let caller = try OrdersAccess.caller(context)
         try Self.validate(request.returnId, reason: request.reason)
         return try await store.rejectReturn(request.returnId, reason: request.reason, actor: caller.actor)
     }
 
+    /// Approved -> received, restocking when asked.
     public func receiveReturn(_ request: Orders.ReceiveReturnRequest, context: ServerContext) async throws -> Orders.Return {
         let caller = try OrdersAccess.caller(context)
         try Self.validate(request.returnId, reason: request.reason)
@@ -46,12 +50,14 @@ public struct ReturnsProvider: Orders.ReturnsHandler {
             request.returnId, restock: request.restock, reason: request.reason, actor: caller.actor)
     }
 
+    /// Received -> refunded: refunds the returned lines.
     public func refundReturn(_ request: Orders.ReturnDecisionRequest, context: ServerContext) async throws -> Orders.Return {
         let caller = try OrdersAccess.caller(context)
         try Self.validate(request.returnId, reason: request.reason)
         return try await store.refundReturn(request.returnId, reason: request.reason, actor: caller.actor)
     }
 
+    /// One return: its order's customer, or staff with `orders.read`.
     public func getReturn(_ request: Orders.GetReturnRequest, context: ServerContext) async throws -> Orders.Return {
         let caller = try OrdersAccess.caller(context)
         try Self.validate(request.returnId, reason: "")
