@@ -1,7 +1,9 @@
 import BackofficeAPI
+import Foundation
 import OrdersService
 import RPC
 import Testing
+import TestSupport
 
 /// Every bad input the issue lists: its status and message (or field violations), and that
 /// nothing was written (every table's row count, stock levels and order amounts unchanged).
@@ -192,6 +194,50 @@ struct OrdersBadInputTests {
             try await expectRefused(fixture, .permissionDenied, containing: "orders.write is required") {
                 _ = try await reader.order([("A", 1)])
             }
+        }
+    }
+}
+
+/// Calls without a verified caller, and customers on staff-only methods.
+@Suite(.timeLimit(.minutes(1)))
+struct OrdersAccessTests {
+    @Test func withoutAPrincipalOnlyTheCatalogueCanBeRead() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orders-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try await OrdersStore.open(path: directory + "/orders.sqlite", configuration: OrdersConfiguration())
+        // No TrustedCallerInterceptor: a process without --internal-key.
+        try await TestServer.with(services: [CatalogProvider(store: store), OrdersProvider(store: store, relay: nil)]) { _, address in
+            try await TestServer.withClient(address) { client in
+                let products = try await Orders.CatalogClient(channel: client).listProducts(Orders.ListProductsRequest())
+                #expect(products.products.isEmpty)
+                let error = try await expectRPCError {
+                    _ = try await Orders.OrdersClient(channel: client).listOrders(Orders.ListOrdersRequest())
+                }
+                #expect(error.code == .unauthenticated)
+                #expect(error.message == "ListOrders needs an authenticated caller")
+            }
+        }
+        await store.database.close()
+    }
+
+    @Test func customersCannotExportOrPay() async throws {
+        try await OrdersFixture.with { fixture, client in
+            let staff = fixture.clients(client)
+            try await staff.product("A", priceMinor: 100, stock: 5)
+            let order = try await staff.order([("A", 1)], customer: "cust-1")
+            let customer = fixture.clients(client, as: TestPrincipals.customer("cust-1"))
+            let before = try await fixture.snapshot()
+            let export = try await expectRPCError {
+                try await customer.orders.exportOrders(Orders.ListOrdersRequest()) { _ in }
+            }
+            #expect(export.code == .permissionDenied)
+            #expect(export.message == "orders.read is required")
+            let pay = try await expectRPCError { _ = try await customer.pay(order) }
+            #expect(pay.code == .permissionDenied)
+            #expect(pay.message == "orders.write is required")
+            let after = try await fixture.snapshot()
+            #expect(after == before)
         }
     }
 }
