@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300 backoffice-content:7400)
+SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300 backoffice-content:7400 backoffice-orders:7500)
 
 # The flags a service takes besides --listen, one per word.
 service_args() {
@@ -16,6 +16,7 @@ service_args() {
     backoffice-security) echo "--data-dir ./data/security" ;;
     backoffice-users) echo "--data-dir ./data/users --security 127.0.0.1:7200" ;;
     backoffice-content) echo "--data-dir ./data/content" ;;
+    backoffice-orders) echo "--data-dir ./data/orders --stats 127.0.0.1:7600" ;;
     esac
 }
 

@@ -19,6 +19,10 @@ let usage = """
           Keeps OUTSTANDING unary Echo calls in flight over CONNECTIONS connections; after the
           warm-up, measures for SECONDS and prints
           "RESULT rps=<f> p50_us=<f> p99_us=<f> p999_us=<f> calls=<n> errors=<n>".
+      backoffice-bench orders HOST:PORT KEY_HEX CONNECTIONS OUTSTANDING SECONDS WARMUP_SECONDS
+          Creates two-line orders on a running backoffice-orders started with --internal-key KEY_HEX
+          (see Scripts/bench-orders.sh) and prints
+          "RESULT orders_per_s=<f> p50_us=<f> p99_us=<f> calls=<n> errors=<n>".
     """
 
 /// Per-worker measurements, merged at the end.
@@ -138,6 +142,13 @@ case "security-login" where arguments.count == 5:
     try await SecurityBenchmark.run(host: arguments[1], port: port, keyHex: arguments[3], seconds: seconds)
 case "content":
     try await ContentBenchmark.run(arguments)
+case "orders" where arguments.count == 7:
+    guard let target = SocketAddress(parsing: arguments[1]), let connections = Int(arguments[3]),
+        let outstanding = Int(arguments[4]), let seconds = Double(arguments[5]), let warmup = Double(arguments[6])
+    else { exit(2) }
+    try await ordersLoad(
+        target: target, keyHex: arguments[2], connections: connections, outstanding: outstanding, seconds: seconds,
+        warmup: warmup)
 case "--help", "-h", "help":
     print(usage)
     print(SecurityBenchmark.usage)

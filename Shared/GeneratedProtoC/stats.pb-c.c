@@ -277,6 +277,681 @@ void   backoffice__stats__ingest_stream_response__free_unpacked
   assert(message->base.descriptor == &backoffice__stats__ingest_stream_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   backoffice__stats__time_range__init
+                     (Backoffice__Stats__TimeRange         *message)
+{
+  static const Backoffice__Stats__TimeRange init_value = BACKOFFICE__STATS__TIME_RANGE__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__time_range__get_packed_size
+                     (const Backoffice__Stats__TimeRange *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__time_range__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__time_range__pack
+                     (const Backoffice__Stats__TimeRange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__time_range__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__time_range__pack_to_buffer
+                     (const Backoffice__Stats__TimeRange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__time_range__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__TimeRange *
+       backoffice__stats__time_range__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__TimeRange *)
+     protobuf_c_message_unpack (&backoffice__stats__time_range__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__time_range__free_unpacked
+                     (Backoffice__Stats__TimeRange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__time_range__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__currency_figures__init
+                     (Backoffice__Stats__CurrencyFigures         *message)
+{
+  static const Backoffice__Stats__CurrencyFigures init_value = BACKOFFICE__STATS__CURRENCY_FIGURES__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__currency_figures__get_packed_size
+                     (const Backoffice__Stats__CurrencyFigures *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__currency_figures__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__currency_figures__pack
+                     (const Backoffice__Stats__CurrencyFigures *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__currency_figures__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__currency_figures__pack_to_buffer
+                     (const Backoffice__Stats__CurrencyFigures *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__currency_figures__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__CurrencyFigures *
+       backoffice__stats__currency_figures__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__CurrencyFigures *)
+     protobuf_c_message_unpack (&backoffice__stats__currency_figures__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__currency_figures__free_unpacked
+                     (Backoffice__Stats__CurrencyFigures *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__currency_figures__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__figures__init
+                     (Backoffice__Stats__Figures         *message)
+{
+  static const Backoffice__Stats__Figures init_value = BACKOFFICE__STATS__FIGURES__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__figures__get_packed_size
+                     (const Backoffice__Stats__Figures *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__figures__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__figures__pack
+                     (const Backoffice__Stats__Figures *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__figures__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__figures__pack_to_buffer
+                     (const Backoffice__Stats__Figures *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__figures__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__Figures *
+       backoffice__stats__figures__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__Figures *)
+     protobuf_c_message_unpack (&backoffice__stats__figures__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__figures__free_unpacked
+                     (Backoffice__Stats__Figures *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__figures__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__summary_request__init
+                     (Backoffice__Stats__SummaryRequest         *message)
+{
+  static const Backoffice__Stats__SummaryRequest init_value = BACKOFFICE__STATS__SUMMARY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__summary_request__get_packed_size
+                     (const Backoffice__Stats__SummaryRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__summary_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__summary_request__pack
+                     (const Backoffice__Stats__SummaryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__summary_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__summary_request__pack_to_buffer
+                     (const Backoffice__Stats__SummaryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__summary_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__SummaryRequest *
+       backoffice__stats__summary_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__SummaryRequest *)
+     protobuf_c_message_unpack (&backoffice__stats__summary_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__summary_request__free_unpacked
+                     (Backoffice__Stats__SummaryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__summary_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__summary_response__init
+                     (Backoffice__Stats__SummaryResponse         *message)
+{
+  static const Backoffice__Stats__SummaryResponse init_value = BACKOFFICE__STATS__SUMMARY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__summary_response__get_packed_size
+                     (const Backoffice__Stats__SummaryResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__summary_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__summary_response__pack
+                     (const Backoffice__Stats__SummaryResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__summary_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__summary_response__pack_to_buffer
+                     (const Backoffice__Stats__SummaryResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__summary_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__SummaryResponse *
+       backoffice__stats__summary_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__SummaryResponse *)
+     protobuf_c_message_unpack (&backoffice__stats__summary_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__summary_response__free_unpacked
+                     (Backoffice__Stats__SummaryResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__summary_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__series_request__init
+                     (Backoffice__Stats__SeriesRequest         *message)
+{
+  static const Backoffice__Stats__SeriesRequest init_value = BACKOFFICE__STATS__SERIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__series_request__get_packed_size
+                     (const Backoffice__Stats__SeriesRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__series_request__pack
+                     (const Backoffice__Stats__SeriesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__series_request__pack_to_buffer
+                     (const Backoffice__Stats__SeriesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__SeriesRequest *
+       backoffice__stats__series_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__SeriesRequest *)
+     protobuf_c_message_unpack (&backoffice__stats__series_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__series_request__free_unpacked
+                     (Backoffice__Stats__SeriesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__series_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__series_point__init
+                     (Backoffice__Stats__SeriesPoint         *message)
+{
+  static const Backoffice__Stats__SeriesPoint init_value = BACKOFFICE__STATS__SERIES_POINT__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__series_point__get_packed_size
+                     (const Backoffice__Stats__SeriesPoint *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_point__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__series_point__pack
+                     (const Backoffice__Stats__SeriesPoint *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_point__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__series_point__pack_to_buffer
+                     (const Backoffice__Stats__SeriesPoint *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_point__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__SeriesPoint *
+       backoffice__stats__series_point__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__SeriesPoint *)
+     protobuf_c_message_unpack (&backoffice__stats__series_point__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__series_point__free_unpacked
+                     (Backoffice__Stats__SeriesPoint *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__series_point__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__series_response__init
+                     (Backoffice__Stats__SeriesResponse         *message)
+{
+  static const Backoffice__Stats__SeriesResponse init_value = BACKOFFICE__STATS__SERIES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__series_response__get_packed_size
+                     (const Backoffice__Stats__SeriesResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__series_response__pack
+                     (const Backoffice__Stats__SeriesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__series_response__pack_to_buffer
+                     (const Backoffice__Stats__SeriesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__series_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__SeriesResponse *
+       backoffice__stats__series_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__SeriesResponse *)
+     protobuf_c_message_unpack (&backoffice__stats__series_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__series_response__free_unpacked
+                     (Backoffice__Stats__SeriesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__series_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__top_request__init
+                     (Backoffice__Stats__TopRequest         *message)
+{
+  static const Backoffice__Stats__TopRequest init_value = BACKOFFICE__STATS__TOP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__top_request__get_packed_size
+                     (const Backoffice__Stats__TopRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__top_request__pack
+                     (const Backoffice__Stats__TopRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__top_request__pack_to_buffer
+                     (const Backoffice__Stats__TopRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__TopRequest *
+       backoffice__stats__top_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__TopRequest *)
+     protobuf_c_message_unpack (&backoffice__stats__top_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__top_request__free_unpacked
+                     (Backoffice__Stats__TopRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__top_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__top_entry__init
+                     (Backoffice__Stats__TopEntry         *message)
+{
+  static const Backoffice__Stats__TopEntry init_value = BACKOFFICE__STATS__TOP_ENTRY__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__top_entry__get_packed_size
+                     (const Backoffice__Stats__TopEntry *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__top_entry__pack
+                     (const Backoffice__Stats__TopEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__top_entry__pack_to_buffer
+                     (const Backoffice__Stats__TopEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__TopEntry *
+       backoffice__stats__top_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__TopEntry *)
+     protobuf_c_message_unpack (&backoffice__stats__top_entry__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__top_entry__free_unpacked
+                     (Backoffice__Stats__TopEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__top_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__top_response__init
+                     (Backoffice__Stats__TopResponse         *message)
+{
+  static const Backoffice__Stats__TopResponse init_value = BACKOFFICE__STATS__TOP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__top_response__get_packed_size
+                     (const Backoffice__Stats__TopResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__top_response__pack
+                     (const Backoffice__Stats__TopResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__top_response__pack_to_buffer
+                     (const Backoffice__Stats__TopResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__top_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__TopResponse *
+       backoffice__stats__top_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__TopResponse *)
+     protobuf_c_message_unpack (&backoffice__stats__top_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__top_response__free_unpacked
+                     (Backoffice__Stats__TopResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__top_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__live_request__init
+                     (Backoffice__Stats__LiveRequest         *message)
+{
+  static const Backoffice__Stats__LiveRequest init_value = BACKOFFICE__STATS__LIVE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__live_request__get_packed_size
+                     (const Backoffice__Stats__LiveRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__live_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__live_request__pack
+                     (const Backoffice__Stats__LiveRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__live_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__live_request__pack_to_buffer
+                     (const Backoffice__Stats__LiveRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__live_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__LiveRequest *
+       backoffice__stats__live_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__LiveRequest *)
+     protobuf_c_message_unpack (&backoffice__stats__live_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__live_request__free_unpacked
+                     (Backoffice__Stats__LiveRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__live_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__live_counters__init
+                     (Backoffice__Stats__LiveCounters         *message)
+{
+  static const Backoffice__Stats__LiveCounters init_value = BACKOFFICE__STATS__LIVE_COUNTERS__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__live_counters__get_packed_size
+                     (const Backoffice__Stats__LiveCounters *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__live_counters__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__live_counters__pack
+                     (const Backoffice__Stats__LiveCounters *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__live_counters__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__live_counters__pack_to_buffer
+                     (const Backoffice__Stats__LiveCounters *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__live_counters__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__LiveCounters *
+       backoffice__stats__live_counters__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__LiveCounters *)
+     protobuf_c_message_unpack (&backoffice__stats__live_counters__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__live_counters__free_unpacked
+                     (Backoffice__Stats__LiveCounters *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__live_counters__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__export_events_request__init
+                     (Backoffice__Stats__ExportEventsRequest         *message)
+{
+  static const Backoffice__Stats__ExportEventsRequest init_value = BACKOFFICE__STATS__EXPORT_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__export_events_request__get_packed_size
+                     (const Backoffice__Stats__ExportEventsRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__export_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__export_events_request__pack
+                     (const Backoffice__Stats__ExportEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__export_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__export_events_request__pack_to_buffer
+                     (const Backoffice__Stats__ExportEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__export_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__ExportEventsRequest *
+       backoffice__stats__export_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__ExportEventsRequest *)
+     protobuf_c_message_unpack (&backoffice__stats__export_events_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__export_events_request__free_unpacked
+                     (Backoffice__Stats__ExportEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__export_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__stats__csv_line__init
+                     (Backoffice__Stats__CsvLine         *message)
+{
+  static const Backoffice__Stats__CsvLine init_value = BACKOFFICE__STATS__CSV_LINE__INIT;
+  *message = init_value;
+}
+size_t backoffice__stats__csv_line__get_packed_size
+                     (const Backoffice__Stats__CsvLine *message)
+{
+  assert(message->base.descriptor == &backoffice__stats__csv_line__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__stats__csv_line__pack
+                     (const Backoffice__Stats__CsvLine *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__stats__csv_line__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__stats__csv_line__pack_to_buffer
+                     (const Backoffice__Stats__CsvLine *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__stats__csv_line__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Stats__CsvLine *
+       backoffice__stats__csv_line__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Stats__CsvLine *)
+     protobuf_c_message_unpack (&backoffice__stats__csv_line__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__stats__csv_line__free_unpacked
+                     (Backoffice__Stats__CsvLine *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__stats__csv_line__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor backoffice__stats__event__field_descriptors[12] =
 {
   {
@@ -778,6 +1453,1018 @@ const ProtobufCMessageDescriptor backoffice__stats__ingest_stream_response__desc
   (ProtobufCMessageInit) backoffice__stats__ingest_stream_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor backoffice__stats__time_range__field_descriptors[2] =
+{
+  {
+    "start_unix_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TimeRange, start_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_unix_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TimeRange, end_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__time_range__field_indices_by_name[] = {
+  1,   /* field[1] = end_unix_ms */
+  0,   /* field[0] = start_unix_ms */
+};
+static const ProtobufCIntRange backoffice__stats__time_range__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__time_range__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.TimeRange",
+  "TimeRange",
+  "Backoffice__Stats__TimeRange",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__TimeRange),
+  2,
+  backoffice__stats__time_range__field_descriptors,
+  backoffice__stats__time_range__field_indices_by_name,
+  1,  backoffice__stats__time_range__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__time_range__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__currency_figures__field_descriptors[7] =
+{
+  {
+    "currency",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CurrencyFigures, currency),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sales",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CurrencyFigures, sales),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "gross_minor",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CurrencyFigures, gross_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refunds",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CurrencyFigures, refunds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refunded_minor",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CurrencyFigures, refunded_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "net_minor",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CurrencyFigures, net_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "average_basket_minor",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CurrencyFigures, average_basket_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__currency_figures__field_indices_by_name[] = {
+  6,   /* field[6] = average_basket_minor */
+  0,   /* field[0] = currency */
+  2,   /* field[2] = gross_minor */
+  5,   /* field[5] = net_minor */
+  4,   /* field[4] = refunded_minor */
+  3,   /* field[3] = refunds */
+  1,   /* field[1] = sales */
+};
+static const ProtobufCIntRange backoffice__stats__currency_figures__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__currency_figures__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.CurrencyFigures",
+  "CurrencyFigures",
+  "Backoffice__Stats__CurrencyFigures",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__CurrencyFigures),
+  7,
+  backoffice__stats__currency_figures__field_descriptors,
+  backoffice__stats__currency_figures__field_indices_by_name,
+  1,  backoffice__stats__currency_figures__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__currency_figures__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__figures__field_descriptors[10] =
+{
+  {
+    "range",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, range),
+    &backoffice__stats__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "visits",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, visits),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unique_visitors",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, unique_visitors),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_views",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, page_views),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sales",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, sales),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refunds",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, refunds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signups",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, signups),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "custom_events",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, custom_events),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revenue",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Stats__Figures, n_revenue),
+    offsetof(Backoffice__Stats__Figures, revenue),
+    &backoffice__stats__currency_figures__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversion_rate",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__Figures, conversion_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__figures__field_indices_by_name[] = {
+  9,   /* field[9] = conversion_rate */
+  7,   /* field[7] = custom_events */
+  3,   /* field[3] = page_views */
+  0,   /* field[0] = range */
+  5,   /* field[5] = refunds */
+  8,   /* field[8] = revenue */
+  4,   /* field[4] = sales */
+  6,   /* field[6] = signups */
+  2,   /* field[2] = unique_visitors */
+  1,   /* field[1] = visits */
+};
+static const ProtobufCIntRange backoffice__stats__figures__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__figures__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.Figures",
+  "Figures",
+  "Backoffice__Stats__Figures",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__Figures),
+  10,
+  backoffice__stats__figures__field_descriptors,
+  backoffice__stats__figures__field_indices_by_name,
+  1,  backoffice__stats__figures__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__figures__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__summary_request__field_descriptors[2] =
+{
+  {
+    "range",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SummaryRequest, range),
+    &backoffice__stats__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compare_with_previous",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SummaryRequest, compare_with_previous),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__summary_request__field_indices_by_name[] = {
+  1,   /* field[1] = compare_with_previous */
+  0,   /* field[0] = range */
+};
+static const ProtobufCIntRange backoffice__stats__summary_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__summary_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.SummaryRequest",
+  "SummaryRequest",
+  "Backoffice__Stats__SummaryRequest",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__SummaryRequest),
+  2,
+  backoffice__stats__summary_request__field_descriptors,
+  backoffice__stats__summary_request__field_indices_by_name,
+  1,  backoffice__stats__summary_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__summary_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__summary_response__field_descriptors[2] =
+{
+  {
+    "current",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SummaryResponse, current),
+    &backoffice__stats__figures__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SummaryResponse, previous),
+    &backoffice__stats__figures__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__summary_response__field_indices_by_name[] = {
+  0,   /* field[0] = current */
+  1,   /* field[1] = previous */
+};
+static const ProtobufCIntRange backoffice__stats__summary_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__summary_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.SummaryResponse",
+  "SummaryResponse",
+  "Backoffice__Stats__SummaryResponse",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__SummaryResponse),
+  2,
+  backoffice__stats__summary_response__field_descriptors,
+  backoffice__stats__summary_response__field_indices_by_name,
+  1,  backoffice__stats__summary_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__summary_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__series_request__field_descriptors[5] =
+{
+  {
+    "range",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesRequest, range),
+    &backoffice__stats__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "figure",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesRequest, figure),
+    &backoffice__stats__figure__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bucket",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesRequest, bucket),
+    &backoffice__stats__bucket__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "currency",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesRequest, currency),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__series_request__field_indices_by_name[] = {
+  2,   /* field[2] = bucket */
+  4,   /* field[4] = currency */
+  1,   /* field[1] = figure */
+  0,   /* field[0] = range */
+  3,   /* field[3] = time_zone */
+};
+static const ProtobufCIntRange backoffice__stats__series_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__series_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.SeriesRequest",
+  "SeriesRequest",
+  "Backoffice__Stats__SeriesRequest",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__SeriesRequest),
+  5,
+  backoffice__stats__series_request__field_descriptors,
+  backoffice__stats__series_request__field_indices_by_name,
+  1,  backoffice__stats__series_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__series_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__series_point__field_descriptors[4] =
+{
+  {
+    "start_unix_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesPoint, start_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_unix_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesPoint, end_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "label",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesPoint, label),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__SeriesPoint, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__series_point__field_indices_by_name[] = {
+  1,   /* field[1] = end_unix_ms */
+  2,   /* field[2] = label */
+  0,   /* field[0] = start_unix_ms */
+  3,   /* field[3] = value */
+};
+static const ProtobufCIntRange backoffice__stats__series_point__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__series_point__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.SeriesPoint",
+  "SeriesPoint",
+  "Backoffice__Stats__SeriesPoint",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__SeriesPoint),
+  4,
+  backoffice__stats__series_point__field_descriptors,
+  backoffice__stats__series_point__field_indices_by_name,
+  1,  backoffice__stats__series_point__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__series_point__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__series_response__field_descriptors[1] =
+{
+  {
+    "points",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Stats__SeriesResponse, n_points),
+    offsetof(Backoffice__Stats__SeriesResponse, points),
+    &backoffice__stats__series_point__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__series_response__field_indices_by_name[] = {
+  0,   /* field[0] = points */
+};
+static const ProtobufCIntRange backoffice__stats__series_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__series_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.SeriesResponse",
+  "SeriesResponse",
+  "Backoffice__Stats__SeriesResponse",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__SeriesResponse),
+  1,
+  backoffice__stats__series_response__field_descriptors,
+  backoffice__stats__series_response__field_indices_by_name,
+  1,  backoffice__stats__series_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__series_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__top_request__field_descriptors[3] =
+{
+  {
+    "range",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TopRequest, range),
+    &backoffice__stats__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TopRequest, kind),
+    &backoffice__stats__top_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TopRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__top_request__field_indices_by_name[] = {
+  1,   /* field[1] = kind */
+  2,   /* field[2] = limit */
+  0,   /* field[0] = range */
+};
+static const ProtobufCIntRange backoffice__stats__top_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__top_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.TopRequest",
+  "TopRequest",
+  "Backoffice__Stats__TopRequest",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__TopRequest),
+  3,
+  backoffice__stats__top_request__field_descriptors,
+  backoffice__stats__top_request__field_indices_by_name,
+  1,  backoffice__stats__top_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__top_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__top_entry__field_descriptors[4] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TopEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TopEntry, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "amount_minor",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TopEntry, amount_minor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "currency",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__TopEntry, currency),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__top_entry__field_indices_by_name[] = {
+  2,   /* field[2] = amount_minor */
+  1,   /* field[1] = count */
+  3,   /* field[3] = currency */
+  0,   /* field[0] = key */
+};
+static const ProtobufCIntRange backoffice__stats__top_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__top_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.TopEntry",
+  "TopEntry",
+  "Backoffice__Stats__TopEntry",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__TopEntry),
+  4,
+  backoffice__stats__top_entry__field_descriptors,
+  backoffice__stats__top_entry__field_indices_by_name,
+  1,  backoffice__stats__top_entry__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__top_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__top_response__field_descriptors[1] =
+{
+  {
+    "entries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Stats__TopResponse, n_entries),
+    offsetof(Backoffice__Stats__TopResponse, entries),
+    &backoffice__stats__top_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__top_response__field_indices_by_name[] = {
+  0,   /* field[0] = entries */
+};
+static const ProtobufCIntRange backoffice__stats__top_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__top_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.TopResponse",
+  "TopResponse",
+  "Backoffice__Stats__TopResponse",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__TopResponse),
+  1,
+  backoffice__stats__top_response__field_descriptors,
+  backoffice__stats__top_response__field_indices_by_name,
+  1,  backoffice__stats__top_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__top_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__live_request__field_descriptors[1] =
+{
+  {
+    "time_zone",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__LiveRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__live_request__field_indices_by_name[] = {
+  0,   /* field[0] = time_zone */
+};
+static const ProtobufCIntRange backoffice__stats__live_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__live_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.LiveRequest",
+  "LiveRequest",
+  "Backoffice__Stats__LiveRequest",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__LiveRequest),
+  1,
+  backoffice__stats__live_request__field_descriptors,
+  backoffice__stats__live_request__field_indices_by_name,
+  1,  backoffice__stats__live_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__live_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__live_counters__field_descriptors[5] =
+{
+  {
+    "as_of_unix_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__LiveCounters, as_of_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "visits_today",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__LiveCounters, visits_today),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sales_today",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__LiveCounters, sales_today),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revenue_today",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Stats__LiveCounters, n_revenue_today),
+    offsetof(Backoffice__Stats__LiveCounters, revenue_today),
+    &backoffice__stats__currency_figures__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "active_visitors",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__LiveCounters, active_visitors),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__live_counters__field_indices_by_name[] = {
+  4,   /* field[4] = active_visitors */
+  0,   /* field[0] = as_of_unix_ms */
+  3,   /* field[3] = revenue_today */
+  2,   /* field[2] = sales_today */
+  1,   /* field[1] = visits_today */
+};
+static const ProtobufCIntRange backoffice__stats__live_counters__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__live_counters__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.LiveCounters",
+  "LiveCounters",
+  "Backoffice__Stats__LiveCounters",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__LiveCounters),
+  5,
+  backoffice__stats__live_counters__field_descriptors,
+  backoffice__stats__live_counters__field_indices_by_name,
+  1,  backoffice__stats__live_counters__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__live_counters__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__export_events_request__field_descriptors[1] =
+{
+  {
+    "range",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__ExportEventsRequest, range),
+    &backoffice__stats__time_range__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__export_events_request__field_indices_by_name[] = {
+  0,   /* field[0] = range */
+};
+static const ProtobufCIntRange backoffice__stats__export_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__export_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.ExportEventsRequest",
+  "ExportEventsRequest",
+  "Backoffice__Stats__ExportEventsRequest",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__ExportEventsRequest),
+  1,
+  backoffice__stats__export_events_request__field_descriptors,
+  backoffice__stats__export_events_request__field_indices_by_name,
+  1,  backoffice__stats__export_events_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__export_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__stats__csv_line__field_descriptors[1] =
+{
+  {
+    "line",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Stats__CsvLine, line),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__stats__csv_line__field_indices_by_name[] = {
+  0,   /* field[0] = line */
+};
+static const ProtobufCIntRange backoffice__stats__csv_line__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__stats__csv_line__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.CsvLine",
+  "CsvLine",
+  "Backoffice__Stats__CsvLine",
+  "backoffice.stats",
+  sizeof(Backoffice__Stats__CsvLine),
+  1,
+  backoffice__stats__csv_line__field_descriptors,
+  backoffice__stats__csv_line__field_indices_by_name,
+  1,  backoffice__stats__csv_line__number_ranges,
+  (ProtobufCMessageInit) backoffice__stats__csv_line__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue backoffice__stats__event_type__enum_values_by_number[7] =
 {
   { "EVENT_TYPE_UNSPECIFIED", "BACKOFFICE__STATS__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED", 0 },
@@ -848,6 +2535,118 @@ const ProtobufCEnumDescriptor backoffice__stats__event_outcome__descriptor =
   backoffice__stats__event_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
+static const ProtobufCEnumValue backoffice__stats__figure__enum_values_by_number[11] =
+{
+  { "FIGURE_UNSPECIFIED", "BACKOFFICE__STATS__FIGURE__FIGURE_UNSPECIFIED", 0 },
+  { "FIGURE_VISITS", "BACKOFFICE__STATS__FIGURE__FIGURE_VISITS", 1 },
+  { "FIGURE_UNIQUE_VISITORS", "BACKOFFICE__STATS__FIGURE__FIGURE_UNIQUE_VISITORS", 2 },
+  { "FIGURE_PAGE_VIEWS", "BACKOFFICE__STATS__FIGURE__FIGURE_PAGE_VIEWS", 3 },
+  { "FIGURE_SALES", "BACKOFFICE__STATS__FIGURE__FIGURE_SALES", 4 },
+  { "FIGURE_REVENUE_GROSS", "BACKOFFICE__STATS__FIGURE__FIGURE_REVENUE_GROSS", 5 },
+  { "FIGURE_REVENUE_NET", "BACKOFFICE__STATS__FIGURE__FIGURE_REVENUE_NET", 6 },
+  { "FIGURE_REFUNDS", "BACKOFFICE__STATS__FIGURE__FIGURE_REFUNDS", 7 },
+  { "FIGURE_AVERAGE_BASKET", "BACKOFFICE__STATS__FIGURE__FIGURE_AVERAGE_BASKET", 8 },
+  { "FIGURE_CONVERSION_RATE", "BACKOFFICE__STATS__FIGURE__FIGURE_CONVERSION_RATE", 9 },
+  { "FIGURE_SIGNUPS", "BACKOFFICE__STATS__FIGURE__FIGURE_SIGNUPS", 10 },
+};
+static const ProtobufCIntRange backoffice__stats__figure__value_ranges[] = {
+{0, 0},{0, 11}
+};
+static const ProtobufCEnumValueIndex backoffice__stats__figure__enum_values_by_name[11] =
+{
+  { "FIGURE_AVERAGE_BASKET", 8 },
+  { "FIGURE_CONVERSION_RATE", 9 },
+  { "FIGURE_PAGE_VIEWS", 3 },
+  { "FIGURE_REFUNDS", 7 },
+  { "FIGURE_REVENUE_GROSS", 5 },
+  { "FIGURE_REVENUE_NET", 6 },
+  { "FIGURE_SALES", 4 },
+  { "FIGURE_SIGNUPS", 10 },
+  { "FIGURE_UNIQUE_VISITORS", 2 },
+  { "FIGURE_UNSPECIFIED", 0 },
+  { "FIGURE_VISITS", 1 },
+};
+const ProtobufCEnumDescriptor backoffice__stats__figure__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "backoffice.stats.Figure",
+  "Figure",
+  "Backoffice__Stats__Figure",
+  "backoffice.stats",
+  11,
+  backoffice__stats__figure__enum_values_by_number,
+  11,
+  backoffice__stats__figure__enum_values_by_name,
+  1,
+  backoffice__stats__figure__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue backoffice__stats__bucket__enum_values_by_number[5] =
+{
+  { "BUCKET_UNSPECIFIED", "BACKOFFICE__STATS__BUCKET__BUCKET_UNSPECIFIED", 0 },
+  { "BUCKET_HOUR", "BACKOFFICE__STATS__BUCKET__BUCKET_HOUR", 1 },
+  { "BUCKET_DAY", "BACKOFFICE__STATS__BUCKET__BUCKET_DAY", 2 },
+  { "BUCKET_WEEK", "BACKOFFICE__STATS__BUCKET__BUCKET_WEEK", 3 },
+  { "BUCKET_MONTH", "BACKOFFICE__STATS__BUCKET__BUCKET_MONTH", 4 },
+};
+static const ProtobufCIntRange backoffice__stats__bucket__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex backoffice__stats__bucket__enum_values_by_name[5] =
+{
+  { "BUCKET_DAY", 2 },
+  { "BUCKET_HOUR", 1 },
+  { "BUCKET_MONTH", 4 },
+  { "BUCKET_UNSPECIFIED", 0 },
+  { "BUCKET_WEEK", 3 },
+};
+const ProtobufCEnumDescriptor backoffice__stats__bucket__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "backoffice.stats.Bucket",
+  "Bucket",
+  "Backoffice__Stats__Bucket",
+  "backoffice.stats",
+  5,
+  backoffice__stats__bucket__enum_values_by_number,
+  5,
+  backoffice__stats__bucket__enum_values_by_name,
+  1,
+  backoffice__stats__bucket__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue backoffice__stats__top_kind__enum_values_by_number[4] =
+{
+  { "TOP_KIND_UNSPECIFIED", "BACKOFFICE__STATS__TOP_KIND__TOP_KIND_UNSPECIFIED", 0 },
+  { "TOP_KIND_PATHS", "BACKOFFICE__STATS__TOP_KIND__TOP_KIND_PATHS", 1 },
+  { "TOP_KIND_CONTENT", "BACKOFFICE__STATS__TOP_KIND__TOP_KIND_CONTENT", 2 },
+  { "TOP_KIND_PRODUCTS", "BACKOFFICE__STATS__TOP_KIND__TOP_KIND_PRODUCTS", 3 },
+};
+static const ProtobufCIntRange backoffice__stats__top_kind__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex backoffice__stats__top_kind__enum_values_by_name[4] =
+{
+  { "TOP_KIND_CONTENT", 2 },
+  { "TOP_KIND_PATHS", 1 },
+  { "TOP_KIND_PRODUCTS", 3 },
+  { "TOP_KIND_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor backoffice__stats__top_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "backoffice.stats.TopKind",
+  "TopKind",
+  "Backoffice__Stats__TopKind",
+  "backoffice.stats",
+  4,
+  backoffice__stats__top_kind__enum_values_by_number,
+  4,
+  backoffice__stats__top_kind__enum_values_by_name,
+  1,
+  backoffice__stats__top_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
 static const ProtobufCMethodDescriptor backoffice__stats__ingest__method_descriptors[2] =
 {
   { "IngestBatch", &backoffice__stats__ingest_batch_request__descriptor, &backoffice__stats__ingest_batch_response__descriptor },
@@ -889,5 +2688,88 @@ void backoffice__stats__ingest__init (Backoffice__Stats__Ingest_Service *service
 {
   protobuf_c_service_generated_init (&service->base,
                                      &backoffice__stats__ingest__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor backoffice__stats__stats__method_descriptors[6] =
+{
+  { "GetSummary", &backoffice__stats__summary_request__descriptor, &backoffice__stats__summary_response__descriptor },
+  { "GetSeries", &backoffice__stats__series_request__descriptor, &backoffice__stats__series_response__descriptor },
+  { "GetTop", &backoffice__stats__top_request__descriptor, &backoffice__stats__top_response__descriptor },
+  { "WatchLive", &backoffice__stats__live_request__descriptor, &backoffice__stats__live_counters__descriptor },
+  { "ExportEvents", &backoffice__stats__export_events_request__descriptor, &backoffice__stats__csv_line__descriptor },
+  { "ExportSeries", &backoffice__stats__series_request__descriptor, &backoffice__stats__csv_line__descriptor },
+};
+const unsigned backoffice__stats__stats__method_indices_by_name[] = {
+  4,        /* ExportEvents */
+  5,        /* ExportSeries */
+  1,        /* GetSeries */
+  0,        /* GetSummary */
+  2,        /* GetTop */
+  3         /* WatchLive */
+};
+const ProtobufCServiceDescriptor backoffice__stats__stats__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "backoffice.stats.Stats",
+  "Stats",
+  "Backoffice__Stats__Stats",
+  "backoffice.stats",
+  6,
+  backoffice__stats__stats__method_descriptors,
+  backoffice__stats__stats__method_indices_by_name
+};
+void backoffice__stats__stats__get_summary(ProtobufCService *service,
+                                           const Backoffice__Stats__SummaryRequest *input,
+                                           Backoffice__Stats__SummaryResponse_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &backoffice__stats__stats__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__stats__stats__get_series(ProtobufCService *service,
+                                          const Backoffice__Stats__SeriesRequest *input,
+                                          Backoffice__Stats__SeriesResponse_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &backoffice__stats__stats__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__stats__stats__get_top(ProtobufCService *service,
+                                       const Backoffice__Stats__TopRequest *input,
+                                       Backoffice__Stats__TopResponse_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &backoffice__stats__stats__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__stats__stats__watch_live(ProtobufCService *service,
+                                          const Backoffice__Stats__LiveRequest *input,
+                                          Backoffice__Stats__LiveCounters_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &backoffice__stats__stats__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__stats__stats__export_events(ProtobufCService *service,
+                                             const Backoffice__Stats__ExportEventsRequest *input,
+                                             Backoffice__Stats__CsvLine_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &backoffice__stats__stats__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__stats__stats__export_series(ProtobufCService *service,
+                                             const Backoffice__Stats__SeriesRequest *input,
+                                             Backoffice__Stats__CsvLine_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &backoffice__stats__stats__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__stats__stats__init (Backoffice__Stats__Stats_Service *service,
+                                     Backoffice__Stats__Stats_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &backoffice__stats__stats__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }

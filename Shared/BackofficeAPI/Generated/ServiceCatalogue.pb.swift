@@ -15,6 +15,9 @@ public enum ServiceCatalogue {
         Content.PublicContentService.descriptor,
         Echo.EchoService.descriptor,
         Health.HealthService.descriptor,
+        Orders.CatalogService.descriptor,
+        Orders.OrdersService.descriptor,
+        Orders.ReturnsService.descriptor,
         Security.AuthenticationService.descriptor,
         Security.AccountsService.descriptor,
         Security.SessionsService.descriptor,
@@ -23,6 +26,7 @@ public enum ServiceCatalogue {
         Security.ApiKeysService.descriptor,
         Security.SecurityEventsService.descriptor,
         Stats.IngestService.descriptor,
+        Stats.StatsService.descriptor,
         Users.UsersService.descriptor,
     ]
 }

@@ -162,6 +162,249 @@ extension Stats {
         }
     }
 
+    /// A figure a series can show.
+    public enum Figure: ProtoEnum {
+        /// `FIGURE_UNSPECIFIED = 0`
+        case unspecified
+        /// `FIGURE_VISITS = 1`
+        case visits
+        /// `FIGURE_UNIQUE_VISITORS = 2`
+        case uniqueVisitors
+        /// `FIGURE_PAGE_VIEWS = 3`
+        case pageViews
+        /// `FIGURE_SALES = 4`
+        case sales
+        /// Money figures need SeriesRequest.currency.
+        case revenueGross
+        /// `FIGURE_REVENUE_NET = 6`
+        case revenueNet
+        /// `FIGURE_REFUNDS = 7`
+        case refunds
+        /// `FIGURE_AVERAGE_BASKET = 8`
+        case averageBasket
+        /// `FIGURE_CONVERSION_RATE = 9`
+        case conversionRate
+        /// `FIGURE_SIGNUPS = 10`
+        case signups
+        /// A number that `backoffice.stats.Figure` does not declare, kept as received.
+        case unrecognized(Int32)
+
+        /// Every value the .proto declares, in declaration order.
+        public static let allCases: [Stats.Figure] = [
+            .unspecified,
+            .visits,
+            .uniqueVisitors,
+            .pageViews,
+            .sales,
+            .revenueGross,
+            .revenueNet,
+            .refunds,
+            .averageBasket,
+            .conversionRate,
+            .signups,
+        ]
+
+        /// The value with this number; a number the .proto does not declare becomes `unrecognized`.
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .visits
+            case 2: self = .uniqueVisitors
+            case 3: self = .pageViews
+            case 4: self = .sales
+            case 5: self = .revenueGross
+            case 6: self = .revenueNet
+            case 7: self = .refunds
+            case 8: self = .averageBasket
+            case 9: self = .conversionRate
+            case 10: self = .signups
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The value's number on the wire.
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .visits: 1
+            case .uniqueVisitors: 2
+            case .pageViews: 3
+            case .sales: 4
+            case .revenueGross: 5
+            case .revenueNet: 6
+            case .refunds: 7
+            case .averageBasket: 8
+            case .conversionRate: 9
+            case .signups: 10
+            case .unrecognized(let number): number
+            }
+        }
+
+        /// The value's name in the .proto; `nil` for an unrecognized number.
+        public var protoName: String? {
+            switch self {
+            case .unspecified: "FIGURE_UNSPECIFIED"
+            case .visits: "FIGURE_VISITS"
+            case .uniqueVisitors: "FIGURE_UNIQUE_VISITORS"
+            case .pageViews: "FIGURE_PAGE_VIEWS"
+            case .sales: "FIGURE_SALES"
+            case .revenueGross: "FIGURE_REVENUE_GROSS"
+            case .revenueNet: "FIGURE_REVENUE_NET"
+            case .refunds: "FIGURE_REFUNDS"
+            case .averageBasket: "FIGURE_AVERAGE_BASKET"
+            case .conversionRate: "FIGURE_CONVERSION_RATE"
+            case .signups: "FIGURE_SIGNUPS"
+            case .unrecognized: nil
+            }
+        }
+
+        /// The value with this .proto name (aliases included); `nil` for an unknown name.
+        public init?(protoName: String) {
+            switch protoName {
+            case "FIGURE_UNSPECIFIED": self = .unspecified
+            case "FIGURE_VISITS": self = .visits
+            case "FIGURE_UNIQUE_VISITORS": self = .uniqueVisitors
+            case "FIGURE_PAGE_VIEWS": self = .pageViews
+            case "FIGURE_SALES": self = .sales
+            case "FIGURE_REVENUE_GROSS": self = .revenueGross
+            case "FIGURE_REVENUE_NET": self = .revenueNet
+            case "FIGURE_REFUNDS": self = .refunds
+            case "FIGURE_AVERAGE_BASKET": self = .averageBasket
+            case "FIGURE_CONVERSION_RATE": self = .conversionRate
+            case "FIGURE_SIGNUPS": self = .signups
+            default: return nil
+            }
+        }
+    }
+
+    /// The width of a series' buckets, in the request's time zone.
+    public enum Bucket: ProtoEnum {
+        /// `BUCKET_UNSPECIFIED = 0`
+        case unspecified
+        /// `BUCKET_HOUR = 1`
+        case hour
+        /// `BUCKET_DAY = 2`
+        case day
+        /// Weeks start on Monday (ISO 8601).
+        case week
+        /// `BUCKET_MONTH = 4`
+        case month
+        /// A number that `backoffice.stats.Bucket` does not declare, kept as received.
+        case unrecognized(Int32)
+
+        /// Every value the .proto declares, in declaration order.
+        public static let allCases: [Stats.Bucket] = [.unspecified, .hour, .day, .week, .month]
+
+        /// The value with this number; a number the .proto does not declare becomes `unrecognized`.
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .hour
+            case 2: self = .day
+            case 3: self = .week
+            case 4: self = .month
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The value's number on the wire.
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .hour: 1
+            case .day: 2
+            case .week: 3
+            case .month: 4
+            case .unrecognized(let number): number
+            }
+        }
+
+        /// The value's name in the .proto; `nil` for an unrecognized number.
+        public var protoName: String? {
+            switch self {
+            case .unspecified: "BUCKET_UNSPECIFIED"
+            case .hour: "BUCKET_HOUR"
+            case .day: "BUCKET_DAY"
+            case .week: "BUCKET_WEEK"
+            case .month: "BUCKET_MONTH"
+            case .unrecognized: nil
+            }
+        }
+
+        /// The value with this .proto name (aliases included); `nil` for an unknown name.
+        public init?(protoName: String) {
+            switch protoName {
+            case "BUCKET_UNSPECIFIED": self = .unspecified
+            case "BUCKET_HOUR": self = .hour
+            case "BUCKET_DAY": self = .day
+            case "BUCKET_WEEK": self = .week
+            case "BUCKET_MONTH": self = .month
+            default: return nil
+            }
+        }
+    }
+
+    /// What a top list ranks.
+    public enum TopKind: ProtoEnum {
+        /// `TOP_KIND_UNSPECIFIED = 0`
+        case unspecified
+        /// Page views by path.
+        case paths
+        /// Page views by content id.
+        case content
+        /// Quantities sold by SKU (from the items of sales), with their amounts.
+        case products
+        /// A number that `backoffice.stats.TopKind` does not declare, kept as received.
+        case unrecognized(Int32)
+
+        /// Every value the .proto declares, in declaration order.
+        public static let allCases: [Stats.TopKind] = [.unspecified, .paths, .content, .products]
+
+        /// The value with this number; a number the .proto does not declare becomes `unrecognized`.
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .paths
+            case 2: self = .content
+            case 3: self = .products
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The value's number on the wire.
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .paths: 1
+            case .content: 2
+            case .products: 3
+            case .unrecognized(let number): number
+            }
+        }
+
+        /// The value's name in the .proto; `nil` for an unrecognized number.
+        public var protoName: String? {
+            switch self {
+            case .unspecified: "TOP_KIND_UNSPECIFIED"
+            case .paths: "TOP_KIND_PATHS"
+            case .content: "TOP_KIND_CONTENT"
+            case .products: "TOP_KIND_PRODUCTS"
+            case .unrecognized: nil
+            }
+        }
+
+        /// The value with this .proto name (aliases included); `nil` for an unknown name.
+        public init?(protoName: String) {
+            switch protoName {
+            case "TOP_KIND_UNSPECIFIED": self = .unspecified
+            case "TOP_KIND_PATHS": self = .paths
+            case "TOP_KIND_CONTENT": self = .content
+            case "TOP_KIND_PRODUCTS": self = .products
+            default: return nil
+            }
+        }
+    }
+
     /// One business event.
     public struct Event: ProtoMessage {
         /// Stable and unique per event: a repeated id is counted once. Required, 1 to 128 characters.
@@ -257,6 +500,244 @@ extension Stats {
         /// A message with every field at its proto3 default.
         public init() {}
     }
+
+    /// A half-open range of time, [start, end), in Unix milliseconds (UTC). Both are required and
+    /// start must come before end.
+    public struct TimeRange: ProtoMessage {
+        /// `int64 start_unix_ms = 1`
+        public var startUnixMs: Int64 = 0
+        /// `int64 end_unix_ms = 2`
+        public var endUnixMs: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// Money of one currency over a range.
+    public struct CurrencyFigures: ProtoMessage {
+        /// ISO 4217 code.
+        public var currency: String = ""
+        /// Number of sales, and their amounts before refunds.
+        public var sales: Int64 = 0
+        /// `int64 gross_minor = 3`
+        public var grossMinor: Int64 = 0
+        /// Number of refunds, and what they paid back.
+        public var refunds: Int64 = 0
+        /// `int64 refunded_minor = 5`
+        public var refundedMinor: Int64 = 0
+        /// gross_minor - refunded_minor.
+        public var netMinor: Int64 = 0
+        /// gross_minor / sales, rounded down; 0 without sales.
+        public var averageBasketMinor: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The figures of one range.
+    public struct Figures: ProtoMessage {
+        /// `TimeRange range = 1`
+        public var range: Stats.TimeRange? {
+            get { _range?.value }
+            set { _range = newValue.map { ProtoBox($0) } }
+        }
+        /// `int64 visits = 2`
+        public var visits: Int64 = 0
+        /// Distinct visitor ids: a HyperLogLog estimate (standard error 0.81%, see the README).
+        public var uniqueVisitors: Int64 = 0
+        /// `int64 page_views = 4`
+        public var pageViews: Int64 = 0
+        /// Sales and refunds of every currency together.
+        public var sales: Int64 = 0
+        /// `int64 refunds = 6`
+        public var refunds: Int64 = 0
+        /// `int64 signups = 7`
+        public var signups: Int64 = 0
+        /// `int64 custom_events = 8`
+        public var customEvents: Int64 = 0
+        /// Revenue per currency, ordered by currency code.
+        public var revenue: [Stats.CurrencyFigures] = []
+        /// sales / visits (0 without visits).
+        public var conversionRate: Double = 0
+
+        private var _range: ProtoBox<Stats.TimeRange>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.SummaryRequest` message.
+    public struct SummaryRequest: ProtoMessage {
+        /// `TimeRange range = 1`
+        public var range: Stats.TimeRange? {
+            get { _range?.value }
+            set { _range = newValue.map { ProtoBox($0) } }
+        }
+        /// Also answer the figures of the equal range that ends where `range` starts.
+        public var compareWithPrevious: Bool = false
+
+        private var _range: ProtoBox<Stats.TimeRange>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.SummaryResponse` message.
+    public struct SummaryResponse: ProtoMessage {
+        /// `Figures current = 1`
+        public var current: Stats.Figures? {
+            get { _current?.value }
+            set { _current = newValue.map { ProtoBox($0) } }
+        }
+        /// Set when compare_with_previous was asked.
+        public var previous: Stats.Figures? {
+            get { _previous?.value }
+            set { _previous = newValue.map { ProtoBox($0) } }
+        }
+
+        private var _current: ProtoBox<Stats.Figures>?
+        private var _previous: ProtoBox<Stats.Figures>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.SeriesRequest` message.
+    public struct SeriesRequest: ProtoMessage {
+        /// `TimeRange range = 1`
+        public var range: Stats.TimeRange? {
+            get { _range?.value }
+            set { _range = newValue.map { ProtoBox($0) } }
+        }
+        /// `Figure figure = 2`
+        public var figure: Stats.Figure = .unspecified
+        /// `Bucket bucket = 3`
+        public var bucket: Stats.Bucket = .unspecified
+        /// IANA name such as "Europe/Paris"; empty means UTC.
+        public var timeZone: String = ""
+        /// ISO 4217 code, required for money figures (revenue, average basket).
+        public var currency: String = ""
+
+        private var _range: ProtoBox<Stats.TimeRange>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// One bucket: [start, end) clipped to the requested range.
+    public struct SeriesPoint: ProtoMessage {
+        /// `int64 start_unix_ms = 1`
+        public var startUnixMs: Int64 = 0
+        /// `int64 end_unix_ms = 2`
+        public var endUnixMs: Int64 = 0
+        /// The bucket's start in the time zone, ISO 8601 with its offset, e.g. "2026-03-29T00:00:00+01:00".
+        public var label: String = ""
+        /// Counts and minor units are whole numbers; rates are fractions.
+        public var value: Double = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.SeriesResponse` message.
+    public struct SeriesResponse: ProtoMessage {
+        /// `repeated SeriesPoint points = 1`
+        public var points: [Stats.SeriesPoint] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.TopRequest` message.
+    public struct TopRequest: ProtoMessage {
+        /// `TimeRange range = 1`
+        public var range: Stats.TimeRange? {
+            get { _range?.value }
+            set { _range = newValue.map { ProtoBox($0) } }
+        }
+        /// `TopKind kind = 2`
+        public var kind: Stats.TopKind = .unspecified
+        /// 1 to 100; 0 means 10.
+        public var limit: Int32 = 0
+
+        private var _range: ProtoBox<Stats.TimeRange>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.TopEntry` message.
+    public struct TopEntry: ProtoMessage {
+        /// The path, content id or SKU.
+        public var key: String = ""
+        /// Page views, or quantity sold.
+        public var count: Int64 = 0
+        /// For products: the amount sold, in `currency`.
+        public var amountMinor: Int64 = 0
+        /// `string currency = 4`
+        public var currency: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.TopResponse` message.
+    public struct TopResponse: ProtoMessage {
+        /// Highest count first; ties by key.
+        public var entries: [Stats.TopEntry] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.LiveRequest` message.
+    public struct LiveRequest: ProtoMessage {
+        /// The zone whose day the counters cover; empty means UTC.
+        public var timeZone: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.LiveCounters` message.
+    public struct LiveCounters: ProtoMessage {
+        /// `int64 as_of_unix_ms = 1`
+        public var asOfUnixMs: Int64 = 0
+        /// Since the start of the day in the requested zone.
+        public var visitsToday: Int64 = 0
+        /// `int64 sales_today = 3`
+        public var salesToday: Int64 = 0
+        /// `repeated CurrencyFigures revenue_today = 4`
+        public var revenueToday: [Stats.CurrencyFigures] = []
+        /// Distinct visitors with an event in the last five minutes.
+        public var activeVisitors: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.stats.ExportEventsRequest` message.
+    public struct ExportEventsRequest: ProtoMessage {
+        /// `TimeRange range = 1`
+        public var range: Stats.TimeRange? {
+            get { _range?.value }
+            set { _range = newValue.map { ProtoBox($0) } }
+        }
+
+        private var _range: ProtoBox<Stats.TimeRange>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// One CSV line (RFC 4180 quoting), without its line break.
+    public struct CsvLine: ProtoMessage {
+        /// `string line = 1`
+        public var line: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
 }
 
 // MARK: - Service backoffice.stats.Ingest
@@ -334,6 +815,167 @@ extension Stats.IngestHandler {
             .clientStreaming(Stats.IngestService.ingestStream) {
                 (requests: RequestStream<Stats.IngestBatchRequest>, context: ServerContext) in
                 try await self.ingestStream(requests, context: context)
+            },
+        ]
+    }
+}
+
+// MARK: - Service backoffice.stats.Stats
+
+extension Stats {
+    /// The methods of the `backoffice.stats.Stats` service, as the RPC core describes them.
+    public enum StatsService {
+        /// The figures of a range, and optionally of the equal range just before it.
+        public static let getSummary = MethodDescriptor(
+            service: "backoffice.stats.Stats", name: "GetSummary", kind: .unary, requestType: Stats.SummaryRequest.self,
+            responseType: Stats.SummaryResponse.self)
+        /// One figure in buckets of an hour, day, week or month, in a time zone.
+        public static let getSeries = MethodDescriptor(
+            service: "backoffice.stats.Stats", name: "GetSeries", kind: .unary, requestType: Stats.SeriesRequest.self,
+            responseType: Stats.SeriesResponse.self)
+        /// The most viewed paths or content items, or the best-selling products, of a range.
+        public static let getTop = MethodDescriptor(
+            service: "backoffice.stats.Stats", name: "GetTop", kind: .unary, requestType: Stats.TopRequest.self,
+            responseType: Stats.TopResponse.self)
+        /// The day's counters now, then again every few seconds and at once when they change, until
+        /// the client cancels.
+        public static let watchLive = MethodDescriptor(
+            service: "backoffice.stats.Stats", name: "WatchLive", kind: .serverStreaming,
+            requestType: Stats.LiveRequest.self, responseType: Stats.LiveCounters.self)
+        /// The raw events of a range as CSV: a header line, then one line per event, oldest first.
+        public static let exportEvents = MethodDescriptor(
+            service: "backoffice.stats.Stats", name: "ExportEvents", kind: .serverStreaming,
+            requestType: Stats.ExportEventsRequest.self, responseType: Stats.CsvLine.self)
+        /// A series as CSV: a header line, then one line per bucket.
+        public static let exportSeries = MethodDescriptor(
+            service: "backoffice.stats.Stats", name: "ExportSeries", kind: .serverStreaming,
+            requestType: Stats.SeriesRequest.self, responseType: Stats.CsvLine.self)
+
+        /// The `backoffice.stats.Stats` service: its name and methods, in declaration order.
+        public static let descriptor = ServiceDescriptor(
+            name: "backoffice.stats.Stats",
+            methods: [getSummary, getSeries, getTop, watchLive, exportEvents, exportSeries])
+    }
+
+    /// Figures, series, top lists, live counters and exports over the events taken in. Every range is
+    /// half-open, [start, end), in UTC Unix milliseconds.
+    ///
+    /// A server's implementation of `backoffice.stats.Stats`: one method per RPC; `methodHandlers` comes with it.
+    public protocol StatsHandler: RPCService {
+        /// The figures of a range, and optionally of the equal range just before it.
+        func getSummary(_ request: Stats.SummaryRequest, context: ServerContext) async throws -> Stats.SummaryResponse
+        /// One figure in buckets of an hour, day, week or month, in a time zone.
+        func getSeries(_ request: Stats.SeriesRequest, context: ServerContext) async throws -> Stats.SeriesResponse
+        /// The most viewed paths or content items, or the best-selling products, of a range.
+        func getTop(_ request: Stats.TopRequest, context: ServerContext) async throws -> Stats.TopResponse
+        /// The day's counters now, then again every few seconds and at once when they change, until
+        /// the client cancels.
+        func watchLive(
+            _ request: Stats.LiveRequest, responses: ResponseWriter<Stats.LiveCounters>, context: ServerContext
+        ) async throws
+        /// The raw events of a range as CSV: a header line, then one line per event, oldest first.
+        func exportEvents(
+            _ request: Stats.ExportEventsRequest, responses: ResponseWriter<Stats.CsvLine>, context: ServerContext
+        ) async throws
+        /// A series as CSV: a header line, then one line per bucket.
+        func exportSeries(
+            _ request: Stats.SeriesRequest, responses: ResponseWriter<Stats.CsvLine>, context: ServerContext
+        ) async throws
+    }
+
+    /// Figures, series, top lists, live counters and exports over the events taken in. Every range is
+    /// half-open, [start, end), in UTC Unix milliseconds.
+    ///
+    /// Calls `backoffice.stats.Stats` through a channel: one method per RPC.
+    public struct StatsClient: Sendable {
+        /// Carries the calls to a server.
+        public let channel: any RPCChannel
+
+        /// A client that calls through `channel`.
+        public init(channel: any RPCChannel) {
+            self.channel = channel
+        }
+
+        /// The figures of a range, and optionally of the equal range just before it.
+        public func getSummary(
+            _ request: Stats.SummaryRequest, options: CallOptions = CallOptions()
+        ) async throws -> Stats.SummaryResponse {
+            try await channel.unary(Stats.StatsService.getSummary, request, options: options)
+        }
+
+        /// One figure in buckets of an hour, day, week or month, in a time zone.
+        public func getSeries(
+            _ request: Stats.SeriesRequest, options: CallOptions = CallOptions()
+        ) async throws -> Stats.SeriesResponse {
+            try await channel.unary(Stats.StatsService.getSeries, request, options: options)
+        }
+
+        /// The most viewed paths or content items, or the best-selling products, of a range.
+        public func getTop(
+            _ request: Stats.TopRequest, options: CallOptions = CallOptions()
+        ) async throws -> Stats.TopResponse {
+            try await channel.unary(Stats.StatsService.getTop, request, options: options)
+        }
+
+        /// The day's counters now, then again every few seconds and at once when they change, until
+        /// the client cancels.
+        public func watchLive(
+            _ request: Stats.LiveRequest, options: CallOptions = CallOptions(),
+            onResponse: @escaping @Sendable (Stats.LiveCounters) async throws -> Void
+        ) async throws {
+            try await channel.serverStreaming(
+                Stats.StatsService.watchLive, request, options: options, onResponse: onResponse)
+        }
+
+        /// The raw events of a range as CSV: a header line, then one line per event, oldest first.
+        public func exportEvents(
+            _ request: Stats.ExportEventsRequest, options: CallOptions = CallOptions(),
+            onResponse: @escaping @Sendable (Stats.CsvLine) async throws -> Void
+        ) async throws {
+            try await channel.serverStreaming(
+                Stats.StatsService.exportEvents, request, options: options, onResponse: onResponse)
+        }
+
+        /// A series as CSV: a header line, then one line per bucket.
+        public func exportSeries(
+            _ request: Stats.SeriesRequest, options: CallOptions = CallOptions(),
+            onResponse: @escaping @Sendable (Stats.CsvLine) async throws -> Void
+        ) async throws {
+            try await channel.serverStreaming(
+                Stats.StatsService.exportSeries, request, options: options, onResponse: onResponse)
+        }
+    }
+}
+
+extension Stats.StatsHandler {
+    /// The `backoffice.stats.Stats` service.
+    public static var serviceDescriptor: ServiceDescriptor { Stats.StatsService.descriptor }
+
+    /// One handler per method, each calling the method of the same name.
+    public var methodHandlers: [MethodHandler] {
+        [
+            .unary(Stats.StatsService.getSummary) { (request: Stats.SummaryRequest, context: ServerContext) in
+                try await self.getSummary(request, context: context)
+            },
+            .unary(Stats.StatsService.getSeries) { (request: Stats.SeriesRequest, context: ServerContext) in
+                try await self.getSeries(request, context: context)
+            },
+            .unary(Stats.StatsService.getTop) { (request: Stats.TopRequest, context: ServerContext) in
+                try await self.getTop(request, context: context)
+            },
+            .serverStreaming(Stats.StatsService.watchLive) {
+                (request: Stats.LiveRequest, responses: ResponseWriter<Stats.LiveCounters>, context: ServerContext) in
+                try await self.watchLive(request, responses: responses, context: context)
+            },
+            .serverStreaming(Stats.StatsService.exportEvents) {
+                (
+                    request: Stats.ExportEventsRequest, responses: ResponseWriter<Stats.CsvLine>, context: ServerContext
+                ) in
+                try await self.exportEvents(request, responses: responses, context: context)
+            },
+            .serverStreaming(Stats.StatsService.exportSeries) {
+                (request: Stats.SeriesRequest, responses: ResponseWriter<Stats.CsvLine>, context: ServerContext) in
+                try await self.exportSeries(request, responses: responses, context: context)
             },
         ]
     }
@@ -687,5 +1329,811 @@ extension Stats.IngestStreamResponse: ProtoCBridged {
         c.pointee.rejected = self.rejected
         c.pointee.n_rejections = self.rejections.count
         c.pointee.rejections = arena.messages(self.rejections)
+    }
+}
+
+extension Stats.TimeRange {
+    /// The fully qualified proto name, `backoffice.stats.TimeRange`.
+    public static let protoName = "backoffice.stats.TimeRange"
+
+    /// protoc-c's descriptor of `backoffice.stats.TimeRange`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__time_range__get_packed_size,
+            pack: backoffice__stats__time_range__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.TimeRange`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__time_range__unpack,
+            freeUnpacked: backoffice__stats__time_range__free_unpacked)
+    }
+}
+
+extension Stats.TimeRange: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__TimeRange
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__time_range__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.startUnixMs = c.pointee.start_unix_ms
+        self.endUnixMs = c.pointee.end_unix_ms
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.start_unix_ms = self.startUnixMs
+        c.pointee.end_unix_ms = self.endUnixMs
+    }
+}
+
+extension Stats.CurrencyFigures {
+    /// The fully qualified proto name, `backoffice.stats.CurrencyFigures`.
+    public static let protoName = "backoffice.stats.CurrencyFigures"
+
+    /// protoc-c's descriptor of `backoffice.stats.CurrencyFigures`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__currency_figures__get_packed_size,
+            pack: backoffice__stats__currency_figures__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.CurrencyFigures`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__currency_figures__unpack,
+            freeUnpacked: backoffice__stats__currency_figures__free_unpacked)
+    }
+}
+
+extension Stats.CurrencyFigures: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__CurrencyFigures
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__currency_figures__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.currency = try ProtoFromC.string(c.pointee.currency)
+        self.sales = c.pointee.sales
+        self.grossMinor = c.pointee.gross_minor
+        self.refunds = c.pointee.refunds
+        self.refundedMinor = c.pointee.refunded_minor
+        self.netMinor = c.pointee.net_minor
+        self.averageBasketMinor = c.pointee.average_basket_minor
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.currency.isEmpty {
+            c.pointee.currency = arena.cString(self.currency)
+        }
+        c.pointee.sales = self.sales
+        c.pointee.gross_minor = self.grossMinor
+        c.pointee.refunds = self.refunds
+        c.pointee.refunded_minor = self.refundedMinor
+        c.pointee.net_minor = self.netMinor
+        c.pointee.average_basket_minor = self.averageBasketMinor
+    }
+}
+
+extension Stats.Figures {
+    /// The fully qualified proto name, `backoffice.stats.Figures`.
+    public static let protoName = "backoffice.stats.Figures"
+
+    /// protoc-c's descriptor of `backoffice.stats.Figures`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__figures__get_packed_size,
+            pack: backoffice__stats__figures__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.Figures`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__figures__unpack, freeUnpacked: backoffice__stats__figures__free_unpacked)
+    }
+}
+
+extension Stats.Figures: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__Figures
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__figures__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.range = try ProtoFromC.message(c.pointee.range)
+        self.visits = c.pointee.visits
+        self.uniqueVisitors = c.pointee.unique_visitors
+        self.pageViews = c.pointee.page_views
+        self.sales = c.pointee.sales
+        self.refunds = c.pointee.refunds
+        self.signups = c.pointee.signups
+        self.customEvents = c.pointee.custom_events
+        self.revenue = try ProtoFromC.messages(c.pointee.revenue, count: c.pointee.n_revenue)
+        self.conversionRate = c.pointee.conversion_rate
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.range {
+            c.pointee.range = arena.message(value)
+        }
+        c.pointee.visits = self.visits
+        c.pointee.unique_visitors = self.uniqueVisitors
+        c.pointee.page_views = self.pageViews
+        c.pointee.sales = self.sales
+        c.pointee.refunds = self.refunds
+        c.pointee.signups = self.signups
+        c.pointee.custom_events = self.customEvents
+        c.pointee.n_revenue = self.revenue.count
+        c.pointee.revenue = arena.messages(self.revenue)
+        c.pointee.conversion_rate = self.conversionRate
+    }
+}
+
+extension Stats.SummaryRequest {
+    /// The fully qualified proto name, `backoffice.stats.SummaryRequest`.
+    public static let protoName = "backoffice.stats.SummaryRequest"
+
+    /// protoc-c's descriptor of `backoffice.stats.SummaryRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__summary_request__get_packed_size,
+            pack: backoffice__stats__summary_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.SummaryRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__summary_request__unpack,
+            freeUnpacked: backoffice__stats__summary_request__free_unpacked)
+    }
+}
+
+extension Stats.SummaryRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__SummaryRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__summary_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.range = try ProtoFromC.message(c.pointee.range)
+        self.compareWithPrevious = c.pointee.compare_with_previous != 0
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.range {
+            c.pointee.range = arena.message(value)
+        }
+        c.pointee.compare_with_previous = self.compareWithPrevious ? 1 : 0
+    }
+}
+
+extension Stats.SummaryResponse {
+    /// The fully qualified proto name, `backoffice.stats.SummaryResponse`.
+    public static let protoName = "backoffice.stats.SummaryResponse"
+
+    /// protoc-c's descriptor of `backoffice.stats.SummaryResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__summary_response__get_packed_size,
+            pack: backoffice__stats__summary_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.SummaryResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__summary_response__unpack,
+            freeUnpacked: backoffice__stats__summary_response__free_unpacked)
+    }
+}
+
+extension Stats.SummaryResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__SummaryResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__summary_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.current = try ProtoFromC.message(c.pointee.current)
+        self.previous = try ProtoFromC.message(c.pointee.previous)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.current {
+            c.pointee.current = arena.message(value)
+        }
+        if let value = self.previous {
+            c.pointee.previous = arena.message(value)
+        }
+    }
+}
+
+extension Stats.SeriesRequest {
+    /// The fully qualified proto name, `backoffice.stats.SeriesRequest`.
+    public static let protoName = "backoffice.stats.SeriesRequest"
+
+    /// protoc-c's descriptor of `backoffice.stats.SeriesRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__series_request__get_packed_size,
+            pack: backoffice__stats__series_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.SeriesRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__series_request__unpack,
+            freeUnpacked: backoffice__stats__series_request__free_unpacked)
+    }
+}
+
+extension Stats.SeriesRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__SeriesRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__series_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.range = try ProtoFromC.message(c.pointee.range)
+        self.figure = Stats.Figure(rawValue: ProtoFromC.enumNumber(c.pointee.figure))
+        self.bucket = Stats.Bucket(rawValue: ProtoFromC.enumNumber(c.pointee.bucket))
+        self.timeZone = try ProtoFromC.string(c.pointee.time_zone)
+        self.currency = try ProtoFromC.string(c.pointee.currency)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.range {
+            c.pointee.range = arena.message(value)
+        }
+        c.pointee.figure = ProtoToC.enumValue(self.figure)
+        c.pointee.bucket = ProtoToC.enumValue(self.bucket)
+        if !self.timeZone.isEmpty {
+            c.pointee.time_zone = arena.cString(self.timeZone)
+        }
+        if !self.currency.isEmpty {
+            c.pointee.currency = arena.cString(self.currency)
+        }
+    }
+}
+
+extension Stats.SeriesPoint {
+    /// The fully qualified proto name, `backoffice.stats.SeriesPoint`.
+    public static let protoName = "backoffice.stats.SeriesPoint"
+
+    /// protoc-c's descriptor of `backoffice.stats.SeriesPoint`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__series_point__get_packed_size,
+            pack: backoffice__stats__series_point__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.SeriesPoint`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__series_point__unpack,
+            freeUnpacked: backoffice__stats__series_point__free_unpacked)
+    }
+}
+
+extension Stats.SeriesPoint: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__SeriesPoint
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__series_point__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.startUnixMs = c.pointee.start_unix_ms
+        self.endUnixMs = c.pointee.end_unix_ms
+        self.label = try ProtoFromC.string(c.pointee.label)
+        self.value = c.pointee.value
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.start_unix_ms = self.startUnixMs
+        c.pointee.end_unix_ms = self.endUnixMs
+        if !self.label.isEmpty {
+            c.pointee.label = arena.cString(self.label)
+        }
+        c.pointee.value = self.value
+    }
+}
+
+extension Stats.SeriesResponse {
+    /// The fully qualified proto name, `backoffice.stats.SeriesResponse`.
+    public static let protoName = "backoffice.stats.SeriesResponse"
+
+    /// protoc-c's descriptor of `backoffice.stats.SeriesResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__series_response__get_packed_size,
+            pack: backoffice__stats__series_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.SeriesResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__series_response__unpack,
+            freeUnpacked: backoffice__stats__series_response__free_unpacked)
+    }
+}
+
+extension Stats.SeriesResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__SeriesResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__series_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.points = try ProtoFromC.messages(c.pointee.points, count: c.pointee.n_points)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.n_points = self.points.count
+        c.pointee.points = arena.messages(self.points)
+    }
+}
+
+extension Stats.TopRequest {
+    /// The fully qualified proto name, `backoffice.stats.TopRequest`.
+    public static let protoName = "backoffice.stats.TopRequest"
+
+    /// protoc-c's descriptor of `backoffice.stats.TopRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__top_request__get_packed_size,
+            pack: backoffice__stats__top_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.TopRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__top_request__unpack,
+            freeUnpacked: backoffice__stats__top_request__free_unpacked)
+    }
+}
+
+extension Stats.TopRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__TopRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__top_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.range = try ProtoFromC.message(c.pointee.range)
+        self.kind = Stats.TopKind(rawValue: ProtoFromC.enumNumber(c.pointee.kind))
+        self.limit = c.pointee.limit
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.range {
+            c.pointee.range = arena.message(value)
+        }
+        c.pointee.kind = ProtoToC.enumValue(self.kind)
+        c.pointee.limit = self.limit
+    }
+}
+
+extension Stats.TopEntry {
+    /// The fully qualified proto name, `backoffice.stats.TopEntry`.
+    public static let protoName = "backoffice.stats.TopEntry"
+
+    /// protoc-c's descriptor of `backoffice.stats.TopEntry`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__top_entry__get_packed_size,
+            pack: backoffice__stats__top_entry__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.TopEntry`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__top_entry__unpack,
+            freeUnpacked: backoffice__stats__top_entry__free_unpacked)
+    }
+}
+
+extension Stats.TopEntry: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__TopEntry
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__top_entry__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.key = try ProtoFromC.string(c.pointee.key)
+        self.count = c.pointee.count
+        self.amountMinor = c.pointee.amount_minor
+        self.currency = try ProtoFromC.string(c.pointee.currency)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.key.isEmpty {
+            c.pointee.key = arena.cString(self.key)
+        }
+        c.pointee.count = self.count
+        c.pointee.amount_minor = self.amountMinor
+        if !self.currency.isEmpty {
+            c.pointee.currency = arena.cString(self.currency)
+        }
+    }
+}
+
+extension Stats.TopResponse {
+    /// The fully qualified proto name, `backoffice.stats.TopResponse`.
+    public static let protoName = "backoffice.stats.TopResponse"
+
+    /// protoc-c's descriptor of `backoffice.stats.TopResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__top_response__get_packed_size,
+            pack: backoffice__stats__top_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.TopResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__top_response__unpack,
+            freeUnpacked: backoffice__stats__top_response__free_unpacked)
+    }
+}
+
+extension Stats.TopResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__TopResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__top_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.entries = try ProtoFromC.messages(c.pointee.entries, count: c.pointee.n_entries)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.n_entries = self.entries.count
+        c.pointee.entries = arena.messages(self.entries)
+    }
+}
+
+extension Stats.LiveRequest {
+    /// The fully qualified proto name, `backoffice.stats.LiveRequest`.
+    public static let protoName = "backoffice.stats.LiveRequest"
+
+    /// protoc-c's descriptor of `backoffice.stats.LiveRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__live_request__get_packed_size,
+            pack: backoffice__stats__live_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.LiveRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__live_request__unpack,
+            freeUnpacked: backoffice__stats__live_request__free_unpacked)
+    }
+}
+
+extension Stats.LiveRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__LiveRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__live_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.timeZone = try ProtoFromC.string(c.pointee.time_zone)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.timeZone.isEmpty {
+            c.pointee.time_zone = arena.cString(self.timeZone)
+        }
+    }
+}
+
+extension Stats.LiveCounters {
+    /// The fully qualified proto name, `backoffice.stats.LiveCounters`.
+    public static let protoName = "backoffice.stats.LiveCounters"
+
+    /// protoc-c's descriptor of `backoffice.stats.LiveCounters`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__live_counters__get_packed_size,
+            pack: backoffice__stats__live_counters__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.LiveCounters`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__live_counters__unpack,
+            freeUnpacked: backoffice__stats__live_counters__free_unpacked)
+    }
+}
+
+extension Stats.LiveCounters: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__LiveCounters
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__live_counters__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.asOfUnixMs = c.pointee.as_of_unix_ms
+        self.visitsToday = c.pointee.visits_today
+        self.salesToday = c.pointee.sales_today
+        self.revenueToday = try ProtoFromC.messages(c.pointee.revenue_today, count: c.pointee.n_revenue_today)
+        self.activeVisitors = c.pointee.active_visitors
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.as_of_unix_ms = self.asOfUnixMs
+        c.pointee.visits_today = self.visitsToday
+        c.pointee.sales_today = self.salesToday
+        c.pointee.n_revenue_today = self.revenueToday.count
+        c.pointee.revenue_today = arena.messages(self.revenueToday)
+        c.pointee.active_visitors = self.activeVisitors
+    }
+}
+
+extension Stats.ExportEventsRequest {
+    /// The fully qualified proto name, `backoffice.stats.ExportEventsRequest`.
+    public static let protoName = "backoffice.stats.ExportEventsRequest"
+
+    /// protoc-c's descriptor of `backoffice.stats.ExportEventsRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__export_events_request__get_packed_size,
+            pack: backoffice__stats__export_events_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.ExportEventsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__export_events_request__unpack,
+            freeUnpacked: backoffice__stats__export_events_request__free_unpacked)
+    }
+}
+
+extension Stats.ExportEventsRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__ExportEventsRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__export_events_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.range = try ProtoFromC.message(c.pointee.range)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.range {
+            c.pointee.range = arena.message(value)
+        }
+    }
+}
+
+extension Stats.CsvLine {
+    /// The fully qualified proto name, `backoffice.stats.CsvLine`.
+    public static let protoName = "backoffice.stats.CsvLine"
+
+    /// protoc-c's descriptor of `backoffice.stats.CsvLine`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__stats__csv_line__get_packed_size,
+            pack: backoffice__stats__csv_line__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.stats.CsvLine`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__stats__csv_line__unpack,
+            freeUnpacked: backoffice__stats__csv_line__free_unpacked)
+    }
+}
+
+extension Stats.CsvLine: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Stats__CsvLine
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__stats__csv_line__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.line = try ProtoFromC.string(c.pointee.line)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.line.isEmpty {
+            c.pointee.line = arena.cString(self.line)
+        }
     }
 }

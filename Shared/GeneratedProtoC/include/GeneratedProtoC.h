@@ -4,6 +4,7 @@
 #include "content.pb-c.h"
 #include "echo.pb-c.h"
 #include "health.pb-c.h"
+#include "orders.pb-c.h"
 #include "principal.pb-c.h"
 #include "security.pb-c.h"
 #include "stats.pb-c.h"

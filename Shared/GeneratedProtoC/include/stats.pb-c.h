@@ -21,6 +21,21 @@ typedef struct Backoffice__Stats__IngestBatchRequest Backoffice__Stats__IngestBa
 typedef struct Backoffice__Stats__EventResult Backoffice__Stats__EventResult;
 typedef struct Backoffice__Stats__IngestBatchResponse Backoffice__Stats__IngestBatchResponse;
 typedef struct Backoffice__Stats__IngestStreamResponse Backoffice__Stats__IngestStreamResponse;
+typedef struct Backoffice__Stats__TimeRange Backoffice__Stats__TimeRange;
+typedef struct Backoffice__Stats__CurrencyFigures Backoffice__Stats__CurrencyFigures;
+typedef struct Backoffice__Stats__Figures Backoffice__Stats__Figures;
+typedef struct Backoffice__Stats__SummaryRequest Backoffice__Stats__SummaryRequest;
+typedef struct Backoffice__Stats__SummaryResponse Backoffice__Stats__SummaryResponse;
+typedef struct Backoffice__Stats__SeriesRequest Backoffice__Stats__SeriesRequest;
+typedef struct Backoffice__Stats__SeriesPoint Backoffice__Stats__SeriesPoint;
+typedef struct Backoffice__Stats__SeriesResponse Backoffice__Stats__SeriesResponse;
+typedef struct Backoffice__Stats__TopRequest Backoffice__Stats__TopRequest;
+typedef struct Backoffice__Stats__TopEntry Backoffice__Stats__TopEntry;
+typedef struct Backoffice__Stats__TopResponse Backoffice__Stats__TopResponse;
+typedef struct Backoffice__Stats__LiveRequest Backoffice__Stats__LiveRequest;
+typedef struct Backoffice__Stats__LiveCounters Backoffice__Stats__LiveCounters;
+typedef struct Backoffice__Stats__ExportEventsRequest Backoffice__Stats__ExportEventsRequest;
+typedef struct Backoffice__Stats__CsvLine Backoffice__Stats__CsvLine;
 
 
 /* --- enums --- */
@@ -57,6 +72,59 @@ typedef enum _Backoffice__Stats__EventOutcome {
   BACKOFFICE__STATS__EVENT_OUTCOME__EVENT_OUTCOME_REJECTED = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BACKOFFICE__STATS__EVENT_OUTCOME)
 } Backoffice__Stats__EventOutcome;
+/*
+ * A figure a series can show.
+ */
+typedef enum _Backoffice__Stats__Figure {
+  BACKOFFICE__STATS__FIGURE__FIGURE_UNSPECIFIED = 0,
+  BACKOFFICE__STATS__FIGURE__FIGURE_VISITS = 1,
+  BACKOFFICE__STATS__FIGURE__FIGURE_UNIQUE_VISITORS = 2,
+  BACKOFFICE__STATS__FIGURE__FIGURE_PAGE_VIEWS = 3,
+  BACKOFFICE__STATS__FIGURE__FIGURE_SALES = 4,
+  /*
+   * Money figures need SeriesRequest.currency.
+   */
+  BACKOFFICE__STATS__FIGURE__FIGURE_REVENUE_GROSS = 5,
+  BACKOFFICE__STATS__FIGURE__FIGURE_REVENUE_NET = 6,
+  BACKOFFICE__STATS__FIGURE__FIGURE_REFUNDS = 7,
+  BACKOFFICE__STATS__FIGURE__FIGURE_AVERAGE_BASKET = 8,
+  BACKOFFICE__STATS__FIGURE__FIGURE_CONVERSION_RATE = 9,
+  BACKOFFICE__STATS__FIGURE__FIGURE_SIGNUPS = 10
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BACKOFFICE__STATS__FIGURE)
+} Backoffice__Stats__Figure;
+/*
+ * The width of a series' buckets, in the request's time zone.
+ */
+typedef enum _Backoffice__Stats__Bucket {
+  BACKOFFICE__STATS__BUCKET__BUCKET_UNSPECIFIED = 0,
+  BACKOFFICE__STATS__BUCKET__BUCKET_HOUR = 1,
+  BACKOFFICE__STATS__BUCKET__BUCKET_DAY = 2,
+  /*
+   * Weeks start on Monday (ISO 8601).
+   */
+  BACKOFFICE__STATS__BUCKET__BUCKET_WEEK = 3,
+  BACKOFFICE__STATS__BUCKET__BUCKET_MONTH = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BACKOFFICE__STATS__BUCKET)
+} Backoffice__Stats__Bucket;
+/*
+ * What a top list ranks.
+ */
+typedef enum _Backoffice__Stats__TopKind {
+  BACKOFFICE__STATS__TOP_KIND__TOP_KIND_UNSPECIFIED = 0,
+  /*
+   * Page views by path.
+   */
+  BACKOFFICE__STATS__TOP_KIND__TOP_KIND_PATHS = 1,
+  /*
+   * Page views by content id.
+   */
+  BACKOFFICE__STATS__TOP_KIND__TOP_KIND_CONTENT = 2,
+  /*
+   * Quantities sold by SKU (from the items of sales), with their amounts.
+   */
+  BACKOFFICE__STATS__TOP_KIND__TOP_KIND_PRODUCTS = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BACKOFFICE__STATS__TOP_KIND)
+} Backoffice__Stats__TopKind;
 
 /* --- messages --- */
 
@@ -190,6 +258,279 @@ struct  Backoffice__Stats__IngestStreamResponse
     , 0, 0, 0, 0,NULL }
 
 
+/*
+ * A half-open range of time, [start, end), in Unix milliseconds (UTC). Both are required and
+ * start must come before end.
+ */
+struct  Backoffice__Stats__TimeRange
+{
+  ProtobufCMessage base;
+  int64_t start_unix_ms;
+  int64_t end_unix_ms;
+};
+#define BACKOFFICE__STATS__TIME_RANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__time_range__descriptor) \
+    , 0, 0 }
+
+
+/*
+ * Money of one currency over a range.
+ */
+struct  Backoffice__Stats__CurrencyFigures
+{
+  ProtobufCMessage base;
+  /*
+   * ISO 4217 code.
+   */
+  char *currency;
+  /*
+   * Number of sales, and their amounts before refunds.
+   */
+  int64_t sales;
+  int64_t gross_minor;
+  /*
+   * Number of refunds, and what they paid back.
+   */
+  int64_t refunds;
+  int64_t refunded_minor;
+  /*
+   * gross_minor - refunded_minor.
+   */
+  int64_t net_minor;
+  /*
+   * gross_minor / sales, rounded down; 0 without sales.
+   */
+  int64_t average_basket_minor;
+};
+#define BACKOFFICE__STATS__CURRENCY_FIGURES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__currency_figures__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
+
+
+/*
+ * The figures of one range.
+ */
+struct  Backoffice__Stats__Figures
+{
+  ProtobufCMessage base;
+  Backoffice__Stats__TimeRange *range;
+  int64_t visits;
+  /*
+   * Distinct visitor ids: a HyperLogLog estimate (standard error 0.81%, see the README).
+   */
+  int64_t unique_visitors;
+  int64_t page_views;
+  /*
+   * Sales and refunds of every currency together.
+   */
+  int64_t sales;
+  int64_t refunds;
+  int64_t signups;
+  int64_t custom_events;
+  /*
+   * Revenue per currency, ordered by currency code.
+   */
+  size_t n_revenue;
+  Backoffice__Stats__CurrencyFigures **revenue;
+  /*
+   * sales / visits (0 without visits).
+   */
+  double conversion_rate;
+};
+#define BACKOFFICE__STATS__FIGURES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__figures__descriptor) \
+    , NULL, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0 }
+
+
+struct  Backoffice__Stats__SummaryRequest
+{
+  ProtobufCMessage base;
+  Backoffice__Stats__TimeRange *range;
+  /*
+   * Also answer the figures of the equal range that ends where `range` starts.
+   */
+  protobuf_c_boolean compare_with_previous;
+};
+#define BACKOFFICE__STATS__SUMMARY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__summary_request__descriptor) \
+    , NULL, 0 }
+
+
+struct  Backoffice__Stats__SummaryResponse
+{
+  ProtobufCMessage base;
+  Backoffice__Stats__Figures *current;
+  /*
+   * Set when compare_with_previous was asked.
+   */
+  Backoffice__Stats__Figures *previous;
+};
+#define BACKOFFICE__STATS__SUMMARY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__summary_response__descriptor) \
+    , NULL, NULL }
+
+
+struct  Backoffice__Stats__SeriesRequest
+{
+  ProtobufCMessage base;
+  Backoffice__Stats__TimeRange *range;
+  Backoffice__Stats__Figure figure;
+  Backoffice__Stats__Bucket bucket;
+  /*
+   * IANA name such as "Europe/Paris"; empty means UTC.
+   */
+  char *time_zone;
+  /*
+   * ISO 4217 code, required for money figures (revenue, average basket).
+   */
+  char *currency;
+};
+#define BACKOFFICE__STATS__SERIES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__series_request__descriptor) \
+    , NULL, BACKOFFICE__STATS__FIGURE__FIGURE_UNSPECIFIED, BACKOFFICE__STATS__BUCKET__BUCKET_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One bucket: [start, end) clipped to the requested range.
+ */
+struct  Backoffice__Stats__SeriesPoint
+{
+  ProtobufCMessage base;
+  int64_t start_unix_ms;
+  int64_t end_unix_ms;
+  /*
+   * The bucket's start in the time zone, ISO 8601 with its offset, e.g. "2026-03-29T00:00:00+01:00".
+   */
+  char *label;
+  /*
+   * Counts and minor units are whole numbers; rates are fractions.
+   */
+  double value;
+};
+#define BACKOFFICE__STATS__SERIES_POINT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__series_point__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Backoffice__Stats__SeriesResponse
+{
+  ProtobufCMessage base;
+  size_t n_points;
+  Backoffice__Stats__SeriesPoint **points;
+};
+#define BACKOFFICE__STATS__SERIES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__series_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Backoffice__Stats__TopRequest
+{
+  ProtobufCMessage base;
+  Backoffice__Stats__TimeRange *range;
+  Backoffice__Stats__TopKind kind;
+  /*
+   * 1 to 100; 0 means 10.
+   */
+  int32_t limit;
+};
+#define BACKOFFICE__STATS__TOP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__top_request__descriptor) \
+    , NULL, BACKOFFICE__STATS__TOP_KIND__TOP_KIND_UNSPECIFIED, 0 }
+
+
+struct  Backoffice__Stats__TopEntry
+{
+  ProtobufCMessage base;
+  /*
+   * The path, content id or SKU.
+   */
+  char *key;
+  /*
+   * Page views, or quantity sold.
+   */
+  int64_t count;
+  /*
+   * For products: the amount sold, in `currency`.
+   */
+  int64_t amount_minor;
+  char *currency;
+};
+#define BACKOFFICE__STATS__TOP_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__top_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Stats__TopResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Highest count first; ties by key.
+   */
+  size_t n_entries;
+  Backoffice__Stats__TopEntry **entries;
+};
+#define BACKOFFICE__STATS__TOP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__top_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Backoffice__Stats__LiveRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The zone whose day the counters cover; empty means UTC.
+   */
+  char *time_zone;
+};
+#define BACKOFFICE__STATS__LIVE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__live_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Stats__LiveCounters
+{
+  ProtobufCMessage base;
+  int64_t as_of_unix_ms;
+  /*
+   * Since the start of the day in the requested zone.
+   */
+  int64_t visits_today;
+  int64_t sales_today;
+  size_t n_revenue_today;
+  Backoffice__Stats__CurrencyFigures **revenue_today;
+  /*
+   * Distinct visitors with an event in the last five minutes.
+   */
+  int64_t active_visitors;
+};
+#define BACKOFFICE__STATS__LIVE_COUNTERS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__live_counters__descriptor) \
+    , 0, 0, 0, 0,NULL, 0 }
+
+
+struct  Backoffice__Stats__ExportEventsRequest
+{
+  ProtobufCMessage base;
+  Backoffice__Stats__TimeRange *range;
+};
+#define BACKOFFICE__STATS__EXPORT_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__export_events_request__descriptor) \
+    , NULL }
+
+
+/*
+ * One CSV line (RFC 4180 quoting), without its line break.
+ */
+struct  Backoffice__Stats__CsvLine
+{
+  ProtobufCMessage base;
+  char *line;
+};
+#define BACKOFFICE__STATS__CSV_LINE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__stats__csv_line__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
 /* Backoffice__Stats__Event methods */
 void   backoffice__stats__event__init
                      (Backoffice__Stats__Event         *message);
@@ -304,6 +645,291 @@ Backoffice__Stats__IngestStreamResponse *
 void   backoffice__stats__ingest_stream_response__free_unpacked
                      (Backoffice__Stats__IngestStreamResponse *message,
                       ProtobufCAllocator *allocator);
+/* Backoffice__Stats__TimeRange methods */
+void   backoffice__stats__time_range__init
+                     (Backoffice__Stats__TimeRange         *message);
+size_t backoffice__stats__time_range__get_packed_size
+                     (const Backoffice__Stats__TimeRange   *message);
+size_t backoffice__stats__time_range__pack
+                     (const Backoffice__Stats__TimeRange   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__time_range__pack_to_buffer
+                     (const Backoffice__Stats__TimeRange   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__TimeRange *
+       backoffice__stats__time_range__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__time_range__free_unpacked
+                     (Backoffice__Stats__TimeRange *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__CurrencyFigures methods */
+void   backoffice__stats__currency_figures__init
+                     (Backoffice__Stats__CurrencyFigures         *message);
+size_t backoffice__stats__currency_figures__get_packed_size
+                     (const Backoffice__Stats__CurrencyFigures   *message);
+size_t backoffice__stats__currency_figures__pack
+                     (const Backoffice__Stats__CurrencyFigures   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__currency_figures__pack_to_buffer
+                     (const Backoffice__Stats__CurrencyFigures   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__CurrencyFigures *
+       backoffice__stats__currency_figures__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__currency_figures__free_unpacked
+                     (Backoffice__Stats__CurrencyFigures *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__Figures methods */
+void   backoffice__stats__figures__init
+                     (Backoffice__Stats__Figures         *message);
+size_t backoffice__stats__figures__get_packed_size
+                     (const Backoffice__Stats__Figures   *message);
+size_t backoffice__stats__figures__pack
+                     (const Backoffice__Stats__Figures   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__figures__pack_to_buffer
+                     (const Backoffice__Stats__Figures   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__Figures *
+       backoffice__stats__figures__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__figures__free_unpacked
+                     (Backoffice__Stats__Figures *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__SummaryRequest methods */
+void   backoffice__stats__summary_request__init
+                     (Backoffice__Stats__SummaryRequest         *message);
+size_t backoffice__stats__summary_request__get_packed_size
+                     (const Backoffice__Stats__SummaryRequest   *message);
+size_t backoffice__stats__summary_request__pack
+                     (const Backoffice__Stats__SummaryRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__summary_request__pack_to_buffer
+                     (const Backoffice__Stats__SummaryRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__SummaryRequest *
+       backoffice__stats__summary_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__summary_request__free_unpacked
+                     (Backoffice__Stats__SummaryRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__SummaryResponse methods */
+void   backoffice__stats__summary_response__init
+                     (Backoffice__Stats__SummaryResponse         *message);
+size_t backoffice__stats__summary_response__get_packed_size
+                     (const Backoffice__Stats__SummaryResponse   *message);
+size_t backoffice__stats__summary_response__pack
+                     (const Backoffice__Stats__SummaryResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__summary_response__pack_to_buffer
+                     (const Backoffice__Stats__SummaryResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__SummaryResponse *
+       backoffice__stats__summary_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__summary_response__free_unpacked
+                     (Backoffice__Stats__SummaryResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__SeriesRequest methods */
+void   backoffice__stats__series_request__init
+                     (Backoffice__Stats__SeriesRequest         *message);
+size_t backoffice__stats__series_request__get_packed_size
+                     (const Backoffice__Stats__SeriesRequest   *message);
+size_t backoffice__stats__series_request__pack
+                     (const Backoffice__Stats__SeriesRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__series_request__pack_to_buffer
+                     (const Backoffice__Stats__SeriesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__SeriesRequest *
+       backoffice__stats__series_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__series_request__free_unpacked
+                     (Backoffice__Stats__SeriesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__SeriesPoint methods */
+void   backoffice__stats__series_point__init
+                     (Backoffice__Stats__SeriesPoint         *message);
+size_t backoffice__stats__series_point__get_packed_size
+                     (const Backoffice__Stats__SeriesPoint   *message);
+size_t backoffice__stats__series_point__pack
+                     (const Backoffice__Stats__SeriesPoint   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__series_point__pack_to_buffer
+                     (const Backoffice__Stats__SeriesPoint   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__SeriesPoint *
+       backoffice__stats__series_point__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__series_point__free_unpacked
+                     (Backoffice__Stats__SeriesPoint *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__SeriesResponse methods */
+void   backoffice__stats__series_response__init
+                     (Backoffice__Stats__SeriesResponse         *message);
+size_t backoffice__stats__series_response__get_packed_size
+                     (const Backoffice__Stats__SeriesResponse   *message);
+size_t backoffice__stats__series_response__pack
+                     (const Backoffice__Stats__SeriesResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__series_response__pack_to_buffer
+                     (const Backoffice__Stats__SeriesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__SeriesResponse *
+       backoffice__stats__series_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__series_response__free_unpacked
+                     (Backoffice__Stats__SeriesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__TopRequest methods */
+void   backoffice__stats__top_request__init
+                     (Backoffice__Stats__TopRequest         *message);
+size_t backoffice__stats__top_request__get_packed_size
+                     (const Backoffice__Stats__TopRequest   *message);
+size_t backoffice__stats__top_request__pack
+                     (const Backoffice__Stats__TopRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__top_request__pack_to_buffer
+                     (const Backoffice__Stats__TopRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__TopRequest *
+       backoffice__stats__top_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__top_request__free_unpacked
+                     (Backoffice__Stats__TopRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__TopEntry methods */
+void   backoffice__stats__top_entry__init
+                     (Backoffice__Stats__TopEntry         *message);
+size_t backoffice__stats__top_entry__get_packed_size
+                     (const Backoffice__Stats__TopEntry   *message);
+size_t backoffice__stats__top_entry__pack
+                     (const Backoffice__Stats__TopEntry   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__top_entry__pack_to_buffer
+                     (const Backoffice__Stats__TopEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__TopEntry *
+       backoffice__stats__top_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__top_entry__free_unpacked
+                     (Backoffice__Stats__TopEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__TopResponse methods */
+void   backoffice__stats__top_response__init
+                     (Backoffice__Stats__TopResponse         *message);
+size_t backoffice__stats__top_response__get_packed_size
+                     (const Backoffice__Stats__TopResponse   *message);
+size_t backoffice__stats__top_response__pack
+                     (const Backoffice__Stats__TopResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__top_response__pack_to_buffer
+                     (const Backoffice__Stats__TopResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__TopResponse *
+       backoffice__stats__top_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__top_response__free_unpacked
+                     (Backoffice__Stats__TopResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__LiveRequest methods */
+void   backoffice__stats__live_request__init
+                     (Backoffice__Stats__LiveRequest         *message);
+size_t backoffice__stats__live_request__get_packed_size
+                     (const Backoffice__Stats__LiveRequest   *message);
+size_t backoffice__stats__live_request__pack
+                     (const Backoffice__Stats__LiveRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__live_request__pack_to_buffer
+                     (const Backoffice__Stats__LiveRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__LiveRequest *
+       backoffice__stats__live_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__live_request__free_unpacked
+                     (Backoffice__Stats__LiveRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__LiveCounters methods */
+void   backoffice__stats__live_counters__init
+                     (Backoffice__Stats__LiveCounters         *message);
+size_t backoffice__stats__live_counters__get_packed_size
+                     (const Backoffice__Stats__LiveCounters   *message);
+size_t backoffice__stats__live_counters__pack
+                     (const Backoffice__Stats__LiveCounters   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__live_counters__pack_to_buffer
+                     (const Backoffice__Stats__LiveCounters   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__LiveCounters *
+       backoffice__stats__live_counters__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__live_counters__free_unpacked
+                     (Backoffice__Stats__LiveCounters *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__ExportEventsRequest methods */
+void   backoffice__stats__export_events_request__init
+                     (Backoffice__Stats__ExportEventsRequest         *message);
+size_t backoffice__stats__export_events_request__get_packed_size
+                     (const Backoffice__Stats__ExportEventsRequest   *message);
+size_t backoffice__stats__export_events_request__pack
+                     (const Backoffice__Stats__ExportEventsRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__export_events_request__pack_to_buffer
+                     (const Backoffice__Stats__ExportEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__ExportEventsRequest *
+       backoffice__stats__export_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__export_events_request__free_unpacked
+                     (Backoffice__Stats__ExportEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Stats__CsvLine methods */
+void   backoffice__stats__csv_line__init
+                     (Backoffice__Stats__CsvLine         *message);
+size_t backoffice__stats__csv_line__get_packed_size
+                     (const Backoffice__Stats__CsvLine   *message);
+size_t backoffice__stats__csv_line__pack
+                     (const Backoffice__Stats__CsvLine   *message,
+                      uint8_t             *out);
+size_t backoffice__stats__csv_line__pack_to_buffer
+                     (const Backoffice__Stats__CsvLine   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Stats__CsvLine *
+       backoffice__stats__csv_line__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__stats__csv_line__free_unpacked
+                     (Backoffice__Stats__CsvLine *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Backoffice__Stats__Event_Closure)
@@ -323,6 +949,51 @@ typedef void (*Backoffice__Stats__IngestBatchResponse_Closure)
                   void *closure_data);
 typedef void (*Backoffice__Stats__IngestStreamResponse_Closure)
                  (const Backoffice__Stats__IngestStreamResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__TimeRange_Closure)
+                 (const Backoffice__Stats__TimeRange *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__CurrencyFigures_Closure)
+                 (const Backoffice__Stats__CurrencyFigures *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__Figures_Closure)
+                 (const Backoffice__Stats__Figures *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__SummaryRequest_Closure)
+                 (const Backoffice__Stats__SummaryRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__SummaryResponse_Closure)
+                 (const Backoffice__Stats__SummaryResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__SeriesRequest_Closure)
+                 (const Backoffice__Stats__SeriesRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__SeriesPoint_Closure)
+                 (const Backoffice__Stats__SeriesPoint *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__SeriesResponse_Closure)
+                 (const Backoffice__Stats__SeriesResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__TopRequest_Closure)
+                 (const Backoffice__Stats__TopRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__TopEntry_Closure)
+                 (const Backoffice__Stats__TopEntry *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__TopResponse_Closure)
+                 (const Backoffice__Stats__TopResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__LiveRequest_Closure)
+                 (const Backoffice__Stats__LiveRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__LiveCounters_Closure)
+                 (const Backoffice__Stats__LiveCounters *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__ExportEventsRequest_Closure)
+                 (const Backoffice__Stats__ExportEventsRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Stats__CsvLine_Closure)
+                 (const Backoffice__Stats__CsvLine *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -357,18 +1028,103 @@ void backoffice__stats__ingest__ingest_stream(ProtobufCService *service,
                                               const Backoffice__Stats__IngestBatchRequest *input,
                                               Backoffice__Stats__IngestStreamResponse_Closure closure,
                                               void *closure_data);
+typedef struct Backoffice__Stats__Stats_Service Backoffice__Stats__Stats_Service;
+struct Backoffice__Stats__Stats_Service
+{
+  ProtobufCService base;
+  void (*get_summary)(Backoffice__Stats__Stats_Service *service,
+                      const Backoffice__Stats__SummaryRequest *input,
+                      Backoffice__Stats__SummaryResponse_Closure closure,
+                      void *closure_data);
+  void (*get_series)(Backoffice__Stats__Stats_Service *service,
+                     const Backoffice__Stats__SeriesRequest *input,
+                     Backoffice__Stats__SeriesResponse_Closure closure,
+                     void *closure_data);
+  void (*get_top)(Backoffice__Stats__Stats_Service *service,
+                  const Backoffice__Stats__TopRequest *input,
+                  Backoffice__Stats__TopResponse_Closure closure,
+                  void *closure_data);
+  void (*watch_live)(Backoffice__Stats__Stats_Service *service,
+                     const Backoffice__Stats__LiveRequest *input,
+                     Backoffice__Stats__LiveCounters_Closure closure,
+                     void *closure_data);
+  void (*export_events)(Backoffice__Stats__Stats_Service *service,
+                        const Backoffice__Stats__ExportEventsRequest *input,
+                        Backoffice__Stats__CsvLine_Closure closure,
+                        void *closure_data);
+  void (*export_series)(Backoffice__Stats__Stats_Service *service,
+                        const Backoffice__Stats__SeriesRequest *input,
+                        Backoffice__Stats__CsvLine_Closure closure,
+                        void *closure_data);
+};
+typedef void (*Backoffice__Stats__Stats_ServiceDestroy)(Backoffice__Stats__Stats_Service *);
+void backoffice__stats__stats__init (Backoffice__Stats__Stats_Service *service,
+                                     Backoffice__Stats__Stats_ServiceDestroy destroy);
+#define BACKOFFICE__STATS__STATS__BASE_INIT \
+    { &backoffice__stats__stats__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define BACKOFFICE__STATS__STATS__INIT(function_prefix__) \
+    { BACKOFFICE__STATS__STATS__BASE_INIT,\
+      function_prefix__ ## get_summary,\
+      function_prefix__ ## get_series,\
+      function_prefix__ ## get_top,\
+      function_prefix__ ## watch_live,\
+      function_prefix__ ## export_events,\
+      function_prefix__ ## export_series  }
+void backoffice__stats__stats__get_summary(ProtobufCService *service,
+                                           const Backoffice__Stats__SummaryRequest *input,
+                                           Backoffice__Stats__SummaryResponse_Closure closure,
+                                           void *closure_data);
+void backoffice__stats__stats__get_series(ProtobufCService *service,
+                                          const Backoffice__Stats__SeriesRequest *input,
+                                          Backoffice__Stats__SeriesResponse_Closure closure,
+                                          void *closure_data);
+void backoffice__stats__stats__get_top(ProtobufCService *service,
+                                       const Backoffice__Stats__TopRequest *input,
+                                       Backoffice__Stats__TopResponse_Closure closure,
+                                       void *closure_data);
+void backoffice__stats__stats__watch_live(ProtobufCService *service,
+                                          const Backoffice__Stats__LiveRequest *input,
+                                          Backoffice__Stats__LiveCounters_Closure closure,
+                                          void *closure_data);
+void backoffice__stats__stats__export_events(ProtobufCService *service,
+                                             const Backoffice__Stats__ExportEventsRequest *input,
+                                             Backoffice__Stats__CsvLine_Closure closure,
+                                             void *closure_data);
+void backoffice__stats__stats__export_series(ProtobufCService *service,
+                                             const Backoffice__Stats__SeriesRequest *input,
+                                             Backoffice__Stats__CsvLine_Closure closure,
+                                             void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    backoffice__stats__event_type__descriptor;
 extern const ProtobufCEnumDescriptor    backoffice__stats__event_outcome__descriptor;
+extern const ProtobufCEnumDescriptor    backoffice__stats__figure__descriptor;
+extern const ProtobufCEnumDescriptor    backoffice__stats__bucket__descriptor;
+extern const ProtobufCEnumDescriptor    backoffice__stats__top_kind__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__stats__event__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__stats__sold_item__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__stats__ingest_batch_request__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__stats__event_result__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__stats__ingest_batch_response__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__stats__ingest_stream_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__time_range__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__currency_figures__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__figures__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__summary_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__summary_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__series_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__series_point__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__series_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__top_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__top_entry__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__top_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__live_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__live_counters__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__export_events_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__stats__csv_line__descriptor;
 extern const ProtobufCServiceDescriptor backoffice__stats__ingest__descriptor;
+extern const ProtobufCServiceDescriptor backoffice__stats__stats__descriptor;
 
 PROTOBUF_C__END_DECLS
 
