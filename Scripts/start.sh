@@ -8,12 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(backoffice-echo:7100 backoffice-security:7200)
+SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-stats:7600)
 
 # The flags a service takes besides --listen, one per word.
 service_args() {
     case "$1" in
     backoffice-security) echo "--data-dir ./data/security" ;;
+    backoffice-stats) echo "--data-dir ./data/stats" ;;
     esac
 }
 

@@ -130,6 +130,7 @@ case "load" where arguments.count == 8:
     try await load(
         host: arguments[1], port: port, connections: connections, outstanding: outstanding, seconds: seconds, warmup: warmup,
         payloadSize: payload)
+case "stats": try await StatsBenchmark.main(Array(arguments.dropFirst()))
 case "--help", "-h", "help":
     print(usage)
 default:
