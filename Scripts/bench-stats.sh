@@ -4,12 +4,13 @@
 #   Scripts/bench-stats.sh                                   # 10,000,000 events (a few minutes)
 #   STATS_BENCH_EVENTS=1000000 Scripts/bench-stats.sh        # a shorter run
 #   STATS_BENCH_SKIP_BUILD=1 Scripts/bench-stats.sh          # reuse .build/release
+#   STATS_BENCH_DAYS=3 STATS_BENCH_EVENTS=1000000 ...        # events spread over 3 days instead of 30
 #
 # Builds backoffice-stats and backoffice-bench in release mode, starts backoffice-stats on a
 # free loopback port with a temporary data directory (no internal key: development mode), runs
-# `backoffice-bench stats`, which loads STATS_BENCH_EVENTS events spread over the last 30 days
+# `backoffice-bench stats`, which loads STATS_BENCH_EVENTS events spread over the last STATS_BENCH_DAYS (30) days
 # (the first STATS_BENCH_UNARY_EVENTS by IngestBatch in batches of 1,000, the rest by
-# IngestStream in batches of 10,000) and times STATS_BENCH_QUERIES 30-day queries, then stops
+# IngestStream in batches of 10,000) and times STATS_BENCH_QUERIES queries over those days, then stops
 # the process it started, by pid, and deletes the data directory.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ cd "$ROOT"
 EVENTS="${STATS_BENCH_EVENTS:-10000000}"
 UNARY_EVENTS="${STATS_BENCH_UNARY_EVENTS:-200000}"
 QUERIES="${STATS_BENCH_QUERIES:-50}"
+DAYS="${STATS_BENCH_DAYS:-30}"
 LISTEN_TIMEOUT_SECONDS=20
 
 if [ "$UNARY_EVENTS" -gt "$EVENTS" ]; then UNARY_EVENTS="$EVENTS"; fi
@@ -69,7 +71,7 @@ HOST="${ADDRESS%:*}"
 PORT="${ADDRESS##*:}"
 
 echo "bench-stats: backoffice-stats (pid $SERVER_PID) on $ADDRESS; $EVENTS events, $QUERIES queries per row" >&2
-"$BIN/backoffice-bench" stats "$HOST" "$PORT" "$EVENTS" "$UNARY_EVENTS" "$QUERIES"
+"$BIN/backoffice-bench" stats "$HOST" "$PORT" "$EVENTS" "$UNARY_EVENTS" "$QUERIES" "$DAYS"
 echo ""
 echo "database after the run: $(du -sh "$WORK_DIR/data" | cut -f1)"
 # CPU the server used (user + system), a figure that holds when the machine is shared.

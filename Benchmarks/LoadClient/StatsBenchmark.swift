@@ -6,27 +6,31 @@ import RPC
 
 /// `backoffice-bench stats HOST PORT TOTAL_EVENTS UNARY_EVENTS QUERIES`: loads TOTAL_EVENTS
 /// events spread over the last 30 days (the first UNARY_EVENTS through IngestBatch in batches of
-/// 1,000, two calls in flight; the rest through IngestStream in batches of 10,000), then times
+/// 1,000, four calls in flight; the rest through IngestStream in batches of 10,000), then times
 /// QUERIES 30-day summaries and daily series, and prints a table.
 enum StatsBenchmark {
     static let usage = """
-          backoffice-bench stats HOST PORT TOTAL_EVENTS UNARY_EVENTS QUERIES
-              Loads TOTAL_EVENTS events over the last 30 days into backoffice-stats at HOST:PORT
-              (UNARY_EVENTS of them by IngestBatch of 1,000, the rest by IngestStream of 10,000),
-              then times QUERIES GetSummary and GetSeries calls over those 30 days.
+          backoffice-bench stats HOST PORT TOTAL_EVENTS UNARY_EVENTS QUERIES [DAYS]
+              Loads TOTAL_EVENTS events over the last DAYS days (30) into backoffice-stats at
+              HOST:PORT (UNARY_EVENTS of them by IngestBatch of 1,000, the rest by IngestStream of
+              10,000), then times QUERIES GetSummary, GetSeries and GetTop calls over those days.
         """
 
-    /// Parses `HOST PORT TOTAL_EVENTS UNARY_EVENTS QUERIES` and runs; exits 2 on bad arguments.
+    /// Parses `HOST PORT TOTAL_EVENTS UNARY_EVENTS QUERIES [DAYS]` and runs; exits 2 on bad arguments.
     static func main(_ arguments: [String]) async throws {
-        guard arguments.count == 5, let port = Int(arguments[1]), let total = Int(arguments[2]),
-            let unary = Int(arguments[3]), let queries = Int(arguments[4]), total >= unary, unary >= 0, queries > 0
+        let days = arguments.count == 6 ? Int(arguments[5]) : 30
+        guard arguments.count == 5 || arguments.count == 6, let port = Int(arguments[1]), let total = Int(arguments[2]),
+            let unary = Int(arguments[3]), let queries = Int(arguments[4]), let days, total >= unary, unary >= 0,
+            queries > 0, days > 0
         else {
             FileHandle.standardError.write(Data("backoffice-bench: bad stats arguments\nusage:\n\(usage)\n".utf8))
             exit(2)
         }
-        try await run(host: arguments[0], port: port, total: total, unary: unary, queries: queries)
+        try await run(host: arguments[0], port: port, total: total, unary: unary, queries: queries, days: days)
     }
 
+    /// IngestBatch calls in flight at once.
+    static let inFlight = 4
     static let day: Int64 = 86_400_000
     static let hour: Int64 = 3_600_000
 
@@ -45,6 +49,8 @@ enum StatsBenchmark {
         var span: Int64
         var total: Int
         var state: UInt64 = 0x9e37_79b9_7f4a_7c15
+        /// Every visitor id generated, to compare with the service's estimate.
+        var visitors = Set<String>()
 
         mutating func random() -> UInt64 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -57,6 +63,7 @@ enum StatsBenchmark {
             event.occurredAtUnixMs = start + Int64(Double(index) / Double(total) * Double(span))
             // 200,000 visitors: most hours see several thousand distinct ones (dense sketches).
             event.visitorId = "visitor-\(random() % 200_000)"
+            visitors.insert(event.visitorId)
             event.sessionId = "session-\(index / 8)"
             switch random() % 100 {
             case 0..<25: event.type = .visit
@@ -103,24 +110,24 @@ enum StatsBenchmark {
         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    static func run(host: String, port: Int, total: Int, unary: Int, queries: Int) async throws {
+    static func run(host: String, port: Int, total: Int, unary: Int, queries: Int, days: Int) async throws {
         let client = RPCClient(target: SocketAddress(host: host, port: port))
         let ingest = Stats.IngestClient(channel: client)
         let stats = Stats.StatsClient(channel: client)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let end = now - now % hour
-        let start = end - 30 * day
-        var source = EventSource(start: start, span: 30 * day, total: total)
+        let start = end - Int64(days) * day
+        var source = EventSource(start: start, span: Int64(days) * day, total: total)
         var rows: [Row] = []
 
-        // 1. IngestBatch, 1,000 events per call, two calls in flight (batches prepared first).
+        // 1. IngestBatch, 1,000 events per call, `inFlight` calls at a time (batches prepared first).
         let unaryBatches = (0..<(unary / 1000)).map { source.batch($0 * 1000..<($0 + 1) * 1000) }
         var latencies: [Double] = []
         var accepted = 0
         let unaryStart = DispatchTime.now().uptimeNanoseconds
         var index = 0
         while index < unaryBatches.count {
-            let pair = unaryBatches[index..<min(index + 2, unaryBatches.count)]
+            let pair = unaryBatches[index..<min(index + inFlight, unaryBatches.count)]
             let results = try await withThrowingTaskGroup(of: (Double, Int).self) { group in
                 for batch in pair {
                     group.addTask {
@@ -141,7 +148,7 @@ enum StatsBenchmark {
         latencies.sort()
         rows.append(
             Row(
-                operation: "IngestBatch, 1,000 events/call, 2 in flight", calls: unaryBatches.count,
+                operation: "IngestBatch, 1,000 events/call, \(inFlight) in flight", calls: unaryBatches.count,
                 perSecond: String(format: "%.0f events/s", Double(accepted) / unarySeconds),
                 p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99)))
 
@@ -189,9 +196,9 @@ enum StatsBenchmark {
         top.kind = .products
         var lastSummary = Stats.SummaryResponse()
         for (name, call) in [
-            ("GetSummary, 30 days", { lastSummary = try await stats.getSummary(summary) }),
-            ("GetSeries, unique visitors by Paris day, 30 days", { _ = try await stats.getSeries(series) }),
-            ("GetTop, products, 30 days", { _ = try await stats.getTop(top) }),
+            ("GetSummary, \(days) days", { lastSummary = try await stats.getSummary(summary) }),
+            ("GetSeries, unique visitors by Paris day, \(days) days", { _ = try await stats.getSeries(series) }),
+            ("GetTop, products, \(days) days", { _ = try await stats.getTop(top) }),
         ] as [(String, () async throws -> Void)] {
             try await call()  // warm-up
             var times: [Double] = []
@@ -211,10 +218,13 @@ enum StatsBenchmark {
         await client.close()
 
         let figures = lastSummary.current ?? Stats.Figures()
-        print("stats benchmark: \(accepted + streamed) events stored over 30 days")
+        let exact = source.visitors.count
+        let error = exact == 0 ? 0 : Double(figures.uniqueVisitors - Int64(exact)) / Double(exact) * 100
+        print("stats benchmark: \(accepted + streamed) events stored over \(days) days")
         print(
-            "30-day summary: visits \(figures.visits), page views \(figures.pageViews), sales \(figures.sales), "
-                + "unique visitors \(figures.uniqueVisitors) (of 200,000 possible)")
+            "\(days)-day summary: visits \(figures.visits), page views \(figures.pageViews), sales \(figures.sales), "
+                + "unique visitors \(figures.uniqueVisitors) (exactly \(exact): "
+                + String(format: "%+.2f%%", error) + ")")
         print("")
         print("| operation | calls | rate | p50 ms | p99 ms |")
         print("| --- | ---: | ---: | ---: | ---: |")
