@@ -78,6 +78,19 @@ struct StatsProcessTests {
         }
     }
 
+    @Test func aDedupeRetentionShorterThanTheRawRetentionIsRefusedAtStart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stats-flags-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try await ServiceProcess.runToCompletion(
+            "backoffice-stats",
+            arguments: [
+                "--listen", "127.0.0.1:0", "--data-dir", directory, "--raw-retention", "48h", "--dedupe-retention", "24h",
+            ])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--dedupe-retention must be at least --raw-retention"))
+        #expect(!result.stdout.contains("LISTENING"))
+    }
+
     @Test func batchAndStreamIngestionCountEachEventOnceAndTheSummaryShowsIt() async throws {
         let fixture = try await StatsProcessFixture()
         let orders = StatsProcessFixture.ordersService

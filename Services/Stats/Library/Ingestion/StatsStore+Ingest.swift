@@ -37,7 +37,13 @@ extension StatsStore {
         }
         guard !valid.isEmpty else { return outcomes }
         let toStore = valid.map(\.event)
-        let accepted = try await database.write { db in try Self.store(toStore, receivedAt: receivedAt, in: db) }
+        // Work that needs no database is done here, outside the writer's queue, assuming no
+        // duplicates (the common case); `store` redoes the rollups when some were.
+        let rollups = Self.rollups(of: toStore)
+        let items = toStore.map(\.encodedItems)
+        let accepted = try await database.write { db in
+            try Self.store(toStore, items: items, rollups: rollups, receivedAt: receivedAt, in: db)
+        }
         for (position, entry) in valid.enumerated() where !accepted[position] {
             outcomes[entry.index] = .duplicate
         }
@@ -50,7 +56,10 @@ extension StatsStore {
     /// Rows go in by multi-row statements (`MultiRowStatement`); `INSERT OR IGNORE ... RETURNING`
     /// names the ids that were new, and the first occurrence of a new id in the batch is the one
     /// accepted.
-    private static func store(_ events: [StatsEvent], receivedAt: Int64, in db: DatabaseConnection) throws -> [Bool] {
+    private static func store(
+        _ events: [StatsEvent], items: [String], rollups: [Int64: HourRollup], receivedAt: Int64,
+        in db: DatabaseConnection
+    ) throws -> [Bool] {
         var newIDs = Set<String>()
         for row in try seenInsert.run(
             rowCount: events.count, in: db,
@@ -62,20 +71,26 @@ extension StatsStore {
             newIDs.insert(try row.string(0))
         }
         let accepted = events.map { newIDs.remove($0.eventID) != nil }
-        let fresh = zip(events, accepted).filter(\.1).map(\.0)
+        let fresh = events.indices.filter { accepted[$0] }
         try eventInsert.run(rowCount: fresh.count, in: db) { index, bindings in
-            let event = fresh[index]
+            let event = events[fresh[index]]
             bindings += [
                 .text(event.eventID), .integer(event.kind.rawValue), .integer(event.occurredAtUnixMs),
                 .text(event.visitorID), .text(event.sessionID), .text(event.path), .text(event.contentID),
                 .integer(event.amountMinor), .text(event.currency), .text(event.orderID), .text(event.name),
-                .text(event.encodedItems),
+                .text(items[fresh[index]]),
             ]
         }
-        var hours: [Int64: HourRollup] = [:]
-        for event in fresh { hours[event.hourStartUnixMs, default: HourRollup()].add(event) }
+        let hours = fresh.count == events.count ? rollups : Self.rollups(of: fresh.map { events[$0] })
         for (hour, rollup) in hours { try rollup.save(hour: hour, in: db) }
         return accepted
+    }
+
+    /// What `events` add to the rollups, by UTC hour.
+    private static func rollups(of events: [StatsEvent]) -> [Int64: HourRollup] {
+        var hours: [Int64: HourRollup] = [:]
+        for event in events { hours[event.hourStartUnixMs, default: HourRollup()].add(event) }
+        return hours
     }
 
     private static let seenInsert = MultiRowStatement(
@@ -89,7 +104,7 @@ extension StatsStore {
 }
 
 /// What one batch adds to one hour's rollups.
-struct HourRollup {
+struct HourRollup: Sendable {
     static let topUpsert = MultiRowStatement(
         "INSERT INTO stats_hourly_top (kind, hour_start_unix_ms, key, currency, count, amount_minor) VALUES",
         columns: 6,

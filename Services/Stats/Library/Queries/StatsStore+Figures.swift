@@ -12,7 +12,12 @@ extension StatsStore {
     /// The figures of `range`: hourly rollups for its whole hours, raw events for the partial
     /// hours at its edges (those are missing once the raw events passed their retention).
     public func tally(_ range: QueryRange) async throws -> Tally {
-        try await database.read { db in try Self.tally(range, needs: TallyNeeds(), in: db) }
+        try await tallies([range])[0]
+    }
+
+    /// The figures of each range, all read in one transaction (one snapshot).
+    public func tallies(_ ranges: [QueryRange]) async throws -> [Tally] {
+        try await database.read { db in try ranges.map { try Self.tally($0, needs: TallyNeeds(), in: db) } }
     }
 
     /// `tally(_:)` inside a read transaction, loading only what `needs` says.

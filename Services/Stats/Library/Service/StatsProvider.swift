@@ -20,11 +20,11 @@ public struct StatsProvider: Stats.StatsHandler {
     public func getSummary(_ request: Stats.SummaryRequest, context: ServerContext) async throws -> Stats.SummaryResponse {
         try CallerCheck.require(.statsRead, context)
         let range = try QueryRange.validated(request.range)
+        let ranges = request.compareWithPrevious ? [range, range.previous] : [range]
+        let tallies = try await store.tallies(ranges)
         var response = Stats.SummaryResponse()
-        response.current = Self.figures(try await store.tally(range), range: range)
-        if request.compareWithPrevious {
-            response.previous = Self.figures(try await store.tally(range.previous), range: range.previous)
-        }
+        response.current = Self.figures(tallies[0], range: range)
+        if request.compareWithPrevious { response.previous = Self.figures(tallies[1], range: range.previous) }
         return response
     }
 
