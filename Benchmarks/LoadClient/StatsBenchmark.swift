@@ -120,29 +120,26 @@ enum StatsBenchmark {
         var source = EventSource(start: start, span: Int64(days) * day, total: total)
         var rows: [Row] = []
 
-        // 1. IngestBatch, 1,000 events per call, `inFlight` calls at a time (batches prepared first).
+        // 1. IngestBatch, 1,000 events per call, `inFlight` calls kept in flight (batches prepared first).
         let unaryBatches = (0..<(unary / 1000)).map { source.batch($0 * 1000..<($0 + 1) * 1000) }
         var latencies: [Double] = []
         var accepted = 0
         let unaryStart = DispatchTime.now().uptimeNanoseconds
-        var index = 0
-        while index < unaryBatches.count {
-            let pair = unaryBatches[index..<min(index + inFlight, unaryBatches.count)]
-            let results = try await withThrowingTaskGroup(of: (Double, Int).self) { group in
-                for batch in pair {
-                    group.addTask {
-                        let callStart = DispatchTime.now().uptimeNanoseconds
-                        let response = try await ingest.ingestBatch(batch)
-                        return (seconds(since: callStart) * 1000, Int(response.accepted))
-                    }
+        try await withThrowingTaskGroup(of: (Double, Int).self) { group in
+            func call(_ batch: Stats.IngestBatchRequest) {
+                group.addTask {
+                    let callStart = DispatchTime.now().uptimeNanoseconds
+                    let response = try await ingest.ingestBatch(batch)
+                    return (seconds(since: callStart) * 1000, Int(response.accepted))
                 }
-                return try await group.reduce(into: [(Double, Int)]()) { $0.append($1) }
             }
-            for (latency, count) in results {
+            var pending = unaryBatches.makeIterator()
+            for _ in 0..<inFlight { if let batch = pending.next() { call(batch) } }
+            while let (latency, count) = try await group.next() {
                 latencies.append(latency)
                 accepted += count
+                if let batch = pending.next() { call(batch) }
             }
-            index += pair.count
         }
         let unarySeconds = seconds(since: unaryStart)
         latencies.sort()
