@@ -117,24 +117,6 @@ struct QueryTests {
         #expect(products.map(\.key.currency) == ["EUR", "EUR"])
     }
 
-    @Test func topListsOverDaysCombineDailyHourlyAndRawCounts() async throws {
-        let fixture = try StatsFixture()
-        let store = try await fixture.openStore()
-        let day = StatsFixture.day
-        let march1 = StatsFixture.march1
-        // One view per spot: a partial hour, whole hours before the first whole day, two whole
-        // days, whole hours after them, and a partial hour at the end; one view outside.
-        let times = [
-            march1 + 10 * hour + 30 * 60_000, march1 + 20 * hour, march1 + day + 5 * hour, march1 + 2 * day + 23 * hour,
-            march1 + 3 * day + hour, march1 + 3 * day + 2 * hour + 10 * 60_000, march1 + 3 * day + 3 * hour,
-        ]
-        _ = try await store.ingest(times.enumerated().map { .pageView("v\($0)", at: $1, path: "/p") })
-        let range = QueryRange(startUnixMs: march1 + 10 * hour + 15 * 60_000, endUnixMs: march1 + 3 * day + 2 * hour + 20 * 60_000)
-        let top = try await store.top(.paths, range: range, limit: 1)
-        #expect(top.first?.count.count == 6)
-        #expect(try fixture.count("stats_daily_top") == 4)
-    }
-
     @Test func liveCountersCoverTheDayInTheZoneAndTheLastFiveMinutes() async throws {
         // Now: 2026-03-29T10:00Z, 12:00 in Paris.
         let now = TimeBucketsTests.parisMarch29 + 11 * hour

@@ -8,8 +8,6 @@ import Storage
 /// - `stats_events`: the raw events, kept for the raw retention.
 /// - `stats_hourly`, `stats_hourly_money`, `stats_hourly_top`: the hourly rollups (UTC hours),
 ///   updated in the transaction that accepts the events, never deleted.
-/// - `stats_daily_top`: the top-list counts by UTC day as well, so that top lists over months
-///   read days rather than hours.
 public enum StatsSchema {
     /// The migrations, in version order.
     public static let migrations: [Migration] = [
@@ -69,23 +67,6 @@ public enum StatsSchema {
                     amount_minor INTEGER NOT NULL,
                     PRIMARY KEY (kind, hour_start_unix_ms, key, currency)
                 ) WITHOUT ROWID;
-                """),
-        Migration(
-            version: 2, name: "daily top rollups",
-            sql: """
-                CREATE TABLE stats_daily_top (
-                    kind INTEGER NOT NULL,
-                    day_start_unix_ms INTEGER NOT NULL,
-                    key TEXT NOT NULL,
-                    currency TEXT NOT NULL,
-                    count INTEGER NOT NULL,
-                    amount_minor INTEGER NOT NULL,
-                    PRIMARY KEY (kind, day_start_unix_ms, key, currency)
-                ) WITHOUT ROWID;
-                INSERT INTO stats_daily_top (kind, day_start_unix_ms, key, currency, count, amount_minor)
-                    SELECT kind, hour_start_unix_ms - hour_start_unix_ms % 86400000, key, currency, SUM(count),
-                        SUM(amount_minor)
-                    FROM stats_hourly_top GROUP BY 1, 2, 3, 4;
-                """),
+                """)
     ]
 }

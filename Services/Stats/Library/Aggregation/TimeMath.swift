@@ -10,20 +10,6 @@ public enum TimeMath {
         unixMs - ((unixMs % hourMs) + hourMs) % hourMs
     }
 
-    /// Milliseconds in a (UTC) day.
-    public static let dayMs: Int64 = 86_400_000
-
-    /// The start of the UTC day holding `unixMs`.
-    public static func dayFloor(_ unixMs: Int64) -> Int64 {
-        unixMs - ((unixMs % dayMs) + dayMs) % dayMs
-    }
-
-    /// The first UTC day start at or after `unixMs`.
-    public static func dayCeiling(_ unixMs: Int64) -> Int64 {
-        let floor = dayFloor(unixMs)
-        return floor == unixMs ? floor : floor + dayMs
-    }
-
     /// The first hour start at or after `unixMs`.
     public static func hourCeiling(_ unixMs: Int64) -> Int64 {
         let floor = hourFloor(unixMs)

@@ -112,13 +112,6 @@ struct HourRollup: Sendable {
             ON CONFLICT (kind, hour_start_unix_ms, key, currency) DO UPDATE SET count = count + excluded.count,
                 amount_minor = amount_minor + excluded.amount_minor
             """)
-    static let dailyTopUpsert = MultiRowStatement(
-        "INSERT INTO stats_daily_top (kind, day_start_unix_ms, key, currency, count, amount_minor) VALUES",
-        columns: 6,
-        tail: """
-            ON CONFLICT (kind, day_start_unix_ms, key, currency) DO UPDATE SET count = count + excluded.count,
-                amount_minor = amount_minor + excluded.amount_minor
-            """)
 
     var tally = Tally()
     var top = TopTally()
@@ -167,15 +160,12 @@ struct HourRollup: Sendable {
                 ])
         }
         let entries = Array(top.counts)
-        let day = TimeMath.dayFloor(hour)
-        for (statement, start) in [(Self.topUpsert, hour), (Self.dailyTopUpsert, day)] {
-            try statement.run(rowCount: entries.count, in: db) { index, bindings in
-                let (key, count) = entries[index]
-                bindings += [
-                    .integer(key.kind.rawValue), .integer(start), .text(key.key), .text(key.currency),
-                    .integer(count.count), .integer(count.amountMinor),
-                ]
-            }
+        try Self.topUpsert.run(rowCount: entries.count, in: db) { index, bindings in
+            let (key, count) = entries[index]
+            bindings += [
+                .integer(key.kind.rawValue), .integer(hour), .text(key.key), .text(key.currency), .integer(count.count),
+                .integer(count.amountMinor),
+            ]
         }
     }
 }

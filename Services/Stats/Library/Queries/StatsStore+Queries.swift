@@ -34,35 +34,23 @@ extension StatsStore {
         return zip(buckets.buckets, tallies).map { SeriesPoint(bucket: $0, value: figure.value(of: $1)) }
     }
 
-    /// The `limit` highest entries of `kind` over `range`: daily rollups for whole UTC days,
-    /// hourly rollups for the other whole hours, raw events at the edges.
+    /// The `limit` highest entries of `kind` over `range`: rollups for whole hours, raw events
+    /// at the edges.
     public func top(_ kind: TopListKind, range: QueryRange, limit: Int) async throws -> [(key: TopKey, count: TopCount)] {
         try await database.read { db in
             let (hours, edges) = range.split
             var top = TopTally()
             if let hours {
-                // Whole UTC days from the daily rollups, the hours around them from the hourly ones.
-                let firstDay = TimeMath.dayCeiling(hours.startUnixMs)
-                let lastDay = TimeMath.dayFloor(hours.endUnixMs)
-                var pieces = [("stats_hourly_top", "hour_start_unix_ms", hours.startUnixMs, hours.endUnixMs)]
-                if firstDay < lastDay {
-                    pieces = [
-                        ("stats_hourly_top", "hour_start_unix_ms", hours.startUnixMs, firstDay),
-                        ("stats_daily_top", "day_start_unix_ms", firstDay, lastDay),
-                        ("stats_hourly_top", "hour_start_unix_ms", lastDay, hours.endUnixMs),
-                    ]
-                }
-                for (table, column, start, end) in pieces where start < end {
-                    for row in try db.query(
-                        """
-                        SELECT key, currency, SUM(count), SUM(amount_minor) FROM \(table)
-                        WHERE kind = ? AND \(column) >= ? AND \(column) < ? GROUP BY key, currency
-                        """, [.integer(kind.rawValue), .integer(start), .integer(end)])
-                    {
-                        top.add(
-                            TopKey(kind: kind, key: try row.string(0), currency: try row.string(1)),
-                            count: try row.int64(2), amount: try row.int64(3))
-                    }
+                for row in try db.query(
+                    """
+                    SELECT key, currency, SUM(count), SUM(amount_minor) FROM stats_hourly_top
+                    WHERE kind = ? AND hour_start_unix_ms >= ? AND hour_start_unix_ms < ?
+                    GROUP BY key, currency
+                    """, [.integer(kind.rawValue), .integer(hours.startUnixMs), .integer(hours.endUnixMs)])
+                {
+                    top.add(
+                        TopKey(kind: kind, key: try row.string(0), currency: try row.string(1)),
+                        count: try row.int64(2), amount: try row.int64(3))
                 }
             }
             for edge in edges { try Self.forEachEvent(in: edge, db: db) { top.add($0) } }
