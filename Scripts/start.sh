@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300 backoffice-content:7400 backoffice-orders:7500)
+SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300 backoffice-content:7400 backoffice-stats:7600 backoffice-orders:7500)
 
 # The flags a service takes besides --listen, one per word.
 service_args() {
@@ -17,6 +17,7 @@ service_args() {
     backoffice-users) echo "--data-dir ./data/users --security 127.0.0.1:7200" ;;
     backoffice-content) echo "--data-dir ./data/content" ;;
     backoffice-orders) echo "--data-dir ./data/orders --stats 127.0.0.1:7600" ;;
+    backoffice-stats) echo "--data-dir ./data/stats" ;;
     esac
 }
 

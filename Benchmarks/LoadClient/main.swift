@@ -149,6 +149,7 @@ case "orders" where arguments.count == 7:
     try await ordersLoad(
         target: target, keyHex: arguments[2], connections: connections, outstanding: outstanding, seconds: seconds,
         warmup: warmup)
+case "stats": try await StatsBenchmark.main(Array(arguments.dropFirst()))
 case "--help", "-h", "help":
     print(usage)
     print(SecurityBenchmark.usage)

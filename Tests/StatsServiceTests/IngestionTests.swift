@@ -25,6 +25,23 @@ struct IngestionTests {
         #expect(tally.money["EUR"]?.grossMinor == 1500)
     }
 
+    @Test func repeatsAcrossTheStatementsOfALargeBatchAreDuplicates() async throws {
+        let fixture = try StatsFixture()
+        let store = try await fixture.openStore()
+        // 150 events go in by statements of 64, 64, 16, 4 and 2 rows; ids 10 and 70 come back later.
+        var events = (0..<150).map { Stats.Event.pageView("e\($0)", at: t0 + Int64($0), path: "/p\($0 % 7)") }
+        events[100] = .visit("e10", at: t0)
+        events[149] = .visit("e70", at: t0)
+        let outcomes = try await store.ingest(events)
+        #expect(outcomes.indices.filter { outcomes[$0] == .duplicate } == [100, 149])
+        #expect(try fixture.count("stats_events") == 148)
+        let top = try await store.top(.paths, range: QueryRange(startUnixMs: t0, endUnixMs: t0 + 3_600_000), limit: 10)
+        #expect(top.map(\.count.count).reduce(0, +) == 148)
+        #expect(top.count == 7)
+        let again = try await store.ingest(Array(events[60..<80]))
+        #expect(again.allSatisfy { $0 == .duplicate })
+    }
+
     @Test func aDuplicateIsRecognisedAfterItsRawEventWasDeletedByRetention() async throws {
         let fixture = try StatsFixture()
         var configuration = StatsStore.Configuration()

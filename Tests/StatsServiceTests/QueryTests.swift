@@ -152,6 +152,22 @@ struct QueryTests {
         #expect(pages.value == [["e0", "e1", "e2"], ["e3", "e4", "e5"], ["e6"]])
     }
 
+    @Test func soldItemsSurviveStorageWhateverTheirSkus() async throws {
+        let fixture = try StatsFixture()
+        let store = try await fixture.openStore()
+        let skus = ["plain", "quote \" and \\ backslash", "line\nbreak\ttab\u{01}", "é ✓ 🚀"]
+        _ = try await store.ingest([
+            .sale("s", at: t0, amount: 10, items: skus.enumerated().map { ($1, Int64($0 + 1), Int64($0 * 100)) })
+        ])
+        let exported = Locked<[StatsEvent]>([])
+        try await store.exportEvents(QueryRange(startUnixMs: t0, endUnixMs: t0 + 1)) { page in
+            exported.withLock { $0 += page }
+        }
+        #expect(exported.value.first?.items.map(\.sku) == skus)
+        #expect(exported.value.first?.items.map(\.quantity) == [1, 2, 3, 4])
+        #expect(exported.value.first?.items.map(\.amountMinor) == [0, 100, 200, 300])
+    }
+
     @Test func csvQuotesWhatNeedsQuoting() {
         #expect(
             CSV.line(["plain", "with,comma", "say \"hi\"", "two\nlines", " padded", ""])

@@ -205,6 +205,37 @@ struct StatsProcessQueryTests {
         }
     }
 
+    @Test func badTopRequestsAreInvalidArguments() async throws {
+        let fixture = try await StatsProcessFixture()
+        try await TestServer.withClient(fixture.process.address) { client in
+            var request = Stats.TopRequest()
+            request.range = range(t0, t0 + StatsFixture.day)
+            request.limit = 101
+            let options = fixture.options(analyst, Stats.StatsService.getTop)
+            let error = await #expect(throws: RPCError.self) {
+                try await Stats.StatsClient(channel: client).getTop(request, options: options)
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.fieldViolations.map(\.field) == ["kind", "limit"])
+        }
+    }
+
+    @Test func aRangeBeyondTheYear9999IsInvalid() async throws {
+        let fixture = try await StatsProcessFixture()
+        try await TestServer.withClient(fixture.process.address) { client in
+            var request = Stats.SeriesRequest()
+            request.range = range(t0, Int64.max)
+            request.figure = .sales
+            request.bucket = .month
+            let options = fixture.options(analyst, Stats.StatsService.getSeries)
+            let error = await #expect(throws: RPCError.self) {
+                try await Stats.StatsClient(channel: client).getSeries(request, options: options)
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.fieldViolations.map(\.field) == ["range"])
+        }
+    }
+
     @Test func aBackwardsSummaryRangeIsInvalid() async throws {
         let fixture = try await StatsProcessFixture()
         try await TestServer.withClient(fixture.process.address) { client in

@@ -11,7 +11,7 @@ import TestSupport
 /// A running `backoffice-stats` with an internal key and a temporary data directory.
 final class StatsProcessFixture {
     let directory: String
-    let key = SecretKey.random()
+    let key: SecretKey
     let process: ServiceProcess
     var signer: PrincipalSigner { PrincipalSigner(key: key) }
 
@@ -19,7 +19,19 @@ final class StatsProcessFixture {
         directory =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("stats-process-\(UUID().uuidString)").path
-        process = try await ServiceProcess(
+        key = SecretKey.random()
+        process = try await Self.start(directory: directory, key: key, extraArguments: extraArguments)
+    }
+
+    /// A second process over the data directory of `previous` (after it was stopped or killed).
+    init(restarting previous: StatsProcessFixture) async throws {
+        directory = previous.directory
+        key = previous.key
+        process = try await Self.start(directory: directory, key: key, extraArguments: [])
+    }
+
+    private static func start(directory: String, key: SecretKey, extraArguments: [String]) async throws -> ServiceProcess {
+        try await ServiceProcess(
             "backoffice-stats",
             arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory, "--internal-key", key.exportHex()]
                 + extraArguments)
@@ -43,9 +55,12 @@ final class StatsProcessFixture {
         return principal
     }()
 
+    /// Whether the data directory is deleted on release (not while another process uses it).
+    var removesDirectory = true
+
     deinit {
         process.stop()
-        try? FileManager.default.removeItem(atPath: directory)
+        if removesDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 }
 
@@ -53,6 +68,7 @@ final class StatsProcessFixture {
 @Suite(.timeLimit(.minutes(1)))
 struct StatsProcessTests {
     let t0 = StatsFixture.march1 + 10 * StatsFixture.hour
+    let orders = StatsProcessFixture.ordersService
 
     @Test func helpDocumentsTheSettings() async throws {
         let result = try await ServiceProcess.runToCompletion("backoffice-stats", arguments: ["--help"])
@@ -60,6 +76,19 @@ struct StatsProcessTests {
         for flag in ["--data-dir", "--max-batch-events", "--raw-retention", "--dedupe-retention", "--live-interval"] {
             #expect(result.stdout.contains(flag))
         }
+    }
+
+    @Test func aDedupeRetentionShorterThanTheRawRetentionIsRefusedAtStart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stats-flags-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try await ServiceProcess.runToCompletion(
+            "backoffice-stats",
+            arguments: [
+                "--listen", "127.0.0.1:0", "--data-dir", directory, "--raw-retention", "48h", "--dedupe-retention", "24h",
+            ])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--dedupe-retention must be at least --raw-retention"))
+        #expect(!result.stdout.contains("LISTENING"))
     }
 
     @Test func batchAndStreamIngestionCountEachEventOnceAndTheSummaryShowsIt() async throws {
@@ -129,6 +158,60 @@ struct StatsProcessTests {
             let accepted = try await ingest.ingestBatch(
                 batch, options: fixture.options(StatsProcessFixture.ordersService, Stats.IngestService.ingestBatch))
             #expect(accepted.accepted == 1)
+        }
+    }
+
+    @Test func acknowledgedEventsSurviveSigkillAndAreStillRecognisedAsDuplicates() async throws {
+        let first = try await StatsProcessFixture()
+        first.removesDirectory = false
+        var batch = Stats.IngestBatchRequest()
+        batch.events = [.sale("k-1", at: t0, amount: 700), .sale("k-2", at: t0 + 1, amount: 300)]
+        let stored = try await TestServer.withClient(first.process.address) { client in
+            try await Stats.IngestClient(channel: client).ingestBatch(
+                batch, options: first.options(orders, Stats.IngestService.ingestBatch))
+        }
+        #expect(stored.accepted == 2)
+        first.process.signal(SIGKILL)
+        #expect(await first.process.waitForExit(timeout: 10) != nil)
+
+        let second = try await StatsProcessFixture(restarting: first)
+        try await TestServer.withClient(second.process.address) { client in
+            let again = try await Stats.IngestClient(channel: client).ingestBatch(
+                batch, options: second.options(orders, Stats.IngestService.ingestBatch))
+            #expect((again.accepted, again.duplicates) == (0, 2))
+            var summary = Stats.SummaryRequest()
+            var range = Stats.TimeRange()
+            range.startUnixMs = t0
+            range.endUnixMs = t0 + StatsFixture.hour
+            summary.range = range
+            let figures = try await Stats.StatsClient(channel: client).getSummary(
+                summary, options: second.options(StatsProcessFixture.analyst, Stats.StatsService.getSummary))
+            #expect(figures.current?.sales == 2)
+            #expect(figures.current?.revenue.first?.grossMinor == 1000)
+        }
+    }
+
+    @Test func aStreamStopsAtABatchOverTheLimitAndKeepsTheBatchesBeforeIt() async throws {
+        let fixture = try await StatsProcessFixture(extraArguments: ["--max-batch-events", "3"])
+        try await TestServer.withClient(fixture.process.address) { client in
+            var small = Stats.IngestBatchRequest()
+            small.events = [.visit("a", at: t0), .visit("b", at: t0)]
+            var big = Stats.IngestBatchRequest()
+            big.events = (0..<4).map { .visit("big-\($0)", at: t0) }
+            let batches = [small, big]
+            let options = fixture.options(orders, Stats.IngestService.ingestStream)
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await Stats.IngestClient(channel: client).ingestStream(options: options) { writer in
+                    for batch in batches { try await writer.write(batch) }
+                }
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.fieldViolations.map(\.field) == ["events"])
+            var retry = Stats.IngestBatchRequest()
+            retry.events = small.events + [.visit("c", at: t0)]
+            let after = try await Stats.IngestClient(channel: client).ingestBatch(
+                retry, options: fixture.options(orders, Stats.IngestService.ingestBatch))
+            #expect(after.results.map(\.outcome) == [.duplicate, .duplicate, .accepted])
         }
     }
 

@@ -136,21 +136,32 @@ public struct HyperLogLog: Sendable, Equatable {
     /// A sketch from its stored form; nil when the bytes are not one.
     public init?(serialized bytes: [UInt8]) {
         self.init()
-        guard let tag = bytes.first else { return nil }
+        guard merge(serialized: bytes) else { return nil }
+    }
+
+    /// Adds every item of the sketch stored as `bytes` without decoding it first (the summary's
+    /// hot path); false, possibly after merging part of it, when the bytes are not a sketch.
+    @discardableResult
+    public mutating func merge(serialized bytes: [UInt8]) -> Bool {
+        guard let tag = bytes.first else { return false }
+        let count = Self.registerCount
         if tag == Self.denseTag {
-            guard bytes.count == 1 + Self.registerCount else { return nil }
-            registers = Array(bytes[1...])
-        } else if tag == Self.sparseTag {
-            guard (bytes.count - 1) % 3 == 0 else { return nil }
-            var offset = 1
-            while offset < bytes.count {
-                let index = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
-                guard index < Self.registerCount else { return nil }
-                registers[index] = bytes[offset + 2]
-                offset += 3
+            guard bytes.count == 1 + count else { return false }
+            registers.withUnsafeMutableBufferPointer { mine in
+                bytes.withUnsafeBufferPointer { theirs in
+                    for index in 0..<count { mine[index] = max(mine[index], theirs[index + 1]) }
+                }
             }
-        } else {
-            return nil
+            return true
         }
+        guard tag == Self.sparseTag, (bytes.count - 1) % 3 == 0 else { return false }
+        var offset = 1
+        while offset < bytes.count {
+            let index = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            guard index < count else { return false }
+            registers[index] = max(registers[index], bytes[offset + 2])
+            offset += 3
+        }
+        return true
     }
 }

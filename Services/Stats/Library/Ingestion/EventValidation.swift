@@ -5,9 +5,9 @@ import BackofficeAPI
 public enum EventValidation {
     /// How far in the future an event may claim to have happened (clock skew).
     public static let maxFutureSkewMs: Int64 = 5 * 60 * 1000
-    /// Longest event id, visitor, session, order and content id, currency and name.
+    /// Longest event id, visitor, session, order and content id and name, in UTF-8 bytes.
     public static let maxIDLength = 128
-    /// Longest path.
+    /// Longest path, in UTF-8 bytes.
     public static let maxPathLength = 2048
     /// Most items on one sale.
     public static let maxItems = 1000
@@ -18,8 +18,8 @@ public enum EventValidation {
             .failure(EventRejection(reason: "\(field): \(problem)"))
         }
         if event.eventId.isEmpty { return reject("event_id", "is required") }
-        if event.eventId.count > Self.maxIDLength {
-            return reject("event_id", "must be at most \(Self.maxIDLength) characters")
+        if event.eventId.utf8.count > Self.maxIDLength {
+            return reject("event_id", "must be at most \(Self.maxIDLength) bytes")
         }
         guard let kind = StatsEventKind(event.type) else {
             return reject("type", "unknown event type \(event.type.rawValue)")
@@ -31,11 +31,11 @@ public enum EventValidation {
         for (field, value) in [
             ("visitor_id", event.visitorId), ("session_id", event.sessionId), ("content_id", event.contentId),
             ("order_id", event.orderId), ("name", event.name),
-        ] where value.count > Self.maxIDLength {
-            return reject(field, "must be at most \(Self.maxIDLength) characters")
+        ] where value.utf8.count > Self.maxIDLength {
+            return reject(field, "must be at most \(Self.maxIDLength) bytes")
         }
-        if event.path.count > Self.maxPathLength {
-            return reject("path", "must be at most \(Self.maxPathLength) characters")
+        if event.path.utf8.count > Self.maxPathLength {
+            return reject("path", "must be at most \(Self.maxPathLength) bytes")
         }
         if event.amountMinor < 0 { return reject("amount_minor", "must not be negative") }
         let isMoney = kind == .sale || kind == .refund
@@ -52,8 +52,8 @@ public enum EventValidation {
         if !event.items.isEmpty && kind != .sale { return reject("items", "only sales have items") }
         if event.items.count > Self.maxItems { return reject("items", "at most \(Self.maxItems) items") }
         for (index, item) in event.items.enumerated() {
-            if item.sku.isEmpty || item.sku.count > Self.maxIDLength {
-                return reject("items[\(index)].sku", "must be 1 to \(Self.maxIDLength) characters")
+            if item.sku.isEmpty || item.sku.utf8.count > Self.maxIDLength {
+                return reject("items[\(index)].sku", "must be 1 to \(Self.maxIDLength) bytes")
             }
             if item.quantity <= 0 { return reject("items[\(index)].quantity", "must be positive") }
             if item.amountMinor < 0 { return reject("items[\(index)].amount_minor", "must not be negative") }

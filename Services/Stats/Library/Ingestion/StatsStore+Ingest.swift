@@ -37,7 +37,13 @@ extension StatsStore {
         }
         guard !valid.isEmpty else { return outcomes }
         let toStore = valid.map(\.event)
-        let accepted = try await database.write { db in try Self.store(toStore, receivedAt: receivedAt, in: db) }
+        // Work that needs no database is done here, outside the writer's queue, assuming no
+        // duplicates (the common case); `store` redoes the rollups when some were.
+        let rollups = Self.rollups(of: toStore)
+        let items = toStore.map(\.encodedItems)
+        let accepted = try await database.write { db in
+            try Self.store(toStore, items: items, rollups: rollups, receivedAt: receivedAt, in: db)
+        }
         for (position, entry) in valid.enumerated() where !accepted[position] {
             outcomes[entry.index] = .duplicate
         }
@@ -46,39 +52,67 @@ extension StatsStore {
     }
 
     /// Inserts the events whose ids are new and rolls them up; whether each was new.
-    private static func store(_ events: [StatsEvent], receivedAt: Int64, in db: DatabaseConnection) throws -> [Bool] {
-        var accepted: [Bool] = []
-        accepted.reserveCapacity(events.count)
-        var hours: [Int64: HourRollup] = [:]
-        for event in events {
-            let isNew =
-                try db.execute(
-                    "INSERT OR IGNORE INTO stats_seen_events (event_id, received_at_unix_ms) VALUES (?, ?)",
-                    [.text(event.eventID), .integer(receivedAt)]
-                ).changes == 1
-            accepted.append(isNew)
-            guard isNew else { continue }
-            try db.execute(
-                """
-                INSERT INTO stats_events (event_id, type, occurred_at_unix_ms, visitor_id, session_id, path,
-                    content_id, amount_minor, currency, order_id, name, items)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    .text(event.eventID), .integer(event.kind.rawValue), .integer(event.occurredAtUnixMs),
-                    .text(event.visitorID), .text(event.sessionID), .text(event.path), .text(event.contentID),
-                    .integer(event.amountMinor), .text(event.currency), .text(event.orderID), .text(event.name),
-                    .text(event.encodedItems),
-                ])
-            hours[event.hourStartUnixMs, default: HourRollup()].add(event)
+    ///
+    /// Rows go in by multi-row statements (`MultiRowStatement`); `INSERT OR IGNORE ... RETURNING`
+    /// names the ids that were new, and the first occurrence of a new id in the batch is the one
+    /// accepted.
+    private static func store(
+        _ events: [StatsEvent], items: [String], rollups: [Int64: HourRollup], receivedAt: Int64,
+        in db: DatabaseConnection
+    ) throws -> [Bool] {
+        var newIDs = Set<String>()
+        for row in try seenInsert.run(
+            rowCount: events.count, in: db,
+            values: { index, bindings in
+                bindings.append(.text(events[index].eventID))
+                bindings.append(.integer(receivedAt))
+            })
+        {
+            newIDs.insert(try row.string(0))
         }
+        let accepted = events.map { newIDs.remove($0.eventID) != nil }
+        let fresh = events.indices.filter { accepted[$0] }
+        try eventInsert.run(rowCount: fresh.count, in: db) { index, bindings in
+            let event = events[fresh[index]]
+            bindings += [
+                .text(event.eventID), .integer(event.kind.rawValue), .integer(event.occurredAtUnixMs),
+                .text(event.visitorID), .text(event.sessionID), .text(event.path), .text(event.contentID),
+                .integer(event.amountMinor), .text(event.currency), .text(event.orderID), .text(event.name),
+                .text(items[fresh[index]]),
+            ]
+        }
+        let hours = fresh.count == events.count ? rollups : Self.rollups(of: fresh.map { events[$0] })
         for (hour, rollup) in hours { try rollup.save(hour: hour, in: db) }
         return accepted
     }
+
+    /// What `events` add to the rollups, by UTC hour.
+    private static func rollups(of events: [StatsEvent]) -> [Int64: HourRollup] {
+        var hours: [Int64: HourRollup] = [:]
+        for event in events { hours[event.hourStartUnixMs, default: HourRollup()].add(event) }
+        return hours
+    }
+
+    private static let seenInsert = MultiRowStatement(
+        "INSERT OR IGNORE INTO stats_seen_events (event_id, received_at_unix_ms) VALUES", columns: 2,
+        tail: "RETURNING event_id")
+    private static let eventInsert = MultiRowStatement(
+        """
+        INSERT INTO stats_events (event_id, type, occurred_at_unix_ms, visitor_id, session_id, path, content_id,
+            amount_minor, currency, order_id, name, items) VALUES
+        """, columns: 12)
 }
 
 /// What one batch adds to one hour's rollups.
-struct HourRollup {
+struct HourRollup: Sendable {
+    static let topUpsert = MultiRowStatement(
+        "INSERT INTO stats_hourly_top (kind, hour_start_unix_ms, key, currency, count, amount_minor) VALUES",
+        columns: 6,
+        tail: """
+            ON CONFLICT (kind, hour_start_unix_ms, key, currency) DO UPDATE SET count = count + excluded.count,
+                amount_minor = amount_minor + excluded.amount_minor
+            """)
+
     var tally = Tally()
     var top = TopTally()
 
@@ -106,9 +140,7 @@ struct HourRollup {
             var sketch = visitors
             let stored = try db.queryOne(
                 "SELECT visitors FROM stats_hourly WHERE hour_start_unix_ms = ?", [.integer(hour)])
-            if case .blob(let bytes)? = try stored?.value(at: 0), let previous = HyperLogLog(serialized: bytes) {
-                sketch.merge(previous)
-            }
+            if case .blob(let bytes)? = try stored?.value(at: 0) { sketch.merge(serialized: bytes) }
             try db.execute(
                 "UPDATE stats_hourly SET visitors = ? WHERE hour_start_unix_ms = ?",
                 [.blob(sketch.serialized), .integer(hour)])
@@ -127,18 +159,13 @@ struct HourRollup {
                     .integer(money.refunds), .integer(money.refundedMinor),
                 ])
         }
-        for (key, count) in top.counts {
-            try db.execute(
-                """
-                INSERT INTO stats_hourly_top (kind, hour_start_unix_ms, key, currency, count, amount_minor)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (kind, hour_start_unix_ms, key, currency) DO UPDATE SET count = count + excluded.count,
-                    amount_minor = amount_minor + excluded.amount_minor
-                """,
-                [
-                    .integer(key.kind.rawValue), .integer(hour), .text(key.key), .text(key.currency),
-                    .integer(count.count), .integer(count.amountMinor),
-                ])
+        let entries = Array(top.counts)
+        try Self.topUpsert.run(rowCount: entries.count, in: db) { index, bindings in
+            let (key, count) = entries[index]
+            bindings += [
+                .integer(key.kind.rawValue), .integer(hour), .text(key.key), .text(key.currency), .integer(count.count),
+                .integer(count.amountMinor),
+            ]
         }
     }
 }

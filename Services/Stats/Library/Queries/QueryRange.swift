@@ -13,12 +13,19 @@ public struct QueryRange: Sendable, Equatable {
         self.endUnixMs = endUnixMs
     }
 
+    /// The latest time a range may reach: the end of the year 9999 (calendars stop making sense
+    /// beyond).
+    public static let latestUnixMs: Int64 = 253_402_300_799_999
+
     /// The range `message` describes, or INVALID_ARGUMENT naming `field` (`range.start_unix_ms`...).
     public static func validated(_ message: Stats.TimeRange?, field: String = "range") throws -> QueryRange {
         guard let message else { throw RPCError.invalidArgument([FieldViolation(field: field, description: "is required")]) }
         var violations: [FieldViolation] = []
         if message.startUnixMs <= 0 {
             violations.append(FieldViolation(field: "\(field).start_unix_ms", description: "is required (Unix milliseconds)"))
+        }
+        if message.startUnixMs > latestUnixMs || message.endUnixMs > latestUnixMs {
+            violations.append(FieldViolation(field: field, description: "must end before the year 10000"))
         }
         if message.endUnixMs <= 0 {
             violations.append(FieldViolation(field: "\(field).end_unix_ms", description: "is required (Unix milliseconds)"))

@@ -8,76 +8,118 @@ struct TallyNeeds: Sendable {
     var money = true
 }
 
-/// A stretch of time and what it counted: one rolled-up hour, or the raw events of a range's edge.
-struct TallyPiece: Sendable {
-    var startUnixMs: Int64
-    var tally: Tally
-}
-
 extension StatsStore {
     /// The figures of `range`: hourly rollups for its whole hours, raw events for the partial
     /// hours at its edges (those are missing once the raw events passed their retention).
     public func tally(_ range: QueryRange) async throws -> Tally {
-        try await database.read { db in
-            var total = Tally()
-            for piece in try Self.pieces(range, needs: TallyNeeds(), in: db) { total.merge(piece.tally) }
-            return total
-        }
+        try await tallies([range])[0]
     }
 
-    /// The tallies of `range` piece by piece, in time order: one per rolled-up hour (hours without
-    /// events are absent) and one per raw edge.
-    static func pieces(_ range: QueryRange, needs: TallyNeeds, in db: DatabaseConnection) throws -> [TallyPiece] {
+    /// The figures of each range, all read in one transaction (one snapshot).
+    public func tallies(_ ranges: [QueryRange]) async throws -> [Tally] {
+        try await database.read { db in try ranges.map { try Self.tally($0, needs: TallyNeeds(), in: db) } }
+    }
+
+    /// `tally(_:)` inside a read transaction, loading only what `needs` says.
+    static func tally(_ range: QueryRange, needs: TallyNeeds, in db: DatabaseConnection) throws -> Tally {
         let (hours, edges) = range.split
-        var pieces: [TallyPiece] = []
-        if let hours { pieces += try rolledUp(hours, needs: needs, in: db) }
-        for edge in edges {
-            var tally = Tally()
-            try forEachEvent(in: edge, db: db) { tally.add($0, countingVisitors: needs.visitors) }
-            pieces.append(TallyPiece(startUnixMs: edge.startUnixMs, tally: tally))
-        }
-        return pieces.sorted { $0.startUnixMs < $1.startUnixMs }
+        var total = try hours.map { try rolledUpTotal($0, needs: needs, in: db) } ?? Tally()
+        for edge in edges { try forEachEvent(in: edge, db: db) { total.add($0, countingVisitors: needs.visitors) } }
+        return total
     }
 
-    /// The rollups of the whole hours of `hours`.
-    private static func rolledUp(_ hours: QueryRange, needs: TallyNeeds, in db: DatabaseConnection) throws -> [TallyPiece] {
+    /// The sum of the rollups of the whole hours of `hours`, added up by SQLite, with the hourly
+    /// visitor sketches merged straight from their stored bytes.
+    private static func rolledUpTotal(_ hours: QueryRange, needs: TallyNeeds, in db: DatabaseConnection) throws -> Tally {
         let bounds: [SQLValue] = [.integer(hours.startUnixMs), .integer(hours.endUnixMs)]
-        let visitorsColumn = needs.visitors ? "visitors" : "NULL"
-        var pieces: [TallyPiece] = []
-        var indexByHour: [Int64: Int] = [:]
-        for row in try db.query(
+        var tally = Tally()
+        if let row = try db.queryOne(
             """
-            SELECT hour_start_unix_ms, visits, page_views, sales, refunds, signups, custom_events, \(visitorsColumn)
-            FROM stats_hourly WHERE hour_start_unix_ms >= ? AND hour_start_unix_ms < ? ORDER BY hour_start_unix_ms
+            SELECT COALESCE(SUM(visits), 0), COALESCE(SUM(page_views), 0), COALESCE(SUM(sales), 0),
+                COALESCE(SUM(refunds), 0), COALESCE(SUM(signups), 0), COALESCE(SUM(custom_events), 0)
+            FROM stats_hourly WHERE hour_start_unix_ms >= ? AND hour_start_unix_ms < ?
             """, bounds)
         {
-            var tally = Tally()
-            tally.visits = try row.int64(1)
-            tally.pageViews = try row.int64(2)
-            tally.sales = try row.int64(3)
-            tally.refunds = try row.int64(4)
-            tally.signups = try row.int64(5)
-            tally.customEvents = try row.int64(6)
-            if case .blob(let bytes) = try row.value(at: 7), let sketch = HyperLogLog(serialized: bytes) {
-                tally.visitors = sketch
+            tally.visits = try row.int64(0)
+            tally.pageViews = try row.int64(1)
+            tally.sales = try row.int64(2)
+            tally.refunds = try row.int64(3)
+            tally.signups = try row.int64(4)
+            tally.customEvents = try row.int64(5)
+        }
+        for row in try db.query(
+            """
+            SELECT currency, SUM(sales), SUM(gross_minor), SUM(refunds), SUM(refunded_minor)
+            FROM stats_hourly_money WHERE hour_start_unix_ms >= ? AND hour_start_unix_ms < ? GROUP BY currency
+            """, bounds)
+        {
+            tally.money[try row.string(0)] = MoneyTally(
+                sales: try row.int64(1), grossMinor: try row.int64(2), refunds: try row.int64(3),
+                refundedMinor: try row.int64(4))
+        }
+        guard needs.visitors else { return tally }
+        var visitors = HyperLogLog()
+        var sawVisitors = false
+        for row in try db.query(
+            """
+            SELECT visitors FROM stats_hourly
+            WHERE hour_start_unix_ms >= ? AND hour_start_unix_ms < ? AND visitors IS NOT NULL
+            """, bounds)
+        {
+            if case .blob(let bytes) = try row.value(at: 0), visitors.merge(serialized: bytes) { sawVisitors = true }
+        }
+        if sawVisitors { tally.visitors = visitors }
+        return tally
+    }
+
+    /// The tallies of `range` in `count` buckets: each rolled-up hour goes to `bucketOf(its
+    /// start)`, each raw edge to `bucketOf(the edge's start)`; nil drops it.
+    static func bucketed(
+        _ range: QueryRange, needs: TallyNeeds, count: Int, bucketOf: (Int64) -> Int?, in db: DatabaseConnection
+    ) throws -> [Tally] {
+        var tallies = [Tally](repeating: Tally(), count: count)
+        let (hours, edges) = range.split
+        if let hours {
+            let bounds: [SQLValue] = [.integer(hours.startUnixMs), .integer(hours.endUnixMs)]
+            let visitorsColumn = needs.visitors ? "visitors" : "NULL"
+            for row in try db.query(
+                """
+                SELECT hour_start_unix_ms, visits, page_views, sales, refunds, signups, custom_events, \(visitorsColumn)
+                FROM stats_hourly WHERE hour_start_unix_ms >= ? AND hour_start_unix_ms < ?
+                """, bounds)
+            {
+                guard let index = bucketOf(try row.int64(0)) else { continue }
+                tallies[index].visits += try row.int64(1)
+                tallies[index].pageViews += try row.int64(2)
+                tallies[index].sales += try row.int64(3)
+                tallies[index].refunds += try row.int64(4)
+                tallies[index].signups += try row.int64(5)
+                tallies[index].customEvents += try row.int64(6)
+                if case .blob(let bytes) = try row.value(at: 7) {
+                    if tallies[index].visitors == nil { tallies[index].visitors = HyperLogLog() }
+                    tallies[index].visitors?.merge(serialized: bytes)
+                }
             }
-            let hour = try row.int64(0)
-            indexByHour[hour] = pieces.count
-            pieces.append(TallyPiece(startUnixMs: hour, tally: tally))
+            if needs.money {
+                for row in try db.query(
+                    """
+                    SELECT hour_start_unix_ms, currency, sales, gross_minor, refunds, refunded_minor
+                    FROM stats_hourly_money WHERE hour_start_unix_ms >= ? AND hour_start_unix_ms < ?
+                    """, bounds)
+                {
+                    guard let index = bucketOf(try row.int64(0)) else { continue }
+                    tallies[index].money[try row.string(1), default: MoneyTally()].merge(
+                        MoneyTally(
+                            sales: try row.int64(2), grossMinor: try row.int64(3), refunds: try row.int64(4),
+                            refundedMinor: try row.int64(5)))
+                }
+            }
         }
-        guard needs.money else { return pieces }
-        for row in try db.query(
-            """
-            SELECT hour_start_unix_ms, currency, sales, gross_minor, refunds, refunded_minor
-            FROM stats_hourly_money WHERE hour_start_unix_ms >= ? AND hour_start_unix_ms < ?
-            """, bounds)
-        {
-            guard let index = indexByHour[try row.int64(0)] else { continue }
-            pieces[index].tally.money[try row.string(1)] = MoneyTally(
-                sales: try row.int64(2), grossMinor: try row.int64(3), refunds: try row.int64(4),
-                refundedMinor: try row.int64(5))
+        for edge in edges {
+            guard let index = bucketOf(edge.startUnixMs) else { continue }
+            try forEachEvent(in: edge, db: db) { tallies[index].add($0, countingVisitors: needs.visitors) }
         }
-        return pieces
+        return tallies
     }
 
     /// The columns of `stats_events`, in the order `event(from:)` reads them.

@@ -28,12 +28,8 @@ extension StatsStore {
         guard let first = buckets.buckets.first, let last = buckets.buckets.last else { return [] }
         let range = QueryRange(startUnixMs: first.startUnixMs, endUnixMs: last.endUnixMs)
         let tallies = try await database.read { db in
-            var tallies = [Tally](repeating: Tally(), count: buckets.buckets.count)
-            for piece in try Self.pieces(range, needs: figure.needs, in: db) {
-                guard let index = buckets.index(of: piece.startUnixMs) else { continue }
-                tallies[index].merge(piece.tally)
-            }
-            return tallies
+            try Self.bucketed(
+                range, needs: figure.needs, count: buckets.buckets.count, bucketOf: buckets.index(of:), in: db)
         }
         return zip(buckets.buckets, tallies).map { SeriesPoint(bucket: $0, value: figure.value(of: $1)) }
     }
@@ -73,10 +69,7 @@ extension StatsStore {
         let end = day.map { Int64(($0.end.timeIntervalSince1970 * 1000).rounded()) } ?? now + 1
         let today = QueryRange(startUnixMs: start, endUnixMs: end)
         return try await database.read { db in
-            var tally = Tally()
-            for piece in try Self.pieces(today, needs: TallyNeeds(visitors: false, money: true), in: db) {
-                tally.merge(piece.tally)
-            }
+            let tally = try Self.tally(today, needs: TallyNeeds(visitors: false, money: true), in: db)
             let active =
                 try db.queryOne(
                     """

@@ -23,15 +23,14 @@ public struct IngestProvider: Stats.IngestHandler {
         let outcomes = try await store.ingest(request.events)
         var response = Stats.IngestBatchResponse()
         response.results.reserveCapacity(outcomes.count)
+        var counts = OutcomeCounts()
         for (event, outcome) in zip(request.events, outcomes) {
-            let result = Self.result(for: event, outcome)
-            switch outcome {
-            case .accepted: response.accepted += 1
-            case .duplicate: response.duplicates += 1
-            case .rejected: response.rejected += 1
-            }
-            response.results.append(result)
+            counts.count(outcome)
+            response.results.append(Self.result(for: event, outcome))
         }
+        response.accepted = Int32(clamping: counts.accepted)
+        response.duplicates = Int32(clamping: counts.duplicates)
+        response.rejected = Int32(clamping: counts.rejected)
         return response
     }
 
@@ -42,23 +41,38 @@ public struct IngestProvider: Stats.IngestHandler {
     ) async throws -> Stats.IngestStreamResponse {
         try CallerCheck.require(.statsIngest, context)
         var response = Stats.IngestStreamResponse()
+        var counts = OutcomeCounts()
         for try await request in requests {
             let outcomes = try await store.ingest(request.events)
             for (event, outcome) in zip(request.events, outcomes) {
-                switch outcome {
-                case .accepted: response.accepted += 1
-                case .duplicate: response.duplicates += 1
-                case .rejected:
-                    response.rejected += 1
-                    if response.rejections.count < Self.maxListedRejections {
-                        response.rejections.append(Self.result(for: event, outcome))
-                    }
+                counts.count(outcome)
+                if case .rejected = outcome, response.rejections.count < Self.maxListedRejections {
+                    response.rejections.append(Self.result(for: event, outcome))
                 }
             }
         }
+        response.accepted = counts.accepted
+        response.duplicates = counts.duplicates
+        response.rejected = counts.rejected
         return response
     }
 
+    /// How many events had each outcome.
+    struct OutcomeCounts {
+        var accepted: Int64 = 0
+        var duplicates: Int64 = 0
+        var rejected: Int64 = 0
+
+        mutating func count(_ outcome: IngestOutcome) {
+            switch outcome {
+            case .accepted: accepted += 1
+            case .duplicate: duplicates += 1
+            case .rejected: rejected += 1
+            }
+        }
+    }
+
+    /// The result message of one event.
     static func result(for event: Stats.Event, _ outcome: IngestOutcome) -> Stats.EventResult {
         var result = Stats.EventResult()
         result.eventId = event.eventId

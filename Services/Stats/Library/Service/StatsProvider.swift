@@ -20,11 +20,11 @@ public struct StatsProvider: Stats.StatsHandler {
     public func getSummary(_ request: Stats.SummaryRequest, context: ServerContext) async throws -> Stats.SummaryResponse {
         try CallerCheck.require(.statsRead, context)
         let range = try QueryRange.validated(request.range)
+        let ranges = request.compareWithPrevious ? [range, range.previous] : [range]
+        let tallies = try await store.tallies(ranges)
         var response = Stats.SummaryResponse()
-        response.current = Self.figures(try await store.tally(range), range: range)
-        if request.compareWithPrevious {
-            response.previous = Self.figures(try await store.tally(range.previous), range: range.previous)
-        }
+        response.current = Self.figures(tallies[0], range: range)
+        if request.compareWithPrevious { response.previous = Self.figures(tallies[1], range: range.previous) }
         return response
     }
 
@@ -70,8 +70,9 @@ public struct StatsProvider: Stats.StatsHandler {
         return response
     }
 
-    /// Pushes the day's counters at once, then whenever events are accepted and at least every
-    /// `liveInterval`, until the client cancels (or the connection goes).
+    /// Pushes the day's counters at once, then whenever events are accepted (at most one push per
+    /// `minimumLiveSpacing`) and at least every `liveInterval`, until the client cancels (or the
+    /// connection goes).
     public func watchLive(
         _ request: Stats.LiveRequest, responses: ResponseWriter<Stats.LiveCounters>, context: ServerContext
     ) async throws {
@@ -82,6 +83,8 @@ public struct StatsProvider: Stats.StatsHandler {
         for await _ in updates {
             try Task.checkCancellation()
             try await responses.write(Self.counters(try await store.liveSnapshot(timeZone: zone)))
+            // Under heavy ingestion, changes coalesce into at most one push per spacing.
+            try await Task.sleep(for: Self.minimumLiveSpacing)
         }
         try Task.checkCancellation()
     }
@@ -115,6 +118,9 @@ public struct StatsProvider: Stats.StatsHandler {
     }
 
     // MARK: - Shared steps
+
+    /// The least time between two live pushes.
+    public static let minimumLiveSpacing: Duration = .milliseconds(200)
 
     /// Most entries of a top list.
     public static let maxTopLimit: Int32 = 100
