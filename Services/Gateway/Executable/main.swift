@@ -3,7 +3,14 @@ import Gateway
 import ServiceRuntime
 
 await ServiceHost.run(
-    name: "backoffice-gateway",
+    name: GatewayDefaults.name,
     summary: "The gateway: authenticates, authorizes, limits, routes and audits every call.",
-    defaultPort: GatewayDefaults.port
-) { _, _ in [] }
+    settings: GatewayDefaults.settings,
+    defaultPort: GatewayDefaults.port,
+    verifiesGatewaySignatures: false
+) { settings, logger in
+    if ServiceHost.internalSigner(from: settings) == nil {
+        logger.warn("no internal key: forwarding calls unsigned (development only)")
+    }
+    return try await GatewayAssembly.make(settings: settings, logger: logger).services
+}

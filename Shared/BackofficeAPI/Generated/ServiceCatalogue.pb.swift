@@ -8,6 +8,7 @@ public enum ServiceCatalogue {
     public static let all: [ServiceDescriptor] = [
         Audit.AuditService.descriptor,
         Echo.EchoService.descriptor,
+        Gateway.ReflectionService.descriptor,
         Health.HealthService.descriptor,
         Security.AuthenticationService.descriptor,
         Security.AccountsService.descriptor,

@@ -2,6 +2,7 @@
 #pragma once
 #include "audit.pb-c.h"
 #include "echo.pb-c.h"
+#include "gateway.pb-c.h"
 #include "health.pb-c.h"
 #include "principal.pb-c.h"
 #include "security.pb-c.h"
