@@ -14,6 +14,15 @@ public struct AdmittedCall: Sendable {
     let concurrencyKey: String
 }
 
+/// A call whose caller is known: its principal (anonymous on public methods without credentials),
+/// its rule, the instances that serve it, and the client's host.
+public struct IdentifiedCall: Sendable {
+    public let principal: Auth.Principal
+    public let rule: MethodRule
+    public let group: InstanceGroup
+    public let address: String
+}
+
 /// Decides whether a call may go through, in this order: deadline cap, access rule, route,
 /// per-address rate, credential, permission, per-principal rate and concurrency.
 public struct CallGate: Sendable {
@@ -45,9 +54,9 @@ public struct CallGate: Sendable {
         concurrency = ConcurrencyLimiter(limit: limits.maxCallsPerPrincipal)
     }
 
-    /// Admits the call or throws the status it ends with. A successful admission must be ended
-    /// with `release`.
-    public func admit(_ context: ServerContext, rule: MethodRule?, requestID: String) async throws(RPCError) -> AdmittedCall {
+    /// Who is calling, once the deadline, the access rule, the route, the address's rate and the
+    /// credential are checked; throws the status the call ends with otherwise.
+    public func identify(_ context: ServerContext, rule: MethodRule?) async throws(RPCError) -> IdentifiedCall {
         let method = context.method
         if let remaining = context.remainingTime, remaining > limits.maximumDeadline {
             throw RPCError(
@@ -76,10 +85,17 @@ public struct CallGate: Sendable {
         } else if rule.rule != .public {
             throw RPCError(.unauthenticated, "\(method.fullName) needs a credential: authorization: Bearer <token>")
         }
-        if case .permission(let permission) = rule.rule, !principal.holds(permission) {
-            throw RPCError(.permissionDenied, "\(method.fullName) requires the permission \(permission.rawValue)")
+        return IdentifiedCall(principal: principal, rule: rule, group: group, address: address)
+    }
+
+    /// Lets an identified call through when the principal holds the rule's permission and is
+    /// within its rate and concurrency limits. A successful admission must be ended with `release`.
+    public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
+        let principal = call.principal
+        if case .permission(let permission) = call.rule.rule, !principal.holds(permission) {
+            throw RPCError(.permissionDenied, "\(context.method.fullName) requires the permission \(permission.rawValue)")
         }
-        let key = principal.isAnonymous ? "anonymous@\(address)" : principal.subjectId
+        let key = principal.isAnonymous ? "anonymous@\(call.address)" : principal.subjectId
         if !principal.isAnonymous, let wait = principalLimiter.acquire(key) {
             throw Self.exhausted("too many calls by \(principal.subjectId)", retryAfterMillis: wait)
         }
@@ -88,7 +104,7 @@ public struct CallGate: Sendable {
                 "too many concurrent calls by one caller (limit \(limits.maxCallsPerPrincipal))", retryAfterMillis: 10)
         }
         return AdmittedCall(
-            principal: principal, rule: rule, group: group,
+            principal: principal, rule: call.rule, group: call.group,
             options: forwardOptions(context, principal: principal, requestID: requestID), concurrencyKey: key)
     }
 

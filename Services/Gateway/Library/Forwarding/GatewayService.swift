@@ -95,8 +95,9 @@ public final class GatewayService: UnknownMethodService {
         var principal: Auth.Principal?
         let outcome: Result<T, any Error>
         do {
-            let call = try await gate.admit(context, rule: rule, requestID: requestID)
-            principal = call.principal
+            let identified = try await gate.identify(context, rule: rule)
+            principal = identified.principal
+            let call = try gate.admit(context, identified, requestID: requestID)
             do {
                 outcome = .success(try await body(call))
             } catch {
