@@ -114,7 +114,7 @@ let package = Package(
 
         // MARK: Benchmarks (never part of the test run)
         .executableTarget(
-            name: "backoffice-bench", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime"],
+            name: "backoffice-bench", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime", "Crypto"],
             path: "Benchmarks/LoadClient", swiftSettings: swiftSettings),
 
         // MARK: Tests

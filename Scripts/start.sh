@@ -8,12 +8,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(backoffice-echo:7100 backoffice-security:7200)
+SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-gateway:7000)
 
 # The flags a service takes besides --listen, one per word.
 service_args() {
     case "$1" in
     backoffice-security) echo "--data-dir ./data/security" ;;
+    backoffice-gateway)
+        echo "--data-dir ./data/gateway --routes backoffice.echo=127.0.0.1:7100;backoffice.security=127.0.0.1:7200;backoffice.audit=127.0.0.1:7200"
+        ;;
     esac
 }
 

@@ -134,7 +134,9 @@ struct GatewayBadInputTests {
         try await GatewayFixture.with(gatewayArguments: ["--principal-rate", "20", "--principal-burst", "20"]) { fixture in
             var exhausted: [RPCError] = []
             for _ in 0..<60 {
-                if let error = await statusOf({ _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-user")) }) {
+                if let error = await statusOf({
+                    _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-user"))
+                }) {
                     exhausted.append(error)
                 }
             }

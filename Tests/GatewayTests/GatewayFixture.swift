@@ -8,7 +8,9 @@ import TestSupport
 
 /// Principals and credentials the fake security service knows.
 enum TestPrincipals {
-    static func make(_ subject: String, kind: Auth.PrincipalKind = .staff, permissions: [Permission] = [], expiresInMs: Int64 = 3_600_000)
+    static func make(
+        _ subject: String, kind: Auth.PrincipalKind = .staff, permissions: [Permission] = [], expiresInMs: Int64 = 3_600_000
+    )
         -> Auth.Principal
     {
         var principal = Auth.Principal()

@@ -98,7 +98,8 @@ struct GatewaySecurityEndToEndTests {
             let echo = Echo.EchoClient(channel: suite.client)
             #expect(try await echo.unary(.with(payload: [1]), options: GatewayFixture.bearer(token)).payload == [1])
 
-            _ = try await Security.SessionsClient(channel: suite.client).logout(Security.LogoutRequest(), options: GatewayFixture.bearer(token))
+            _ = try await Security.SessionsClient(channel: suite.client).logout(
+                Security.LogoutRequest(), options: GatewayFixture.bearer(token))
             let loggedOutAt = ContinuousClock.now
             let refused = await GatewayFixture.eventually(within: 3) {
                 await statusOf { _ = try await echo.unary(.with(), options: GatewayFixture.bearer(token)) }?.code == .unauthenticated
@@ -150,10 +151,16 @@ struct GatewaySecurityEndToEndTests {
     @Test func roleMatrix() async throws {
         let samples: [(MethodDescriptor, @Sendable (RPCClient, CallOptions) async throws -> Void)] = [
             (Echo.EchoService.unary, { _ = try await Echo.EchoClient(channel: $0).unary(.with(), options: $1) }),
-            (Security.SessionsService.listMySessions, { _ = try await Security.SessionsClient(channel: $0).listMySessions(.init(), options: $1) }),
+            (
+                Security.SessionsService.listMySessions,
+                { _ = try await Security.SessionsClient(channel: $0).listMySessions(.init(), options: $1) }
+            ),
             (Audit.AuditService.query, { _ = try await Audit.AuditClient(channel: $0).query(.init(), options: $1) }),
             (Security.RolesService.listRoles, { _ = try await Security.RolesClient(channel: $0).listRoles(.init(), options: $1) }),
-            (Security.AccountsService.listAccountRoles, { _ = try await Security.AccountsClient(channel: $0).listAccountRoles(.init(), options: $1) }),
+            (
+                Security.AccountsService.listAccountRoles,
+                { _ = try await Security.AccountsClient(channel: $0).listAccountRoles(.init(), options: $1) }
+            ),
             (Stats.IngestService.ingestBatch, { _ = try await Stats.IngestClient(channel: $0).ingestBatch(.init(), options: $1) }),
         ]
         try await SuiteFixture.with { suite in

@@ -163,7 +163,8 @@ struct AuditUnitTests {
         var listRoles = Security.ListAccountRolesRequest()
         listRoles.userIds = ["u_2"]
         // Repeated fields name no single target.
-        #expect(TargetExtractor(descriptor: Security.ListAccountRolesRequest.protobufDescriptor).target(in: listRoles.serializedBytes()) == "")
+        #expect(
+            TargetExtractor(descriptor: Security.ListAccountRolesRequest.protobufDescriptor).target(in: listRoles.serializedBytes()) == "")
     }
 
     @Test func spoolKeepsRecordsUntilTheyAreSentAndAcrossReopening() async throws {

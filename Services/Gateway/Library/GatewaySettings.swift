@@ -10,13 +10,15 @@ extension GatewayDefaults {
         return [
             .string(
                 "routes", env: "\(prefix)_ROUTES", default: "",
-                help: "Where services run: name=host:port[,host:port...] entries separated by ';' (name: a package such as backoffice.security, or a full service name)."
+                help:
+                    "Where services run: name=host:port[,host:port...] entries separated by ';' (name: a package such as backoffice.security, or a full service name)."
             ),
             .string(
                 "services-file", env: "\(prefix)_SERVICES_FILE", default: "",
                 help: "A file of routes, one name=host:port[,...] per line ('#' comments); added to --routes."),
             Setting.dataDirectory(service: name, defaultPath: "./data/gateway", file: spoolFile),
-            .duration("default-deadline", env: "\(prefix)_DEFAULT_DEADLINE", default: .seconds(30), help: "Deadline of calls that set none."),
+            .duration(
+                "default-deadline", env: "\(prefix)_DEFAULT_DEADLINE", default: .seconds(30), help: "Deadline of calls that set none."),
             .duration(
                 "max-deadline", env: "\(prefix)_MAX_DEADLINE", default: .seconds(300),
                 help: "Longest deadline a client may set; longer ones are refused with INVALID_ARGUMENT."),
@@ -25,11 +27,15 @@ extension GatewayDefaults {
             .int("principal-burst", env: "\(prefix)_PRINCIPAL_BURST", default: 1000, help: "Burst per principal."),
             .int("address-rate", env: "\(prefix)_ADDRESS_RATE", default: 2000, help: "Calls per second per client address."),
             .int("address-burst", env: "\(prefix)_ADDRESS_BURST", default: 4000, help: "Burst per client address."),
-            .int("auth-cache-size", env: "\(prefix)_AUTH_CACHE_SIZE", default: 10_000, help: "Credentials whose principal is cached (≤ 1 s each)."),
+            .int(
+                "auth-cache-size", env: "\(prefix)_AUTH_CACHE_SIZE", default: 10_000,
+                help: "Credentials whose principal is cached (≤ 1 s each)."),
             .duration(
                 "health-interval", env: "\(prefix)_HEALTH_INTERVAL", default: .milliseconds(500),
                 help: "How often every service instance is health-checked."),
-            .int("connections-per-instance", env: "\(prefix)_CONNECTIONS_PER_INSTANCE", default: 2, help: "Pooled connections to each instance."),
+            .int(
+                "connections-per-instance", env: "\(prefix)_CONNECTIONS_PER_INSTANCE", default: 2,
+                help: "Pooled connections to each instance."),
         ]
     }()
 

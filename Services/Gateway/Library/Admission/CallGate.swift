@@ -79,7 +79,7 @@ public struct CallGate: Sendable {
         if let credential = try Credential.from(context.metadata) {
             do {
                 principal = try await authenticator.principal(for: credential)
-            } catch where error.code == .unauthenticated && rule.rule == .public {
+            } catch  where error.code == .unauthenticated && rule.rule == .public {
                 principal = .anonymous  // a stale token never keeps anyone from a public method (login)
             }
         } else if rule.rule != .public {

@@ -119,7 +119,9 @@ public final class GatewayService: UnknownMethodService {
         return try outcome.get()
     }
 
-    private func logCall(_ context: ServerContext, requestID: String, principal: Auth.Principal?, code: StatusCode, since: ContinuousClock.Instant) {
+    private func logCall(
+        _ context: ServerContext, requestID: String, principal: Auth.Principal?, code: StatusCode, since: ContinuousClock.Instant
+    ) {
         guard let logger, logger.isEnabled(.info) else { return }
         let latency = (ContinuousClock.now - since).wholeMicros
         logger.log(
