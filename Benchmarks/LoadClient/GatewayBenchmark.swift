@@ -7,7 +7,7 @@ import ServiceRuntime
 /// The "through the gateway" row's client side: a real session from the real security service,
 /// presented on every call.
 enum GatewayBenchmark {
-    static let password = "benchmark password, long enough"
+    static let password = "correct horse battery staple 42"
 
     /// Call options with `authorization: Bearer <token>`, the token read from `tokenFile`.
     static func options(tokenFile: String) throws -> CallOptions {

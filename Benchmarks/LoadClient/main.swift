@@ -146,7 +146,12 @@ case "load" where arguments.count == 8:
 case "load-authorized" where arguments.count == 9:
     try await runLoad(Array(arguments.dropFirst(2)), options: GatewayBenchmark.options(tokenFile: arguments[1]))
 case "gateway-login" where arguments.count == 4:
-    try await GatewayBenchmark.login(security: arguments[1], gateway: arguments[2], keyHex: arguments[3])
+    do {
+        try await GatewayBenchmark.login(security: arguments[1], gateway: arguments[2], keyHex: arguments[3])
+    } catch {
+        FileHandle.standardError.write(Data("backoffice-bench: gateway-login failed: \(error)\n".utf8))
+        exit(1)
+    }
 case "--help", "-h", "help":
     print(usage)
 default:

@@ -39,21 +39,28 @@ final class GatewayFixture: @unchecked Sendable {
     let security: RPCServer
     let securityAddress: SocketAddress
     var echo: ServiceProcess
+    /// More echo instances, routed beside `echo`.
+    let extraEchoes: [ServiceProcess]
     var gateway: ServiceProcess
     let dataDirectory: URL
     let client: RPCClient
     let gatewayArguments: [String]
 
     /// Starts everything; `auditRoute` overrides where the gateway sends audit records.
-    init(gatewayArguments: [String] = [], auditRoute: String? = nil, credentials: Bool = true) async throws {
+    init(gatewayArguments: [String] = [], auditRoute: String? = nil, echoInstances: Int = 1) async throws {
         var configuration = RPCServer.Configuration()
         configuration.interceptors = [TrustedCallerInterceptor(signer: PrincipalSigner(key: key))]
         security = RPCServer(configuration: configuration, services: fake.services)
         securityAddress = try await security.start()
         echo = try await ServiceProcess("backoffice-echo", arguments: ["--internal-key", key.exportHex()])
+        var extraEchoes: [ServiceProcess] = []
+        for _ in 1..<max(1, echoInstances) {
+            extraEchoes.append(try await ServiceProcess("backoffice-echo", arguments: ["--internal-key", key.exportHex()]))
+        }
+        self.extraEchoes = extraEchoes
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-test-\(UUID().uuidString)")
         let routes =
-            "backoffice.security=\(securityAddress);backoffice.audit=\(auditRoute ?? securityAddress.description);backoffice.echo=\(echo.address)"
+            "backoffice.security=\(securityAddress);backoffice.audit=\(auditRoute ?? securityAddress.description);backoffice.echo=\(([echo] + extraEchoes).map(\.address.description).joined(separator: ","))"
         self.gatewayArguments =
             ["--internal-key", key.exportHex(), "--data-dir", dataDirectory.path, "--routes", routes, "--health-interval", "100ms"]
             + gatewayArguments
@@ -62,29 +69,27 @@ final class GatewayFixture: @unchecked Sendable {
         clientConfiguration.backoff.initial = .milliseconds(20)
         clientConfiguration.backoff.maximum = .milliseconds(100)
         client = RPCClient(target: gateway.address, configuration: clientConfiguration)
-        if credentials {
-            fake.accept("tok-user", as: TestPrincipals.user)
-            fake.accept("tok-internal", as: TestPrincipals.internalProgram)
-            fake.accept("tok-auditor", as: TestPrincipals.auditor)
-        }
+        fake.accept("tok-user", as: TestPrincipals.user)
+        fake.accept("tok-internal", as: TestPrincipals.internalProgram)
+        fake.accept("tok-auditor", as: TestPrincipals.auditor)
     }
 
     /// Stops everything this fixture started.
     func stop() async {
         await client.close()
         gateway.stop()
-        echo.stop()
+        for process in [echo] + extraEchoes { process.stop() }
         _ = await gateway.waitForExit(timeout: 10)
-        _ = await echo.waitForExit(timeout: 10)
+        for process in [echo] + extraEchoes { _ = await process.waitForExit(timeout: 10) }
         await security.shutdown()
         try? FileManager.default.removeItem(at: dataDirectory)
     }
 
     /// Runs `body` with a started fixture and stops it afterwards, also when `body` throws.
     static func with<T>(
-        gatewayArguments: [String] = [], auditRoute: String? = nil, _ body: (GatewayFixture) async throws -> T
+        gatewayArguments: [String] = [], auditRoute: String? = nil, echoInstances: Int = 1, _ body: (GatewayFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await GatewayFixture(gatewayArguments: gatewayArguments, auditRoute: auditRoute)
+        let fixture = try await GatewayFixture(gatewayArguments: gatewayArguments, auditRoute: auditRoute, echoInstances: echoInstances)
         do {
             let result = try await body(fixture)
             await fixture.stop()
@@ -103,6 +108,16 @@ final class GatewayFixture: @unchecked Sendable {
     }
 
     var echoClient: Echo.EchoClient { Echo.EchoClient(channel: client) }
+
+    /// How many calls of `method` the process at `address` has served (its Health/Metrics).
+    static func callCount(_ method: MethodDescriptor, at address: SocketAddress) async throws -> UInt64 {
+        let client = RPCClient(target: address)
+        defer { Task { await client.close() } }
+        var request = Health.MetricsRequest()
+        request.methodPrefix = method.fullName
+        let metrics = try await Health.HealthClient(channel: client).metrics(request, options: CallOptions(timeout: .seconds(5)))
+        return metrics.methods.first { $0.method == method.fullName }?.calls ?? 0
+    }
 
     /// Waits (bounded polling) until `condition` holds; false if it never did within `seconds`.
     static func eventually(within seconds: Double = 5, _ condition: () async -> Bool) async -> Bool {

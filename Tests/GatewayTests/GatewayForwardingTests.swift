@@ -43,6 +43,37 @@ struct GatewayForwardingTests {
         }
     }
 
+    @Test func callsAreSpreadRoundRobinOverInstances() async throws {
+        try await GatewayFixture.with(echoInstances: 2) { fixture in
+            for _ in 0..<10 { _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-user")) }
+            let first = try await GatewayFixture.callCount(Echo.EchoService.unary, at: fixture.echo.address)
+            let second = try await GatewayFixture.callCount(Echo.EchoService.unary, at: fixture.extraEchoes[0].address)
+            #expect(first + second == 10)
+            #expect(first == 5 && second == 5)
+        }
+    }
+
+    @Test func readOnlyCallsAreRetriedOnAnotherInstanceWhenOneDies() async throws {
+        try await GatewayFixture.with(echoInstances: 2) { fixture in
+            let options = GatewayFixture.bearer("tok-user")
+            _ = try await fixture.echoClient.unary(.with(), options: options)
+            // Calls in flight on the instance that dies are retried on the other one.
+            let calls = (0..<8).map { _ in
+                Task { await statusOf { _ = try await fixture.echoClient.unary(.with(delayMillis: 200), options: options) } }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            fixture.echo.signal(SIGKILL)
+            for call in calls {
+                let error = await call.value
+                #expect(error == nil, "\(String(describing: error))")
+            }
+            for _ in 0..<10 {
+                let error = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: options) }
+                #expect(error == nil, "\(String(describing: error))")
+            }
+        }
+    }
+
     @Test func reflectionListsServicesMethodsRulesAndMessageTypesWithoutCredentials() async throws {
         try await GatewayFixture.with { fixture in
             let listing = try await Gateway.ReflectionClient(channel: fixture.client).listServices(

@@ -1,8 +1,10 @@
 import AccessControl
 import BackofficeAPI
+import Crypto
 import Foundation
-import Gateway
+@testable import Gateway
 import RPC
+import ServiceRuntime
 import Synchronization
 import Testing
 import TestSupport
@@ -167,6 +169,18 @@ struct AuditUnitTests {
             TargetExtractor(descriptor: Security.ListAccountRolesRequest.protobufDescriptor).target(in: listRoles.serializedBytes()) == "")
     }
 
+    @Test func wakeUpSignalWakesOnceAndLeavesNothingBehind() async {
+        let signal = WakeUpSignal()
+        signal.signal()
+        let immediate = ContinuousClock.now
+        await signal.wait(upTo: .seconds(5))
+        #expect(ContinuousClock.now - immediate < .seconds(1))
+        // The first wait's cancelled timer must not wake the next one early.
+        let waited = ContinuousClock.now
+        await signal.wait(upTo: .milliseconds(200))
+        #expect(ContinuousClock.now - waited >= .milliseconds(150))
+    }
+
     @Test func spoolKeepsRecordsUntilTheyAreSentAndAcrossReopening() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -193,5 +207,28 @@ struct AuditUnitTests {
         #expect(delivered.value.map(\.method) == ["m0", "m1", "m2", "m3", "m4"])
         #expect(try await reopened.pendingCount() == 0)
         await reopened.close()
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct SignatureCacheTests {
+    @Test func signaturesAreReusedForOneSecondPerPrincipalAndMethod() throws {
+        let time = ManualClock()
+        let signer = PrincipalSigner(key: SecretKey.random())
+        let cache = SignatureCache(signer: signer, clock: time.clock)
+        let first = cache.value(for: TestPrincipals.user, method: "a.B/C")
+        #expect(cache.value(for: TestPrincipals.user, method: "a.B/C") == first)
+        #expect(cache.value(for: TestPrincipals.user, method: "a.B/D") != first)
+        #expect(cache.value(for: TestPrincipals.auditor, method: "a.B/C") != first)
+        #expect(try signer.verify(first, method: "a.B/C").subjectId == "u_plain")
+        time.advance(byMillis: 1001)
+        #expect(cache.value(for: TestPrincipals.user, method: "a.B/C") != first)
+    }
+
+    @Test func requestIDsAreUnique() {
+        let ids = RequestIDGenerator(prefix: "gw-")
+        let made = (0..<100).map { _ in ids.next() }
+        #expect(Set(made).count == 100)
+        #expect(made.allSatisfy { $0.hasPrefix("gw-") })
     }
 }

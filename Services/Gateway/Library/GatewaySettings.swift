@@ -71,6 +71,7 @@ public struct GatewayAssembly: Sendable {
         limits.addressBurst = Double(settings.int("address-burst"))
         var clientConfiguration = RPCClient.Configuration()
         clientConfiguration.connections = max(1, settings.int("connections-per-instance"))
+        clientConfiguration.prefersCallersLoop = true
         clientConfiguration.connectTimeout = .seconds(1)
         clientConfiguration.backoff.initial = .milliseconds(50)
         clientConfiguration.backoff.maximum = .milliseconds(500)

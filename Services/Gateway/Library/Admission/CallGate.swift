@@ -33,7 +33,7 @@ public struct CallGate: Sendable {
     public let directory: ServiceDirectory
     public let authenticator: Authenticator
     /// Signs forwarded principals; `nil` forwards unsigned calls (development without a key).
-    public let signer: PrincipalSigner?
+    public let signatures: SignatureCache?
     public let limits: GatewayLimits
     let addressLimiter: RateLimiter
     let principalLimiter: RateLimiter
@@ -47,7 +47,7 @@ public struct CallGate: Sendable {
         self.policy = policy
         self.directory = directory
         self.authenticator = authenticator
-        self.signer = signer
+        signatures = signer.map { SignatureCache(signer: $0, clock: clock) }
         self.limits = limits
         addressLimiter = RateLimiter(ratePerSecond: limits.addressRate, burst: limits.addressBurst, clock: clock)
         principalLimiter = RateLimiter(ratePerSecond: limits.principalRate, burst: limits.principalBurst, clock: clock)
@@ -124,10 +124,8 @@ public struct CallGate: Sendable {
         metadata[SuiteMetadata.clientAddress] = context.peer
         metadata[Metadata.Keys.requestID] = requestID
         let timeout = context.remainingTime ?? limits.defaultDeadline
-        if let signer {
-            let validFor = min(timeout + .seconds(5), PrincipalSigner.maximumValidity)
-            metadata[PrincipalSigner.metadataKey] = signer.metadataValue(
-                for: principal, method: context.method.fullName, validFor: validFor)
+        if let signatures {
+            metadata[PrincipalSigner.metadataKey] = signatures.value(for: principal, method: context.method.fullName)
         }
         return CallOptions(timeout: timeout, metadata: metadata)
     }

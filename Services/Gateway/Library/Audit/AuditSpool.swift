@@ -65,7 +65,7 @@ public final class AuditSpool: Sendable {
         }
     }
 
-    /// Sends what is spooled, batch after batch, until the spool is empty; true when it is.
+    /// Sends what is spooled, batch after batch, until the spool is empty; returns how many records it sent.
     /// Throws the sender's error for the batch that failed (nothing of it is deleted).
     @discardableResult
     public func flushOnce() async throws -> Int {
@@ -141,7 +141,8 @@ final class WakeUpSignal: Sendable {
     /// Returns after a `signal` or after `limit`, whichever comes first.
     func wait(upTo limit: Duration) async {
         let timer = Task { [self] in
-            try? await Task.sleep(for: limit)
+            // A cancelled timer must not signal: that would wake the next wait at once.
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
             signal()
         }
         await withCheckedContinuation { continuation in

@@ -25,6 +25,7 @@ public final class GatewayService: UnknownMethodService {
     private let logger: Logger?
     private let clock: GatewayClock
     private let retryBudget = RetryBudget()
+    private let requestIDs = RequestIDGenerator(prefix: "gw" + SecureRandom.token(byteCount: 4) + "-")
     private let services: [ServiceDescriptor]
 
     /// Forwarding for every method of `services` except the local ones.
@@ -90,7 +91,7 @@ public final class GatewayService: UnknownMethodService {
         _ context: ServerContext, target: () -> String, _ body: (AdmittedCall) async throws -> T
     ) async throws -> T {
         let started = ContinuousClock.now
-        let requestID = context.requestID ?? SecureRandom.token(byteCount: 8)
+        let requestID = context.requestID ?? requestIDs.next()
         let rule = gate.policy(context.method.fullName)
         var principal: Auth.Principal?
         let outcome: Result<T, any Error>

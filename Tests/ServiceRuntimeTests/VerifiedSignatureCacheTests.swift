@@ -1,0 +1,34 @@
+import BackofficeAPI
+import Crypto
+import Foundation
+import RPC
+import ServiceRuntime
+import Testing
+import TestSupport
+
+/// `TrustedCallerInterceptor` remembers values that verified; a remembered value must still be
+/// refused for another method and once it has expired.
+@Suite(.timeLimit(.minutes(1)))
+struct VerifiedSignatureCacheTests {
+    @Test func aRememberedSignatureIsAcceptedOnlyForItsMethodAndUntilItExpires() async throws {
+        let signer = PrincipalSigner(key: SecretKey.random())
+        var principal = Auth.Principal()
+        principal.subjectId = "u_cached"
+        let value = signer.metadataValue(for: principal, method: Echo.EchoService.unary.fullName, validFor: .milliseconds(400))
+        let options = CallOptions(timeout: .seconds(5), metadata: [PrincipalSigner.metadataKey: value])
+        try await TrustedCallerInterceptorTests.withGuardedServer(signer: signer) { echo, _ in
+            for _ in 0..<3 {
+                let response = try await echo.unary(.with(), options: options)
+                #expect(String(decoding: response.payload, as: UTF8.self) == "u_cached|u_cached")
+            }
+            let otherMethod = await #expect(throws: RPCError.self) {
+                try await echo.expand(.with(repeat: 1), options: options) { _ in }
+            }
+            #expect(otherMethod?.code == .unauthenticated)
+            try await Task.sleep(for: .milliseconds(500))
+            let expired = await #expect(throws: RPCError.self) { _ = try await echo.unary(.with(), options: options) }
+            #expect(expired?.code == .unauthenticated)
+            #expect(expired?.message.contains("expired") == true)
+        }
+    }
+}
