@@ -6,6 +6,7 @@
 #   Scripts/bench.sh                      # 5 s per row after a 1 s warm-up
 #   BENCH_SECONDS=10 BENCH_WARMUP=2 Scripts/bench.sh
 #   BENCH_SWIFT_BINARY=/path/to/backoffice-bench Scripts/bench.sh   # use a prebuilt binary
+#   BENCH_ONLY=gateway Scripts/bench.sh        # only the rows whose label contains "gateway"
 #
 # Builds Benchmarks/c/*.c with gcc into Benchmarks/c/bin/ and the Swift `backoffice-bench`
 # product in release mode. The Swift rows run only when `backoffice-bench --help` succeeds
@@ -145,6 +146,8 @@ RESULTS=()
 row_index=0
 for server in "${SERVERS[@]}"; do
     IFS='|' read -r label server_command client_command <<<"$server"
+    # BENCH_ONLY=<part of a label> runs only the matching rows (Scripts/bench-gateway.sh).
+    if [[ -n "${BENCH_ONLY:-}" && "$label" != *"$BENCH_ONLY"* ]]; then continue; fi
     read -r -a server_argv <<<"$server_command"
     read -r -a client_argv <<<"$client_command"
     server_broken=""
