@@ -29,11 +29,15 @@ public struct CallGate: Sendable {
     /// The access rule of a method by full name (`AccessPolicy.entry(for:)` in production).
     public typealias PolicyLookup = @Sendable (String) -> MethodRule?
 
+    /// The access rule of each method.
     public let policy: PolicyLookup
+    /// Where each service runs.
     public let directory: ServiceDirectory
+    /// Turns credentials into principals.
     public let authenticator: Authenticator
     /// Signs forwarded principals; `nil` forwards unsigned calls (development without a key).
     public let signatures: SignatureCache?
+    /// Deadlines, rates, concurrency, retries.
     public let limits: GatewayLimits
     let addressLimiter: RateLimiter
     let principalLimiter: RateLimiter

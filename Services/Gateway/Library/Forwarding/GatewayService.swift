@@ -15,10 +15,12 @@ public final class GatewayService: UnknownMethodService {
         Health.HealthService.descriptor.name, Gateway.ReflectionService.descriptor.name,
     ]
 
+    /// A name for the forwarding itself; its methods are the forwarded services' (`methodHandlers`).
     public static var serviceDescriptor: ServiceDescriptor {
         ServiceDescriptor(name: "backoffice.gateway.Forwarding", methods: [])
     }
 
+    /// Decides who may call what.
     public let gate: CallGate
     /// Where mutating calls' outcomes go; `nil` records nothing (tests of forwarding alone).
     public let spool: AuditSpool?

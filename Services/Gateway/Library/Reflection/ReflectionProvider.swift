@@ -18,6 +18,7 @@ public struct ReflectionProvider: Gateway.ReflectionHandler {
         response = Self.describe(services: services, policy: policy, isRouted: isRouted)
     }
 
+    /// The description built at start.
     public func listServices(_ request: Gateway.ListServicesRequest, context: ServerContext) async throws -> Gateway.ListServicesResponse {
         response
     }
