@@ -152,8 +152,15 @@ case "gateway-login" where arguments.count == 4:
         FileHandle.standardError.write(Data("backoffice-bench: gateway-login failed: \(error)\n".utf8))
         exit(1)
     }
+case "security-login" where arguments.count == 5:
+    guard let port = Int(arguments[2]), let seconds = Double(arguments[4]), seconds > 0 else {
+        FileHandle.standardError.write(Data("backoffice-bench: bad security-login arguments\n\(SecurityBenchmark.usage)\n".utf8))
+        exit(2)
+    }
+    try await SecurityBenchmark.run(host: arguments[1], port: port, keyHex: arguments[3], seconds: seconds)
 case "--help", "-h", "help":
     print(usage)
+    print(SecurityBenchmark.usage)
 default:
     FileHandle.standardError.write(Data("backoffice-bench: unknown command\n\(usage)\n".utf8))
     exit(2)

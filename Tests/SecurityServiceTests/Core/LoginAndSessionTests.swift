@@ -1,4 +1,5 @@
 import AccessControl
+import Crypto
 import BackofficeAPI
 import Foundation
 import RPC
@@ -168,5 +169,26 @@ struct LoginAndSessionTests {
         #expect(error?.code == .invalidArgument)
         #expect(Set(error?.fieldViolations.map(\.field) ?? []) == ["login", "password"])
         #expect(try await fixture.count("security_events") == 0)
+    }
+}
+
+/// A stored hash made with other Argon2id parameters is replaced at the next successful login.
+@Suite(.timeLimit(.minutes(1)))
+struct RehashTests {
+    @Test func anOutdatedHashIsReplacedAtLogin() async throws {
+        let fixture = try await SecurityCoreFixture()
+        try await fixture.createAccount("u_1", username: "carol")
+        let older = try PasswordHasher(parameters: .init(opsLimit: 2, memoryLimitBytes: 32 * 1024)).hash(SecurityCoreFixture.password)
+        try await fixture.core.database.write { db in
+            try db.execute("UPDATE accounts SET password_hash = ? WHERE user_id = 'u_1'", [.text(older)])
+        }
+        _ = try await fixture.login("carol")
+        let stored = try await fixture.core.database.read { db in
+            try db.queryOne("SELECT password_hash FROM accounts WHERE user_id = 'u_1'")?.string("password_hash")
+        }
+        #expect(stored != older)
+        #expect(stored?.hasPrefix("$argon2id$") == true)
+        #expect(fixture.core.hashing.needsRehash(stored ?? "") == false)
+        _ = try await fixture.login("carol")
     }
 }

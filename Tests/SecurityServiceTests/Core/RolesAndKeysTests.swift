@@ -139,6 +139,18 @@ struct RolesAndKeysTests {
         _ = try await fixture.core.revokeApiKey(revoke, caller: admin)
         #expect(await thrownRPCError { _ = try await fixture.authenticate(second.key) }?.code == .unauthenticated)
         #expect(await thrownRPCError { _ = try await fixture.core.revokeApiKey(revoke, caller: admin) }?.code == .notFound)
+
+        // A key stops working while the account that created it is deactivated.
+        let owner = try await fixture.admin("u_admin2", username: "root2")
+        let owned = try await fixture.core.createApiKey(create, caller: owner)
+        var status = Security.SetAccountStatusRequest()
+        status.userId = "u_admin2"
+        status.status = .deactivated
+        _ = try await fixture.core.setAccountStatus(status, caller: admin)
+        #expect(await thrownRPCError { _ = try await fixture.authenticate(owned.key) }?.code == .unauthenticated)
+        status.status = .active
+        _ = try await fixture.core.setAccountStatus(status, caller: admin)
+        #expect(try await fixture.authenticate(owned.key).subjectId == "key_" + (owned.apiKey?.keyId ?? ""))
     }
 
     @Test func apiKeyBadInputs() async throws {
@@ -183,6 +195,23 @@ struct RolesAndKeysTests {
         #expect(await thrownRPCError { _ = try await fixture.authenticate(other.token) }?.code == .unauthenticated)
         #expect(await thrownRPCError { _ = try await fixture.login("carol") }?.code == .unauthenticated)
         _ = try await fixture.login("carol", "a brand new passphrase")
+    }
+
+    @Test func guessingTheCurrentPasswordLocksTheAccount() async throws {
+        let fixture = try await SecurityCoreFixture()
+        try await fixture.createAccount("u_1", username: "carol")
+        let caller = try await fixture.authenticate(try await fixture.login("carol").token)
+        var change = Security.ChangePasswordRequest()
+        change.currentPassword = "a wrong guess 0000"
+        change.newPassword = "a brand new passphrase"
+        for _ in 0..<5 { _ = await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) } }
+        change.currentPassword = SecurityCoreFixture.password
+        let locked = await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) }
+        #expect(locked?.code == .unauthenticated)
+        #expect(locked?.message == SecurityCore.lockedLoginMessage)
+        #expect(try await fixture.eventKinds().filter { $0 == "password_change_failed" }.count == 5)
+        #expect(try await fixture.eventKinds().contains("account_locked"))
+        #expect(await thrownRPCError { _ = try await fixture.login("carol") }?.message == SecurityCore.lockedLoginMessage)
     }
 
     @Test func anAdministratorResetsAPasswordAndEverySessionEnds() async throws {

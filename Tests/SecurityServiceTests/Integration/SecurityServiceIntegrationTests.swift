@@ -51,6 +51,52 @@ struct SecurityServiceIntegrationTests {
         #expect(bobPrincipal?.permissions == [])
     }
 
+    @Test func sessionsSurviveARestartBecauseTheServerSecretIsStored() async throws {
+        let harness = try await SecurityHarness()
+        defer { Task { await harness.close() } }
+        try await harness.createAccount("u_1", username: "carol", password: Self.password)
+        let token = try await harness.login("carol", Self.password).token
+        harness.process.stop()
+        #expect(await harness.process.waitForExit(timeout: 10) != nil)
+
+        let restarted = try await ServiceProcess(
+            "backoffice-security", arguments: ["--listen", "127.0.0.1:0", "--data-dir", harness.directory],
+            environment: ["BACKOFFICE_SECURITY_INTERNAL_KEY": harness.key.exportHex()])
+        defer { restarted.stop() }
+        let principal = try await TestServer.withClient(restarted.address) { client in
+            var request = Security.AuthenticateRequest()
+            request.credential = token
+            let channel = SignedTestChannel(base: client, signer: harness.signer, principal: .service(named: "backoffice-gateway"))
+            return try await Security.AuthenticationClient(channel: channel).authenticate(request).principal
+        }
+        #expect(principal?.subjectId == "u_1")
+    }
+
+    @Test func badAccountsAreRefusedOverTheWireAndNothingIsWritten() async throws {
+        let harness = try await SecurityHarness()
+        defer { Task { await harness.close() } }
+        let common = await rpcError { try await harness.createAccount("u_1", username: "carol", password: "password1234", kind: .customer) }
+        #expect(common?.code == .invalidArgument)
+        #expect(common?.fieldViolations.map(\.field) == ["password"])
+        try await harness.createAccount("u_1", username: "carol", password: Self.password, kind: .customer)
+        var duplicate = Security.CreateAccountRequest()
+        duplicate.userId = "u_2"
+        duplicate.username = "caroline"
+        duplicate.email = "CAROL@example.COM"
+        duplicate.kind = .customer
+        duplicate.password = Self.password
+        let taken = await rpcError { _ = try await harness.accounts.createAccount(duplicate) }
+        #expect(taken?.code == .alreadyExists)
+        #expect(taken?.message == "the email is already in use")
+        let unknown = await rpcError { _ = try await harness.login("caroline", Self.password) }
+        #expect(unknown?.message == "invalid username or password")
+        var roles = Security.ListAccountRolesRequest()
+        roles.userIds = ["u_1", "u_2"]
+        let listed = try await harness.accounts.listAccountRoles(roles)
+        #expect(listed.roles.keys.sorted() == ["u_1"])
+        #expect(listed.roles["u_1"]?.roles == ["customer"])
+    }
+
     @Test func unsignedCallsAreRefused() async throws {
         let harness = try await SecurityHarness()
         defer { Task { await harness.close() } }

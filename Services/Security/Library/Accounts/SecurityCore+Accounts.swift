@@ -20,7 +20,9 @@ extension SecurityCore {
         for violation in passwordPolicy.violations(of: request.password, username: request.username, email: request.email) {
             checks.add(violation.field, violation.description)
         }
-        let roles = Array(Set(request.roles)).sorted()
+        // Customers created without roles get the customer role, as the contract says.
+        let requested = request.roles.isEmpty && request.kind == .customer ? [BuiltInRole.customer.rawValue] : request.roles
+        let roles = Array(Set(requested)).sorted()
         for (index, role) in request.roles.enumerated() where role.isEmpty || role.count > RoleRules.maxNameLength {
             checks.add("roles[\(index)]", "must be a role name")
         }

@@ -7,7 +7,8 @@ import Storage
 extension SecurityCore {
     /// Changes the caller's own password: the current one must be right (INVALID_ARGUMENT on
     /// `current_password` otherwise) and the new one must meet the policy. The caller's other
-    /// sessions are revoked; the one it called with stays.
+    /// sessions are revoked; the one it called with stays. A wrong current password counts like a
+    /// failed login (lockout and throttling), so a stolen session cannot guess the password.
     public func changePassword(
         _ request: Security.ChangePasswordRequest, caller: Auth.Principal?, clientAddress: String = ""
     ) async throws -> Security.ChangePasswordResponse {
@@ -28,11 +29,17 @@ extension SecurityCore {
         }
         try checks.throwIfAny()
 
+        let address = AddressText.host(of: clientAddress)
+        if let refusal = throttle.decision(for: address).rpcError { throw refusal }
+        if case .locked(_, let retryAfter) = account.lockout(policy: configuration.lockoutPolicy).status(at: now) {
+            throw Self.lockedError(retryAfter: retryAfter)
+        }
         guard try await hashing.verify(request.currentPassword, against: account.passwordHash) else {
-            try await recordEvents([
-                SecurityEventDraft(
-                    kind: .passwordChangeFailed, userID: account.userID, clientAddress: clientAddress, actor: caller.subjectId)
-            ])
+            try await countFailedAttempt(
+                of: account.userID,
+                attempt: SecurityEventDraft(
+                    kind: .passwordChangeFailed, userID: account.userID, clientAddress: clientAddress, actor: caller.subjectId),
+                address: address, countsTowardLock: true)
             throw RPCError.invalidArgument([FieldViolation(field: "current_password", description: "is not the current password")])
         }
         let hash = try await hashPassword(request.newPassword)

@@ -36,14 +36,22 @@ extension SecurityCore {
         }
         let matches = try await hashing.verify(request.password, against: account.passwordHash)
         guard matches, account.isActive else {
-            try await recordFailure(of: account.userID, attempt: attempt, address: address, countsTowardLock: !matches)
+            try await countFailedAttempt(of: account.userID, attempt: attempt, address: address, countsTowardLock: !matches)
+            throw RPCError(.unauthenticated, Self.invalidLoginMessage)
         }
-        return try await openSession(for: account.userID, attempt: attempt)
+        // A hash made with older parameters is replaced now that the password is known.
+        var rehash: (old: String, new: String)?
+        if hashing.needsRehash(account.passwordHash), let new = try? await hashPassword(request.password) {
+            rehash = (account.passwordHash, new)
+        }
+        return try await openSession(for: account.userID, attempt: attempt, rehash: rehash)
     }
 
     /// Creates the session of a successful login in one transaction, re-checking that the account
     /// is still active and unlocked, and clearing its failure count.
-    private func openSession(for userID: String, attempt: SecurityEventDraft) async throws -> Security.LoginResponse {
+    private func openSession(
+        for userID: String, attempt: SecurityEventDraft, rehash: (old: String, new: String)?
+    ) async throws -> Security.LoginResponse {
         let minted = tokens.mint()
         let sessionID = RandomID.make("ses_")
         let time = now
@@ -56,6 +64,11 @@ extension SecurityCore {
             else { throw RPCError(.unauthenticated, Self.invalidLoginMessage) }
             try db.execute(
                 "UPDATE accounts SET failed_logins = 0, locked_until_ms = 0 WHERE user_id = ?", [.text(userID)])
+            if let rehash {
+                try db.execute(
+                    "UPDATE accounts SET password_hash = ? WHERE user_id = ? AND password_hash = ?",
+                    [.text(rehash.new), .text(userID), .text(rehash.old)])
+            }
             // Sessions past their absolute expiry are of no use to anyone: drop them on the way.
             try db.execute(
                 "DELETE FROM sessions WHERE user_id = ? AND expires_at_ms <= ?", [.text(userID), .integer(time.unixMs)])
@@ -97,16 +110,15 @@ extension SecurityCore {
         throw RPCError(.unauthenticated, Self.invalidLoginMessage)
     }
 
-    /// A wrong password (or a deactivated account): counts the failure on the account (locking it
-    /// at the limit), throttles the address, records the events, then UNAUTHENTICATED.
-    private func recordFailure(
-        of userID: String, attempt: SecurityEventDraft, address: String, countsTowardLock: Bool
-    ) async throws -> Never {
+    /// A wrong password (or a login to a deactivated account): counts the failure on the account
+    /// when `countsTowardLock` (locking it at the limit), throttles the address, and records
+    /// `attempt` (an event of its kind) plus any lock or throttling, in one transaction.
+    func countFailedAttempt(of userID: String, attempt: SecurityEventDraft, address: String, countsTowardLock: Bool) async throws {
         let time = now
         let policy = configuration.lockoutPolicy
         let throttled = throttleFailure(address: address, attempt: attempt)
         try await database.write { db in
-            var events = [Self.event(attempt, .loginFailed, userID: userID)]
+            var events = [Self.event(attempt, attempt.kind, userID: userID)]
             if countsTowardLock, let account = try AccountRecord.load(userID, in: db) {
                 var lockout = account.lockout(policy: policy)
                 if case .locked = lockout.recordFailure(at: time) {
@@ -123,7 +135,6 @@ extension SecurityCore {
             }
             for event in events + throttled { try SecurityEventLog.record(event, atMs: time.unixMs, in: db) }
         }
-        throw RPCError(.unauthenticated, Self.invalidLoginMessage)
     }
 
     /// Takes a failure from the address's allowance; the event to record when it just ran out.
@@ -149,7 +160,7 @@ extension SecurityCore {
     }
 
     /// UNAUTHENTICATED for a locked account or name, with `retry-after-ms`.
-    private static func lockedError(retryAfter: TimeInterval) -> RPCError {
+    static func lockedError(retryAfter: TimeInterval) -> RPCError {
         RPCError(
             .unauthenticated, lockedLoginMessage,
             metadata: [Metadata.Keys.retryAfterMillis: String(max(1, Int((retryAfter * 1000).rounded(.up))))])
