@@ -74,6 +74,26 @@ struct GatewayForwardingTests {
         }
     }
 
+    @Test func sigtermDrainsCallsInFlightAndRefusesNewOnes() async throws {
+        try await GatewayFixture.with { fixture in
+            let options = GatewayFixture.bearer("tok-user", timeout: .seconds(10))
+            let received = Locked<[UInt32]>([])
+            let call = Task {
+                await statusOf {
+                    try await fixture.echoClient.expand(.with(repeat: 5, delayMillis: 100), options: options) { response in
+                        received.withLock { $0.append(response.index) }
+                    }
+                }
+            }
+            #expect(await GatewayFixture.eventually { !received.value.isEmpty })
+            fixture.gateway.signal(SIGTERM)
+            let error = await call.value
+            #expect(error == nil, "\(String(describing: error))")
+            #expect(received.value == [0, 1, 2, 3, 4])
+            #expect(await fixture.gateway.waitForExit(timeout: 10) == 0)
+        }
+    }
+
     @Test func reflectionListsServicesMethodsRulesAndMessageTypesWithoutCredentials() async throws {
         try await GatewayFixture.with { fixture in
             let listing = try await Gateway.ReflectionClient(channel: fixture.client).listServices(
