@@ -101,6 +101,23 @@ struct AdmissionUnitTests {
         }
     }
 
+    @Test func concurrentCallsWithOneCredentialShareOneLookup() async throws {
+        let calls = Atomic<Int>(0)
+        let authenticator = Authenticator(cache: CredentialCache()) { credential in
+            calls.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(300))
+            var response = Security.AuthenticateResponse()
+            response.principal = TestPrincipals.user
+            response.cacheForMs = 0  // nothing cached: only the sharing can save lookups
+            return response
+        }
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<20 { group.addTask { try await authenticator.principal(for: "same").subjectId } }
+            for try await subject in group { #expect(subject == "u_plain") }
+        }
+        #expect(calls.load(ordering: .relaxed) == 1)
+    }
+
     @Test func securityOutagesAreUnavailableNotUnauthenticated() async {
         let authenticator = Authenticator(cache: CredentialCache()) { _ in throw RPCError(.unavailable, "down") }
         let error = await #expect(throws: RPCError.self) { try await authenticator.principal(for: "x") }

@@ -1,5 +1,6 @@
 import BackofficeAPI
 import RPC
+import Synchronization
 
 /// Turns a credential into the caller's principal: from the cache when a recent answer is there,
 /// else by asking the security service (`Authentication.Authenticate`).
@@ -8,6 +9,7 @@ public struct Authenticator: Sendable {
     public typealias Lookup = @Sendable (String) async throws -> Security.AuthenticateResponse
 
     private let lookup: Lookup
+    private let inFlight = InFlightLookups()
     /// Recent answers.
     public let cache: CredentialCache
     private let clock: GatewayClock
@@ -36,7 +38,8 @@ public struct Authenticator: Sendable {
         if let cached = cache.principal(for: credential) { return cached }
         let response: Security.AuthenticateResponse
         do {
-            response = try await lookup(credential)
+            // Calls arriving together with the same credential share one lookup.
+            response = try await inFlight.run(credential, lookup)
         } catch {
             let rpcError = RPCError(converting: error)
             switch rpcError.code {
@@ -58,4 +61,26 @@ public struct Authenticator: Sendable {
         cache.store(principal, for: credential, cacheForMillis: cacheFor)
         return principal
     }
+}
+
+/// Lookups under way, by credential, so that concurrent calls with one credential (after its
+/// cache entry expired) cost the security service one call, not one each.
+final class InFlightLookups: Sendable {
+    private let tasks = Mutex<[String: Task<Security.AuthenticateResponse, any Error>]>([:])
+
+    /// The answer of the lookup for `credential` under way, or of a new one.
+    func run(_ credential: String, _ lookup: @escaping Authenticator.Lookup) async throws -> Security.AuthenticateResponse {
+        let task = tasks.withLock { tasks in
+            if let running = tasks[credential] { return running }
+            // Detached: the lookup is shared, so it must not inherit one caller's deadline.
+            let task = Task.detached { try await lookup(credential) }
+            tasks[credential] = task
+            return task
+        }
+        defer { tasks.withLock { if $0[credential] == task { $0.removeValue(forKey: credential) } } }
+        return try await task.value
+    }
+
+    /// Lookups under way.
+    var count: Int { tasks.withLock { $0.count } }
 }
