@@ -19,7 +19,8 @@ struct GatewayProcessTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-bad-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let result = try await ServiceProcess.runToCompletion(
-            "backoffice-gateway", arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory.path, "--routes", "backoffice.echo=nowhere"])
+            "backoffice-gateway",
+            arguments: ["--listen", "127.0.0.1:0", "--data-dir", directory.path, "--routes", "backoffice.echo=nowhere"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("bad route"))
         #expect(!result.stdout.contains("LISTENING"))
