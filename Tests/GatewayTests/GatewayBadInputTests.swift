@@ -103,6 +103,23 @@ struct GatewayBadInputTests {
         }
     }
 
+    @Test func theGatewaysOwnMetricsFollowThePolicyAndItsHealthCheckIsPublic() async throws {
+        try await GatewayFixture.with { fixture in
+            let health = Health.HealthClient(channel: fixture.client)
+            let check = try await health.check(Health.CheckRequest(), options: CallOptions(timeout: .seconds(5)))
+            #expect(check.process == "backoffice-gateway")
+            let anonymous = await statusOf {
+                _ = try await health.metrics(Health.MetricsRequest(), options: CallOptions(timeout: .seconds(5)))
+            }
+            #expect(anonymous?.code == .unauthenticated)
+            let withoutPermission = await statusOf {
+                _ = try await health.metrics(Health.MetricsRequest(), options: GatewayFixture.bearer("tok-user"))
+            }
+            #expect(withoutPermission?.code == .permissionDenied)
+            #expect(withoutPermission?.message == "backoffice.health.Health/Metrics requires the permission security.read")
+        }
+    }
+
     @Test func forgedPrincipalStraightToAServiceIsUnauthenticatedAndStrippedAtTheGateway() async throws {
         try await GatewayFixture.with { fixture in
             // Signed with another key, sent straight to echo.

@@ -79,26 +79,47 @@ public struct CallGate: Sendable {
         if let wait = addressLimiter.acquire(address) {
             throw Self.exhausted("too many calls from \(address)", retryAfterMillis: wait)
         }
-        var principal = Auth.Principal.anonymous
-        if let credential = try Credential.from(context.metadata) {
-            do {
-                principal = try await authenticator.principal(for: credential)
-            } catch  where error.code == .unauthenticated && rule.rule == .public {
-                principal = .anonymous  // a stale token never keeps anyone from a public method (login)
-            }
-        } else if rule.rule != .public {
-            throw RPCError(.unauthenticated, "\(method.fullName) needs a credential: authorization: Bearer <token>")
-        }
+        let principal = try await principal(of: context, rule: rule)
         return IdentifiedCall(principal: principal, rule: rule, group: group, address: address)
+    }
+
+    /// The caller of `context` from its credential: anonymous on a public method without a valid
+    /// one (a stale token never keeps anyone from logging in again); UNAUTHENTICATED otherwise.
+    func principal(of context: ServerContext, rule: MethodRule) async throws(RPCError) -> Auth.Principal {
+        guard let credential = try Credential.from(context.metadata) else {
+            guard rule.rule == .public else {
+                throw RPCError(.unauthenticated, "\(context.method.fullName) needs a credential: authorization: Bearer <token>")
+            }
+            return .anonymous
+        }
+        do {
+            return try await authenticator.principal(for: credential)
+        } catch  where error.code == .unauthenticated && rule.rule == .public {
+            return .anonymous
+        }
+    }
+
+    /// PERMISSION_DENIED naming the permission `rule` requires when `principal` lacks it.
+    func checkPermission(_ principal: Auth.Principal, rule: MethodRule, method: String) throws(RPCError) {
+        if case .permission(let permission) = rule.rule, !principal.holds(permission) {
+            throw RPCError(.permissionDenied, "\(method) requires the permission \(permission.rawValue)")
+        }
+    }
+
+    /// The policy check alone, for the methods the gateway answers itself (no route, no limits).
+    public func authorizeLocal(_ context: ServerContext) async throws(RPCError) {
+        guard let rule = policy(context.method.fullName) else {
+            throw RPCError(.permissionDenied, "\(context.method.fullName) has no access rule: denied by default")
+        }
+        let principal = try await principal(of: context, rule: rule)
+        try checkPermission(principal, rule: rule, method: context.method.fullName)
     }
 
     /// Lets an identified call through when the principal holds the rule's permission and is
     /// within its rate and concurrency limits. A successful admission must be ended with `release`.
     public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
         let principal = call.principal
-        if case .permission(let permission) = call.rule.rule, !principal.holds(permission) {
-            throw RPCError(.permissionDenied, "\(context.method.fullName) requires the permission \(permission.rawValue)")
-        }
+        try checkPermission(principal, rule: call.rule, method: context.method.fullName)
         let key = principal.isAnonymous ? "anonymous@\(call.address)" : principal.subjectId
         if !principal.isAnonymous, let wait = principalLimiter.acquire(key) {
             throw Self.exhausted("too many calls by \(principal.subjectId)", retryAfterMillis: wait)
