@@ -1,5 +1,7 @@
+import BackofficeAPI
 import Foundation
 import Gateway
+import RPC
 import Testing
 import TestSupport
 
@@ -24,5 +26,23 @@ struct GatewayProcessTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("bad route"))
         #expect(!result.stdout.contains("LISTENING"))
+    }
+
+    @Test func routesComeFromAServicesFileToo() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-file-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("services.conf")
+        try "# the echo service\nbackoffice.echo = 127.0.0.1:1, 127.0.0.1:2\n".write(to: file, atomically: true, encoding: .utf8)
+        let gateway = try await ServiceProcess(
+            "backoffice-gateway",
+            arguments: ["--data-dir", directory.path, "--services-file", file.path, "--routes", "backoffice.stats=127.0.0.1:3"])
+        defer { gateway.stop() }
+        let client = RPCClient(target: gateway.address)
+        let listing = try await Gateway.ReflectionClient(channel: client).listServices(.init(), options: CallOptions(timeout: .seconds(5)))
+        await client.close()
+        let routed = Set(listing.services.filter(\.routed).map(\.name))
+        #expect(routed.isSuperset(of: ["backoffice.echo.Echo", "backoffice.stats.Ingest", "backoffice.gateway.Reflection"]))
+        #expect(!routed.contains("backoffice.audit.Audit"))
     }
 }
