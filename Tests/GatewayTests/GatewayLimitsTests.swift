@@ -29,6 +29,19 @@ struct GatewayLimitsTests {
         }
     }
 
+    @Test func aFrameOverTheGatewaysMaximumClosesThatConnectionOnly() async throws {
+        try await GatewayFixture.with(gatewayArguments: ["--max-frame-size", "64KiB"]) { fixture in
+            let raw = try RawConnection(to: fixture.gateway.address)
+            try await raw.handshake()
+            try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.message, callID: 1, announcedLength: 1 << 20))
+            let goAway = try RawConnection.goAway(of: try await raw.frame(ofType: RawConnection.FrameKind.goAway))
+            #expect(goAway.code == StatusCode.resourceExhausted.rawValue)
+            #expect(try await raw.waitForClose())
+            let response = try await fixture.echoClient.unary(.with(payload: [8]), options: GatewayFixture.bearer("tok-user"))
+            #expect(response.payload == [8])
+        }
+    }
+
     @Test func callsWithoutADeadlineGetTheDefaultOne() async throws {
         try await GatewayFixture.with(gatewayArguments: ["--default-deadline", "200ms"]) { fixture in
             let started = ContinuousClock.now
