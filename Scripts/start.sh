@@ -34,11 +34,16 @@ stop() {
 }
 trap 'stop; exit 0' INT TERM
 
+# One fresh internal key per start, shared by every process through its environment variable
+# (never on a command line): the gateway signs with it, the services check it.
+internal_key="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
 for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"
     port="${entry##*:}"
+    key_variable="$(echo "$name" | tr 'a-z-' 'A-Z_')_INTERNAL_KEY"
     # shellcheck disable=SC2046 # word splitting of service_args is intended
-    "$bin/$name" --listen "127.0.0.1:$port" $(service_args "$name") &
+    env "$key_variable=$internal_key" "$bin/$name" --listen "127.0.0.1:$port" $(service_args "$name") &
     pids+=("$!")
 done
 
