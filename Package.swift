@@ -106,7 +106,7 @@ let package = Package(
 
         .target(
             name: "Gateway",
-            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl"],
+            dependencies: ["RPC", "BackofficeAPI", "ServiceRuntime", "Storage", "Crypto", "AccessControl", "ProtoRuntime", "CProtobufC"],
             path: "Services/Gateway/Library", swiftSettings: swiftSettings),
         .executableTarget(
             name: "backoffice-gateway", dependencies: ["Gateway", "ServiceRuntime"],

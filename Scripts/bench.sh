@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The benchmark: our Swift RPC stack against a minimal C echo server and client speaking the same
-# framing (the machine's physical limit), over loopback, unary echo calls of 100-byte payloads.
+# framing (the machine's physical limit), over loopback, unary echo calls of 100-byte payloads,
+# directly and through the gateway (real gateway, echo and security processes; a real session).
 #
 #   Scripts/bench.sh                      # 5 s per row after a 1 s warm-up
 #   BENCH_SECONDS=10 BENCH_WARMUP=2 Scripts/bench.sh
 #   BENCH_SWIFT_BINARY=/path/to/backoffice-bench Scripts/bench.sh   # use a prebuilt binary
+#   BENCH_ONLY=gateway Scripts/bench.sh        # only the rows whose label contains "gateway"
 #
 # Builds Benchmarks/c/*.c with gcc into Benchmarks/c/bin/ and the Swift `backoffice-bench`
 # product in release mode. The Swift rows run only when `backoffice-bench --help` succeeds
@@ -72,6 +74,10 @@ if [[ -n "${BENCH_SWIFT_BINARY:-}" ]]; then
     if "$BENCH_SWIFT_BINARY" --help >/dev/null 2>&1; then SWIFT_BENCH="$BENCH_SWIFT_BINARY"; fi
 elif echo "bench: building backoffice-bench (release)" >&2 &&
     swift build -c release --product backoffice-bench >"$WORK_DIR/swift-build.log" 2>&1; then
+    # The gateway row needs the real executables too; without them it is left out.
+    for product in backoffice-echo backoffice-security backoffice-gateway; do
+        swift build -c release --product "$product" >>"$WORK_DIR/swift-build.log" 2>&1 || true
+    done
     candidate="$(swift build -c release --show-bin-path)/backoffice-bench"
     # Supported when --help succeeds and names the serve subcommand (a placeholder main that
     # exits 0 for anything does not count).
@@ -88,12 +94,18 @@ fi
 # ---- the rows -----------------------------------------------------------------------------
 # One line per server: "label|server command (prints LISTENING <port>)|client command (gets
 # HOST PORT CONNECTIONS OUTSTANDING SECONDS WARMUP PAYLOAD, prints a RESULT line)".
-# Commands are split on spaces. Add a row (e.g. through the gateway) as one more line.
+# Commands are split on spaces.
 C_LABEL="C echo"
 SWIFT_LABEL="Swift echo direct"
+GATEWAY_LABEL="Swift echo through the gateway"
 SERVERS=("$C_LABEL|$C_BIN/echo_server 0|$C_BIN/echo_client")
 if [[ -n "$SWIFT_BENCH" ]]; then
     SERVERS+=("$SWIFT_LABEL|$SWIFT_BENCH serve --port 0|$SWIFT_BENCH load")
+    # Through the gateway: the real gateway, echo and security executables, a real session token.
+    BIN_DIR="$(dirname "$SWIFT_BENCH")"
+    if [[ -x "$BIN_DIR/backoffice-gateway" && -x "$BIN_DIR/backoffice-echo" && -x "$BIN_DIR/backoffice-security" ]]; then
+        SERVERS+=("$GATEWAY_LABEL|$ROOT/Scripts/bench-gateway-stack.sh $BIN_DIR $WORK_DIR $WORK_DIR/gateway-token|$SWIFT_BENCH load-authorized $WORK_DIR/gateway-token")
+    fi
 fi
 
 # Starts a server command in the background; sets SERVER_PID and SERVER_PORT, or returns 1.
@@ -134,6 +146,8 @@ RESULTS=()
 row_index=0
 for server in "${SERVERS[@]}"; do
     IFS='|' read -r label server_command client_command <<<"$server"
+    # BENCH_ONLY=<part of a label> runs only the matching rows (Scripts/bench-gateway.sh).
+    if [[ -n "${BENCH_ONLY:-}" && "$label" != *"$BENCH_ONLY"* ]]; then continue; fi
     read -r -a server_argv <<<"$server_command"
     read -r -a client_argv <<<"$client_command"
     server_broken=""
@@ -185,4 +199,8 @@ if [[ -n "$c_rps" && -n "$swift_rps" ]]; then
     echo "Swift/C throughput ratio at 4 connections × 64 outstanding: $(awk -v s="$swift_rps" -v c="$c_rps" 'BEGIN { printf "%.2f", s / c }')"
 else
     echo "Swift/C throughput ratio at 4 connections × 64 outstanding: n/a (no Swift row)"
+fi
+gateway_rps="${RPS_AT["$GATEWAY_LABEL/4/64"]:-}"
+if [[ -n "$gateway_rps" && -n "$swift_rps" ]]; then
+    echo "Gateway/direct throughput ratio at 4 connections × 64 outstanding: $(awk -v g="$gateway_rps" -v s="$swift_rps" 'BEGIN { printf "%.2f", g / s }')"
 fi

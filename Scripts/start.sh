@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300 backoffice-content:7400 backoffice-stats:7600 backoffice-orders:7500)
+SERVICES=(backoffice-echo:7100 backoffice-security:7200 backoffice-users:7300 backoffice-content:7400 backoffice-stats:7600 backoffice-orders:7500 backoffice-gateway:7000)
 
 # The flags a service takes besides --listen, one per word.
 service_args() {
@@ -18,6 +18,9 @@ service_args() {
     backoffice-content) echo "--data-dir ./data/content" ;;
     backoffice-orders) echo "--data-dir ./data/orders --stats 127.0.0.1:7600" ;;
     backoffice-stats) echo "--data-dir ./data/stats" ;;
+    backoffice-gateway)
+        echo "--data-dir ./data/gateway --routes backoffice.echo=127.0.0.1:7100;backoffice.security=127.0.0.1:7200;backoffice.audit=127.0.0.1:7200;backoffice.users=127.0.0.1:7300;backoffice.content=127.0.0.1:7400;backoffice.orders=127.0.0.1:7500;backoffice.stats=127.0.0.1:7600"
+        ;;
     esac
 }
 
@@ -35,11 +38,16 @@ stop() {
 }
 trap 'stop; exit 0' INT TERM
 
+# One fresh internal key per start, shared by every process through its environment variable
+# (never on a command line): the gateway signs with it, the services check it.
+internal_key="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
 for entry in "${SERVICES[@]}"; do
     name="${entry%%:*}"
     port="${entry##*:}"
+    key_variable="$(echo "$name" | tr 'a-z-' 'A-Z_')_INTERNAL_KEY"
     # shellcheck disable=SC2046 # word splitting of service_args is intended
-    "$bin/$name" --listen "127.0.0.1:$port" $(service_args "$name") &
+    env "$key_variable=$internal_key" "$bin/$name" --listen "127.0.0.1:$port" $(service_args "$name") &
     pids+=("$!")
 done
 

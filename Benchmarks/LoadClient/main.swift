@@ -23,6 +23,11 @@ let usage = """
           Creates two-line orders on a running backoffice-orders started with --internal-key KEY_HEX
           (see Scripts/bench-orders.sh) and prints
           "RESULT orders_per_s=<f> p50_us=<f> p99_us=<f> calls=<n> errors=<n>".
+      backoffice-bench load-authorized TOKEN_FILE HOST PORT CONNECTIONS OUTSTANDING SECONDS WARMUP_SECONDS PAYLOAD_BYTES
+          The same through the gateway, each call with "authorization: Bearer <the file's token>".
+      backoffice-bench gateway-login SECURITY_ADDRESS GATEWAY_ADDRESS INTERNAL_KEY_HEX
+          Creates a benchmark account at the security service (signed as a service) and prints a
+          session token obtained by logging in through the gateway.
     """
 
 /// Per-worker measurements, merged at the end.
@@ -57,7 +62,10 @@ func serve(port: Int) async throws -> Never {
     while true { try await Task.sleep(for: .seconds(3600)) }
 }
 
-func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: Double, warmup: Double, payloadSize: Int) async throws {
+func load(
+    host: String, port: Int, connections: Int, outstanding: Int, seconds: Double, warmup: Double, payloadSize: Int,
+    options: CallOptions = CallOptions()
+) async throws {
     let target = SocketAddress(host: host, port: port)
     let clients = (0..<connections).map { _ in RPCClient(target: target) }
     let phase = PhaseFlag()
@@ -67,7 +75,7 @@ func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: 
     let measuredSeconds = Mutex<Double>(0)
 
     // Prime every connection so that connecting is not measured.
-    for client in clients { _ = try await Echo.EchoClient(channel: client).unary(request) }
+    for client in clients { _ = try await Echo.EchoClient(channel: client).unary(request, options: options) }
 
     let workers = (0..<outstanding).map { index -> Task<Void, Never> in
         let client = clients[index % clients.count]
@@ -81,7 +89,7 @@ func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: 
                 if current == .done { return }
                 let start = DispatchTime.now().uptimeNanoseconds
                 do {
-                    _ = try await echo.unary(request)
+                    _ = try await echo.unary(request, options: options)
                     if current == .measuring {
                         stat.latenciesNanos.append(DispatchTime.now().uptimeNanoseconds - start)
                     }
@@ -115,6 +123,20 @@ func load(host: String, port: Int, connections: Int, outstanding: Int, seconds: 
     for client in clients { await client.close() }
 }
 
+/// Runs `load` with HOST PORT CONNECTIONS OUTSTANDING SECONDS WARMUP_SECONDS PAYLOAD_BYTES.
+func runLoad(_ arguments: [String], options: CallOptions) async throws {
+    guard let port = Int(arguments[1]), let connections = Int(arguments[2]), let outstanding = Int(arguments[3]),
+        let seconds = Double(arguments[4]), let warmup = Double(arguments[5]), let payload = Int(arguments[6]),
+        connections > 0, outstanding > 0, seconds > 0
+    else {
+        FileHandle.standardError.write(Data("backoffice-bench: bad load arguments\n\(usage)\n".utf8))
+        exit(2)
+    }
+    try await load(
+        host: arguments[0], port: port, connections: connections, outstanding: outstanding, seconds: seconds, warmup: warmup,
+        payloadSize: payload, options: options)
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "serve":
@@ -124,16 +146,16 @@ case "serve":
     }
     try await serve(port: port)
 case "load" where arguments.count == 8:
-    guard let port = Int(arguments[2]), let connections = Int(arguments[3]), let outstanding = Int(arguments[4]),
-        let seconds = Double(arguments[5]), let warmup = Double(arguments[6]), let payload = Int(arguments[7]),
-        connections > 0, outstanding > 0, seconds > 0
-    else {
-        FileHandle.standardError.write(Data("backoffice-bench: bad load arguments\n\(usage)\n".utf8))
-        exit(2)
+    try await runLoad(Array(arguments.dropFirst()), options: CallOptions())
+case "load-authorized" where arguments.count == 9:
+    try await runLoad(Array(arguments.dropFirst(2)), options: GatewayBenchmark.options(tokenFile: arguments[1]))
+case "gateway-login" where arguments.count == 4:
+    do {
+        try await GatewayBenchmark.login(security: arguments[1], gateway: arguments[2], keyHex: arguments[3])
+    } catch {
+        FileHandle.standardError.write(Data("backoffice-bench: gateway-login failed: \(error)\n".utf8))
+        exit(1)
     }
-    try await load(
-        host: arguments[1], port: port, connections: connections, outstanding: outstanding, seconds: seconds, warmup: warmup,
-        payloadSize: payload)
 case "security-login" where arguments.count == 5:
     guard let port = Int(arguments[2]), let seconds = Double(arguments[4]), seconds > 0 else {
         FileHandle.standardError.write(Data("backoffice-bench: bad security-login arguments\n\(SecurityBenchmark.usage)\n".utf8))

@@ -7,7 +7,8 @@ import RPC
 /// `ServiceCatalogue.all` and fails on any method without exactly one entry.
 public enum AccessPolicy {
     /// Every entry, all services together.
-    public static let entries: [MethodRule] = health + echo + audit + security + users + content + orders + stats
+    public static let entries: [MethodRule] =
+        health + echo + audit + security + users + content + orders + stats + gateway
 
     /// The entries by full method name (`package.Service/Method`); a method listed twice keeps
     /// its first entry here, and the policy test fails on it.

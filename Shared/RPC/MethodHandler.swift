@@ -65,3 +65,11 @@ public protocol RPCService: Sendable {
     /// One handler per method of the service.
     var methodHandlers: [MethodHandler] { get }
 }
+
+/// A service that also answers methods it does not list: a proxy that forwards calls by name.
+/// The server asks it for a handler when a call names a method no service lists; `nil` leaves the
+/// call to end with UNIMPLEMENTED.
+public protocol UnknownMethodService: RPCService {
+    /// The handler for `fullName` (`package.Service/Method`), or `nil` when it is not served.
+    func handler(forUnknownMethod fullName: String) -> MethodHandler?
+}

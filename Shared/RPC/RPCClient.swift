@@ -26,6 +26,9 @@ public final class RPCClient: RPCChannel, Sendable {
         /// Calls in flight at once on one connection; more wait for room, in order (servers refuse
         /// calls beyond their own limit, 100 by default).
         public var maxConcurrentCallsPerConnection = 100
+        /// When a call is made on one of the client's event loops (a proxy serving a call), use a
+        /// connection on that loop if there is one, so that the call needs no thread hop.
+        public var prefersCallersLoop = false
 
         public init() {}
     }
@@ -86,7 +89,9 @@ public final class RPCClient: RPCChannel, Sendable {
     public var eventLoops: [EventLoop] { slots.map(\.loop) }
 
     private func pickSlot() -> ConnectionSlot {
-        slots.count == 1 ? slots[0] : slots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
+        if slots.count == 1 { return slots[0] }
+        if configuration.prefersCallersLoop, let local = slots.first(where: { $0.loop.inEventLoop }) { return local }
+        return slots[nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count]
     }
 
     // MARK: Calls

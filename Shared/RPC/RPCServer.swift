@@ -56,7 +56,9 @@ public final class RPCServer: Sendable {
             }
         }
         self.configuration = configuration
-        router = ServerRouter(handlers: handlers, interceptors: configuration.interceptors, observers: configuration.observers)
+        let fallbacks = services.compactMap { $0 as? any UnknownMethodService }
+        router = ServerRouter(
+            handlers: handlers, fallbacks: fallbacks, interceptors: configuration.interceptors, observers: configuration.observers)
         self.group = group
         acceptLoop = group.loops[0]
     }

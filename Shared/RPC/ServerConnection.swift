@@ -100,7 +100,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                     "too many concurrent calls on this connection (limit \(connection.limits.maxConcurrentCalls))"))
             return
         }
-        guard let handler = router.handlers[headers.method] else {
+        guard let handler = router.handler(for: headers.method) else {
             let error =
                 headers.method.isEmpty
                 ? RPCError(.invalidArgument, "CALL frame names no method")
@@ -418,6 +418,18 @@ private struct StreamSink: OutboundMessageSink {
 /// What every connection of a server shares: the method table, interceptors and observers.
 struct ServerRouter: Sendable {
     let handlers: [String: MethodHandler]
+    /// Asked, in order, for methods no service lists.
+    let fallbacks: [any UnknownMethodService]
     let interceptors: [any ServerInterceptor]
     let observers: [any ServerCallObserver]
+
+    /// The handler of `method`: a listed one, else the first fallback's.
+    func handler(for method: String) -> MethodHandler? {
+        if let handler = handlers[method] { return handler }
+        guard !method.isEmpty else { return nil }
+        for fallback in fallbacks {
+            if let handler = fallback.handler(forUnknownMethod: method) { return handler }
+        }
+        return nil
+    }
 }

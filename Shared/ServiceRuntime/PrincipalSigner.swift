@@ -51,6 +51,13 @@ public struct PrincipalSigner: Sendable {
     /// for `method` and within its validity window at `now`.
     /// - Throws: `RPCError` UNAUTHENTICATED saying which check failed.
     public func verify(_ value: String, method: String, now: Date = Date()) throws(RPCError) -> Auth.Principal {
+        try verifiedSignature(value, method: method, now: now).principal
+    }
+
+    /// What `verify` checks, returning the signature's expiry too (for caching the result).
+    func verifiedSignature(
+        _ value: String, method: String, now: Date
+    ) throws(RPCError) -> (principal: Auth.Principal, notAfterUnixMs: Int64) {
         guard value.utf8.count <= Self.maximumValueLength, let bytes = Self.base64URLDecoded(value) else {
             throw RPCError(.unauthenticated, "the signed principal is not URL-safe base64")
         }
@@ -74,7 +81,7 @@ public struct PrincipalSigner: Sendable {
             throw RPCError(.unauthenticated, "the signed principal is valid for longer than allowed")
         }
         do {
-            return try Auth.Principal(serializedBytes: signed.principal)
+            return (try Auth.Principal(serializedBytes: signed.principal), signed.notAfterUnixMs)
         } catch {
             throw RPCError(.unauthenticated, "the signed principal does not hold a valid Principal")
         }

@@ -58,11 +58,15 @@ public enum ServiceHost {
     /// Runs the executable until it is told to stop; never returns.
     /// - Parameters:
     ///   - settings: the executable's own options, next to the common ones.
+    ///   - verifiesGatewaySignatures: false for the gateway itself, which signs with the internal
+    ///     key instead of requiring signatures from its clients.
+    ///   - interceptors: run around every handler, after the signature check.
     ///   - makeServices: builds the services once settings and logger are known.
     public static func run(
         name: String, summary: String, settings extra: [Setting] = [], defaultPort: Int,
         arguments: [String] = Array(CommandLine.arguments.dropFirst()),
         environment: [String: String] = ProcessInfo.processInfo.environment,
+        verifiesGatewaySignatures: Bool = true, interceptors: [any ServerInterceptor] = [],
         makeServices: (Settings, Logger) async throws -> [any RPCService]
     ) async -> Never {
         let parser = SettingsParser(
@@ -93,7 +97,10 @@ public enum ServiceHost {
         configuration.limits.maxBufferedBytes = settings.byteSize("max-buffered-bytes")
         configuration.shutdownGracePeriod = settings.duration("shutdown-grace")
         configuration.observers = [MetricsObserver(registry: metrics), AccessLogObserver(logger: logger)]
-        if let internalKey {
+        configuration.interceptors = interceptors
+        if !verifiesGatewaySignatures {
+            // The gateway: its clients present credentials, not signatures.
+        } else if let internalKey {
             configuration.interceptors.insert(TrustedCallerInterceptor(signer: PrincipalSigner(key: internalKey)), at: 0)
         } else {
             logger.warn("no internal key: accepting calls without a gateway signature (development only)")

@@ -1,4 +1,5 @@
 import BackofficeAPI
+import Foundation
 import RPC
 
 /// Accepts only calls the gateway signed: every call except those of the health service must
@@ -14,6 +15,8 @@ public struct TrustedCallerInterceptor: ServerInterceptor {
 
     /// Verifies the signatures.
     public let signer: PrincipalSigner
+    /// Values that verified already (the gateway presents each one for up to a second).
+    private let verified = VerifiedSignatureCache()
 
     /// An interceptor checking signatures with `signer`.
     public init(signer: PrincipalSigner) {
@@ -30,10 +33,18 @@ public struct TrustedCallerInterceptor: ServerInterceptor {
             throw RPCError(.unauthenticated, "calls must come through the gateway")
         }
         let principal: Auth.Principal
-        do {
-            principal = try signer.verify(value, method: context.method.fullName)
-        } catch {
-            throw RPCError(.unauthenticated, "calls must come through the gateway: \(error.message)")
+        let now = Date()
+        if let known = verified.principal(for: value, method: context.method.fullName, now: now) {
+            principal = known
+        } else {
+            do {
+                let signature = try signer.verifiedSignature(value, method: context.method.fullName, now: now)
+                principal = signature.principal
+                verified.store(
+                    value, principal: principal, method: context.method.fullName, notAfterUnixMs: signature.notAfterUnixMs, now: now)
+            } catch {
+                throw RPCError(.unauthenticated, "calls must come through the gateway: \(error.message)")
+            }
         }
         var context = context
         context[PrincipalKey.self] = principal

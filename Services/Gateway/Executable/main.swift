@@ -2,8 +2,20 @@
 import Gateway
 import ServiceRuntime
 
+let localAccess = LocalAccessInterceptor()
+
 await ServiceHost.run(
-    name: "backoffice-gateway",
+    name: GatewayDefaults.name,
     summary: "The gateway: authenticates, authorizes, limits, routes and audits every call.",
-    defaultPort: GatewayDefaults.port
-) { _, _ in [] }
+    settings: GatewayDefaults.settings,
+    defaultPort: GatewayDefaults.port,
+    verifiesGatewaySignatures: false,
+    interceptors: [localAccess]
+) { settings, logger in
+    if ServiceHost.internalSigner(from: settings) == nil {
+        logger.warn("no internal key: forwarding calls unsigned (development only)")
+    }
+    let gateway = try await GatewayAssembly.make(settings: settings, logger: logger)
+    localAccess.install(gateway.forwarding.gate)
+    return gateway.services
+}

@@ -14,6 +14,7 @@ public enum ServiceCatalogue {
         Content.SiteConfigService.descriptor,
         Content.PublicContentService.descriptor,
         Echo.EchoService.descriptor,
+        Gateway.ReflectionService.descriptor,
         Health.HealthService.descriptor,
         Orders.CatalogService.descriptor,
         Orders.OrdersService.descriptor,

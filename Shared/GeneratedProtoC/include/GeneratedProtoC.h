@@ -3,6 +3,7 @@
 #include "audit.pb-c.h"
 #include "content.pb-c.h"
 #include "echo.pb-c.h"
+#include "gateway.pb-c.h"
 #include "health.pb-c.h"
 #include "orders.pb-c.h"
 #include "principal.pb-c.h"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The server side of Scripts/bench.sh's "through the gateway" row: starts the release builds of
+# backoffice-echo, backoffice-security and backoffice-gateway on free loopback ports with one fresh
+# internal key, creates a benchmark account and logs it in through the gateway (token written to
+# TOKEN_FILE), then prints "LISTENING <gateway port>" and waits. SIGTERM stops exactly the three
+# processes it started, by pid.
+#
+#   Scripts/bench-gateway-stack.sh BIN_DIR WORK_DIR TOKEN_FILE
+set -euo pipefail
+
+BIN="$1"
+WORK="$2"
+TOKEN_FILE="$3"
+mkdir -p "$WORK"
+STACK_DIR="$(mktemp -d "$WORK/gateway-stack.XXXXXX")"
+PIDS=()
+
+stop_all() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+    rm -rf "$STACK_DIR"
+}
+trap stop_all EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# Starts "$@" with its output in $1's log; sets ADDRESS to the host:port it printed.
+start() {
+    local name="$1"
+    shift
+    "$@" >"$STACK_DIR/$name.out" 2>"$STACK_DIR/$name.err" </dev/null &
+    PIDS+=($!)
+    ADDRESS=""
+    for _ in $(seq 1 200); do
+        ADDRESS="$(sed -n 's/^LISTENING \(.*\)$/\1/p' "$STACK_DIR/$name.out" | head -n 1)"
+        [[ -n "$ADDRESS" ]] && return 0
+        sleep 0.05
+    done
+    echo "bench-gateway-stack: $name did not start:" >&2
+    tail -n 5 "$STACK_DIR/$name.err" >&2
+    exit 1
+}
+
+KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export BACKOFFICE_ECHO_INTERNAL_KEY="$KEY" BACKOFFICE_SECURITY_INTERNAL_KEY="$KEY" BACKOFFICE_GATEWAY_INTERNAL_KEY="$KEY"
+
+start echo "$BIN/backoffice-echo" --listen 127.0.0.1:0 --log-level warn --max-concurrent-calls 1000
+ECHO="$ADDRESS"
+start security "$BIN/backoffice-security" --listen 127.0.0.1:0 --log-level warn --data-dir "$STACK_DIR/security"
+SECURITY="$ADDRESS"
+# Limits raised so that the benchmark measures forwarding, not the rate limiter.
+start gateway "$BIN/backoffice-gateway" --listen 127.0.0.1:0 --log-level warn --data-dir "$STACK_DIR/gateway" \
+    --routes "backoffice.echo=$ECHO;backoffice.security=$SECURITY;backoffice.audit=$SECURITY" \
+    --max-concurrent-calls 1000 --max-calls-per-principal 1000 \
+    --principal-rate 10000000 --principal-burst 10000000 --address-rate 10000000 --address-burst 10000000
+GATEWAY="$ADDRESS"
+
+timeout 30 "$BIN/backoffice-bench" gateway-login "$SECURITY" "$GATEWAY" "$KEY" >"$TOKEN_FILE"
+echo "LISTENING ${GATEWAY##*:}"
+while true; do sleep 1; done

@@ -1,0 +1,175 @@
+import AccessControl
+import BackofficeAPI
+import Crypto
+import RPC
+import ServiceRuntime
+
+/// A call the gateway has let through: who makes it, under which rule, where it goes and with
+/// which options (signed principal, client address, deadline).
+public struct AdmittedCall: Sendable {
+    public let principal: Auth.Principal
+    public let rule: MethodRule
+    public let group: InstanceGroup
+    public let options: CallOptions
+    let concurrencyKey: String
+}
+
+/// A call whose caller is known: its principal (anonymous on public methods without credentials),
+/// its rule, the instances that serve it, and the client's host.
+public struct IdentifiedCall: Sendable {
+    public let principal: Auth.Principal
+    public let rule: MethodRule
+    public let group: InstanceGroup
+    public let address: String
+}
+
+/// Decides whether a call may go through, in this order: deadline cap, access rule, route,
+/// per-address rate, credential, permission, per-principal rate and concurrency.
+public struct CallGate: Sendable {
+    /// The access rule of a method by full name (`AccessPolicy.entry(for:)` in production).
+    public typealias PolicyLookup = @Sendable (String) -> MethodRule?
+
+    /// The access rule of each method.
+    public let policy: PolicyLookup
+    /// Where each service runs.
+    public let directory: ServiceDirectory
+    /// Turns credentials into principals.
+    public let authenticator: Authenticator
+    /// Signs forwarded principals; `nil` forwards unsigned calls (development without a key).
+    public let signatures: SignatureCache?
+    /// Deadlines, rates, concurrency, retries.
+    public let limits: GatewayLimits
+    let addressLimiter: RateLimiter
+    let principalLimiter: RateLimiter
+    let concurrency: ConcurrencyLimiter
+
+    /// A gate applying `limits`.
+    public init(
+        policy: @escaping PolicyLookup = { AccessPolicy.entry(for: $0) }, directory: ServiceDirectory,
+        authenticator: Authenticator, signer: PrincipalSigner?, limits: GatewayLimits, clock: GatewayClock = .system
+    ) {
+        self.policy = policy
+        self.directory = directory
+        self.authenticator = authenticator
+        signatures = signer.map { SignatureCache(signer: $0, clock: clock) }
+        self.limits = limits
+        addressLimiter = RateLimiter(ratePerSecond: limits.addressRate, burst: limits.addressBurst, clock: clock)
+        principalLimiter = RateLimiter(ratePerSecond: limits.principalRate, burst: limits.principalBurst, clock: clock)
+        concurrency = ConcurrencyLimiter(limit: limits.maxCallsPerPrincipal)
+    }
+
+    /// Who is calling, once the deadline, the access rule, the route, the address's rate and the
+    /// credential are checked; throws the status the call ends with otherwise.
+    public func identify(_ context: ServerContext, rule: MethodRule?) async throws(RPCError) -> IdentifiedCall {
+        let method = context.method
+        if let remaining = context.remainingTime, remaining > limits.maximumDeadline {
+            throw RPCError(
+                .invalidArgument, "the deadline is too far away: at most \(limits.maximumDeadline) is allowed",
+                fieldViolations: [
+                    FieldViolation(field: "timeout_micros", description: "must be at most \(limits.maximumDeadline.wholeMicros) µs")
+                ])
+        }
+        guard let rule else {
+            throw RPCError(.permissionDenied, "\(method.fullName) has no access rule: denied by default")
+        }
+        guard let group = directory.group(for: method.service) else {
+            throw RPCError(.unimplemented, "the gateway has no route for \(method.service)")
+        }
+        let address = Self.host(of: context.peer)
+        if let wait = addressLimiter.acquire(address) {
+            throw Self.exhausted("too many calls from \(address)", retryAfterMillis: wait)
+        }
+        let principal = try await principal(of: context, rule: rule)
+        return IdentifiedCall(principal: principal, rule: rule, group: group, address: address)
+    }
+
+    /// The caller of `context` from its credential: anonymous on a public method without a valid
+    /// one (a stale token never keeps anyone from logging in again); UNAUTHENTICATED otherwise.
+    func principal(of context: ServerContext, rule: MethodRule) async throws(RPCError) -> Auth.Principal {
+        guard let credential = try Credential.from(context.metadata) else {
+            guard rule.rule == .public else {
+                throw RPCError(.unauthenticated, "\(context.method.fullName) needs a credential: authorization: Bearer <token>")
+            }
+            return .anonymous
+        }
+        do {
+            return try await authenticator.principal(for: credential)
+        } catch  where error.code == .unauthenticated && rule.rule == .public {
+            return .anonymous
+        }
+    }
+
+    /// PERMISSION_DENIED naming the permission `rule` requires when `principal` lacks it.
+    func checkPermission(_ principal: Auth.Principal, rule: MethodRule, method: String) throws(RPCError) {
+        if case .permission(let permission) = rule.rule, !principal.holds(permission) {
+            throw RPCError(.permissionDenied, "\(method) requires the permission \(permission.rawValue)")
+        }
+    }
+
+    /// The policy check alone, for the methods the gateway answers itself (no route, no limits).
+    public func authorizeLocal(_ context: ServerContext) async throws(RPCError) {
+        guard let rule = policy(context.method.fullName) else {
+            throw RPCError(.permissionDenied, "\(context.method.fullName) has no access rule: denied by default")
+        }
+        let principal = try await principal(of: context, rule: rule)
+        try checkPermission(principal, rule: rule, method: context.method.fullName)
+    }
+
+    /// Lets an identified call through when the principal holds the rule's permission and is
+    /// within its rate and concurrency limits. A successful admission must be ended with `release`.
+    public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
+        let principal = call.principal
+        try checkPermission(principal, rule: call.rule, method: context.method.fullName)
+        let key = principal.isAnonymous ? "anonymous@\(call.address)" : principal.subjectId
+        if !principal.isAnonymous, let wait = principalLimiter.acquire(key) {
+            throw Self.exhausted("too many calls by \(principal.subjectId)", retryAfterMillis: wait)
+        }
+        guard concurrency.enter(key) else {
+            throw Self.exhausted(
+                "too many concurrent calls by one caller (limit \(limits.maxCallsPerPrincipal))", retryAfterMillis: 10)
+        }
+        return AdmittedCall(
+            principal: principal, rule: call.rule, group: call.group,
+            options: forwardOptions(context, principal: principal, requestID: requestID), concurrencyKey: key)
+    }
+
+    /// Ends an admitted call (frees its concurrency slot).
+    public func release(_ call: AdmittedCall) {
+        concurrency.leave(call.concurrencyKey)
+    }
+
+    /// The options of the forwarded call: the client's metadata without its credential and without
+    /// anything under `x-backoffice-` (which only the gateway sets), plus the client's address,
+    /// the request id, the signed principal and the deadline.
+    func forwardOptions(_ context: ServerContext, principal: Auth.Principal, requestID: String) -> CallOptions {
+        var metadata = Metadata()
+        for (key, value) in context.metadata where key != Metadata.Keys.authorization && !key.hasPrefix("x-backoffice-") {
+            metadata[key] = value
+        }
+        metadata[SuiteMetadata.clientAddress] = context.peer
+        metadata[Metadata.Keys.requestID] = requestID
+        let timeout = context.remainingTime ?? limits.defaultDeadline
+        if let signatures {
+            metadata[PrincipalSigner.metadataKey] = signatures.value(for: principal, method: context.method.fullName)
+        }
+        return CallOptions(timeout: timeout, metadata: metadata)
+    }
+
+    /// RESOURCE_EXHAUSTED with the `retry-after-ms` hint.
+    static func exhausted(_ message: String, retryAfterMillis: Int64) -> RPCError {
+        RPCError(.resourceExhausted, message, metadata: [Metadata.Keys.retryAfterMillis: String(retryAfterMillis)])
+    }
+
+    /// `host` of `host:port` (`[v6]:port` too): rate limits count a client's connections together.
+    static func host(of peer: String) -> String {
+        guard let colon = peer.lastIndex(of: ":") else { return peer }
+        return String(peer[..<colon])
+    }
+}
+
+extension Duration {
+    /// The duration in whole microseconds.
+    var wholeMicros: Int64 {
+        components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
+    }
+}

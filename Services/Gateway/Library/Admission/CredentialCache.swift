@@ -1,0 +1,56 @@
+import BackofficeAPI
+import Synchronization
+
+/// Recent answers of the security service, by credential: bounded in size, each kept no longer
+/// than the service allowed and never longer than `maximumAge` (one second), so a logout or a
+/// revocation takes effect at the gateway within that time.
+public final class CredentialCache: Sendable {
+    private struct Entry {
+        let principal: Auth.Principal
+        let expiresAtMillis: Int64
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    /// Most credentials remembered at once; when full, expired entries go, then arbitrary ones.
+    public let capacity: Int
+    /// The longest an answer is kept, whatever the service allowed.
+    public let maximumAgeMillis: Int64
+    private let clock: GatewayClock
+
+    /// A cache of at most `capacity` entries, each for at most `maximumAgeMillis`.
+    public init(capacity: Int = 10_000, maximumAgeMillis: Int64 = 1000, clock: GatewayClock = .system) {
+        self.capacity = max(1, capacity)
+        self.maximumAgeMillis = maximumAgeMillis
+        self.clock = clock
+    }
+
+    /// The cached principal for `credential`, if its answer is still fresh.
+    public func principal(for credential: String) -> Auth.Principal? {
+        let now = clock.monotonicMillis()
+        return entries.withLock { entries in
+            guard let entry = entries[credential] else { return nil }
+            guard entry.expiresAtMillis > now else {
+                entries.removeValue(forKey: credential)
+                return nil
+            }
+            return entry.principal
+        }
+    }
+
+    /// Remembers `principal` for `credential` for `cacheForMillis` (capped); 0 or less stores nothing.
+    public func store(_ principal: Auth.Principal, for credential: String, cacheForMillis: Int64) {
+        let age = min(cacheForMillis, maximumAgeMillis)
+        guard age > 0 else { return }
+        let now = clock.monotonicMillis()
+        entries.withLock { entries in
+            if entries.count >= capacity && entries[credential] == nil {
+                entries = entries.filter { $0.value.expiresAtMillis > now }
+                while entries.count >= capacity, let victim = entries.keys.first { entries.removeValue(forKey: victim) }
+            }
+            entries[credential] = Entry(principal: principal, expiresAtMillis: now + age)
+        }
+    }
+
+    /// How many credentials are remembered (expired ones included until touched).
+    public var count: Int { entries.withLock { $0.count } }
+}

@@ -1,0 +1,97 @@
+import Synchronization
+
+/// Token buckets by key (a principal, a client address): each key may make `ratePerSecond` calls
+/// per second on average and `burst` at once. Keys not seen for a while are forgotten, and the
+/// table never holds more than `capacity` keys.
+public final class RateLimiter: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updatedAtMillis: Int64
+    }
+
+    /// Calls per second each key earns.
+    public let ratePerSecond: Double
+    /// Calls a key may make at once after a quiet spell.
+    public let burst: Double
+    /// Most keys tracked at once.
+    public let capacity: Int
+    private let buckets = Mutex<[String: Bucket]>([:])
+    private let clock: GatewayClock
+
+    /// A limiter; a rate of 0 or less disables it.
+    public init(ratePerSecond: Double, burst: Double, capacity: Int = 100_000, clock: GatewayClock = .system) {
+        self.ratePerSecond = ratePerSecond
+        self.burst = max(1, burst)
+        self.capacity = max(1, capacity)
+        self.clock = clock
+    }
+
+    /// Takes one token for `key`. Returns `nil` when the call may go, else how many milliseconds
+    /// to wait before a token is there.
+    public func acquire(_ key: String) -> Int64? {
+        guard ratePerSecond > 0 else { return nil }
+        let now = clock.monotonicMillis()
+        return buckets.withLock { buckets in
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updatedAtMillis: now)
+            let elapsed = Double(max(0, now - bucket.updatedAtMillis)) / 1000
+            bucket.tokens = min(burst, bucket.tokens + elapsed * ratePerSecond)
+            bucket.updatedAtMillis = now
+            let wait: Int64?
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                wait = nil
+            } else {
+                wait = max(1, Int64(((1 - bucket.tokens) / ratePerSecond * 1000).rounded(.up)))
+            }
+            if buckets[key] == nil && buckets.count >= capacity { Self.evictFull(&buckets, now: now, burst: burst, rate: ratePerSecond) }
+            buckets[key] = bucket
+            return wait
+        }
+    }
+
+    /// Drops buckets that have refilled completely (their keys would start full anyway), or, if
+    /// none has, an arbitrary half.
+    private static func evictFull(_ buckets: inout [String: Bucket], now: Int64, burst: Double, rate: Double) {
+        let refillMillis = Int64(burst / rate * 1000) + 1
+        buckets = buckets.filter { now - $0.value.updatedAtMillis < refillMillis }
+        if buckets.count >= 2 {
+            for key in buckets.keys.prefix(buckets.count / 2) { buckets.removeValue(forKey: key) }
+        }
+    }
+
+    /// Keys tracked now.
+    public var trackedKeys: Int { buckets.withLock { $0.count } }
+}
+
+/// Counts calls in flight per key (a principal) and refuses more than `limit` at once.
+public final class ConcurrencyLimiter: Sendable {
+    private let inFlight = Mutex<[String: Int]>([:])
+    /// Calls one key may have in flight; 0 or less disables the limit.
+    public let limit: Int
+
+    /// A limiter of `limit` calls per key.
+    public init(limit: Int) { self.limit = limit }
+
+    /// Counts a call for `key`; false (nothing counted) when the key is at its limit.
+    public func enter(_ key: String) -> Bool {
+        guard limit > 0 else { return true }
+        return inFlight.withLock { inFlight in
+            let current = inFlight[key, default: 0]
+            guard current < limit else { return false }
+            inFlight[key] = current + 1
+            return true
+        }
+    }
+
+    /// Ends a call counted by `enter`.
+    public func leave(_ key: String) {
+        guard limit > 0 else { return }
+        inFlight.withLock { inFlight in
+            let remaining = inFlight[key, default: 1] - 1
+            inFlight[key] = remaining > 0 ? remaining : nil
+        }
+    }
+
+    /// Calls in flight for `key`.
+    public func count(_ key: String) -> Int { inFlight.withLock { $0[key, default: 0] } }
+}

@@ -1,0 +1,72 @@
+import BackofficeAPI
+import ServiceRuntime
+import Synchronization
+
+/// Signed principals reused for a short while: signing costs a MAC, a nonce and an encoding per
+/// call, and a signature may be presented again for the same method within its validity window.
+/// Each entry is reused for at most `reuseMillis` (as long as the credential cache may keep a
+/// principal) and signed to stay valid `validityMillis` longer than that, since services check the
+/// signature when a call arrives.
+public final class SignatureCache: Sendable {
+    private struct Entry {
+        let value: String
+        let reuseUntilMillis: Int64
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let signer: PrincipalSigner
+    private let clock: GatewayClock
+    /// How long one signature is handed out.
+    public let reuseMillis: Int64
+    /// How long a signature stays valid after it was last handed out.
+    public let validityMillis: Int64
+    /// Most signatures kept at once.
+    public let capacity: Int
+
+    /// A cache signing with `signer`.
+    public init(
+        signer: PrincipalSigner, reuseMillis: Int64 = 1000, validityMillis: Int64 = 30_000, capacity: Int = 10_000,
+        clock: GatewayClock = .system
+    ) {
+        self.signer = signer
+        self.reuseMillis = reuseMillis
+        self.validityMillis = validityMillis
+        self.capacity = max(1, capacity)
+        self.clock = clock
+    }
+
+    /// The `x-backoffice-principal` value for `principal` calling `method`.
+    public func value(for principal: Auth.Principal, method: String) -> String {
+        let key = "\(principal.subjectId)\u{0}\(principal.sessionId)\u{0}\(method)"
+        let now = clock.monotonicMillis()
+        if let entry = entries.withLock({ $0[key] }), entry.reuseUntilMillis > now {
+            return entry.value
+        }
+        let value = signer.metadataValue(
+            for: principal, method: method, validFor: .milliseconds(reuseMillis + validityMillis))
+        entries.withLock { entries in
+            if entries.count >= capacity && entries[key] == nil {
+                entries = entries.filter { $0.value.reuseUntilMillis > now }
+                while entries.count >= capacity, let victim = entries.keys.first { entries.removeValue(forKey: victim) }
+            }
+            entries[key] = Entry(value: value, reuseUntilMillis: now + reuseMillis)
+        }
+        return value
+    }
+}
+
+/// Request ids for calls that came without one: a random prefix per process and a counter,
+/// unique and cheap.
+public final class RequestIDGenerator: Sendable {
+    private let prefix: String
+    private let counter = Atomic<UInt64>(0)
+
+    /// A generator whose ids start with `prefix`.
+    public init(prefix: String) { self.prefix = prefix }
+
+    /// The next id, e.g. `gw3f9a1c2e-1a`.
+    public func next() -> String {
+        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return prefix + String(number, radix: 16)
+    }
+}

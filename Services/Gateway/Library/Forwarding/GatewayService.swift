@@ -1,0 +1,252 @@
+import AccessControl
+import BackofficeAPI
+import Crypto
+import RPC
+import ServiceRuntime
+import Synchronization
+
+/// The gateway's forwarding: one raw handler per method of every service in the catalogue (and
+/// for unknown methods of routed services, which are denied), each admitting the call through
+/// the `CallGate`, forwarding its message bytes untouched to an instance of the owning service,
+/// logging it, and recording mutating calls in the audit spool before answering.
+public final class GatewayService: UnknownMethodService {
+    /// Services the gateway answers itself instead of forwarding.
+    public static let localServices: Set<String> = [
+        Health.HealthService.descriptor.name, Gateway.ReflectionService.descriptor.name,
+    ]
+
+    /// A name for the forwarding itself; its methods are the forwarded services' (`methodHandlers`).
+    public static var serviceDescriptor: ServiceDescriptor {
+        ServiceDescriptor(name: "backoffice.gateway.Forwarding", methods: [])
+    }
+
+    /// Decides who may call what.
+    public let gate: CallGate
+    /// Where mutating calls' outcomes go; `nil` records nothing (tests of forwarding alone).
+    public let spool: AuditSpool?
+    private let logger: Logger?
+    private let clock: GatewayClock
+    private let retryBudget = RetryBudget()
+    private let requestIDs = RequestIDGenerator(prefix: "gw" + SecureRandom.token(byteCount: 4) + "-")
+    private let services: [ServiceDescriptor]
+
+    /// Forwarding for every method of `services` except the local ones.
+    public init(
+        gate: CallGate, spool: AuditSpool?, logger: Logger?, clock: GatewayClock = .system,
+        services: [ServiceDescriptor] = ServiceCatalogue.all
+    ) {
+        self.gate = gate
+        self.spool = spool
+        self.logger = logger
+        self.clock = clock
+        self.services = services.filter { !Self.localServices.contains($0.name) }
+    }
+
+    /// One forwarding handler per method of the forwarded services (the server asks once).
+    public var methodHandlers: [MethodHandler] {
+        services.flatMap(\.methods).map { method in
+            makeHandler(method, extractor: TargetExtractor(descriptor: method.requestType.protobufDescriptor))
+        }
+    }
+
+    /// Methods no descriptor lists: if their service is routed, a handler that the gate denies (no
+    /// access rule); otherwise `nil` (UNIMPLEMENTED).
+    public func handler(forUnknownMethod fullName: String) -> MethodHandler? {
+        let parts = fullName.split(separator: "/")
+        guard parts.count == 2, gate.directory.group(for: String(parts[0])) != nil else { return nil }
+        let method = MethodDescriptor(
+            service: String(parts[0]), name: String(parts[1]), kind: .unary, requestType: RawMessage.self,
+            responseType: RawMessage.self)
+        return makeHandler(method, extractor: nil)
+    }
+
+    private func makeHandler(_ method: MethodDescriptor, extractor: TargetExtractor?) -> MethodHandler {
+        let raw = method.raw
+        switch method.kind {
+        case .unary:
+            return .unary(raw) { [self] (request: RawMessage, context: ServerContext) in
+                try await serve(context, target: { extractor?.target(in: request.bytes) ?? "" }) { call in
+                    try await self.forwardUnary(raw, request, call)
+                }
+            }
+        case .serverStreaming:
+            return .serverStreaming(raw) { [self] (request: RawMessage, responses: ResponseWriter<RawMessage>, context: ServerContext) in
+                try await serve(context, target: { extractor?.target(in: request.bytes) ?? "" }) { call in
+                    try await self.forwardServerStreaming(raw, request, responses, call)
+                }
+            }
+        case .clientStreaming:
+            return .clientStreaming(raw) { [self] (requests: RequestStream<RawMessage>, context: ServerContext) in
+                let first = FirstMessage()
+                return try await serve(context, target: { first.bytes.map { extractor?.target(in: $0) ?? "" } ?? "" }) {
+                    call in
+                    try await self.forwardClientStreaming(raw, requests, call, first: first)
+                }
+            }
+        }
+    }
+
+    // MARK: One call
+
+    /// Admits the call, runs `body`, then logs it and (mutating calls) spools its audit record.
+    private func serve<T: Sendable>(
+        _ context: ServerContext, target: () -> String, _ body: (AdmittedCall) async throws -> T
+    ) async throws -> T {
+        let started = ContinuousClock.now
+        let requestID = context.requestID ?? requestIDs.next()
+        let rule = gate.policy(context.method.fullName)
+        var principal: Auth.Principal?
+        let outcome: Result<T, any Error>
+        do {
+            let identified = try await gate.identify(context, rule: rule)
+            principal = identified.principal
+            let call = try gate.admit(context, identified, requestID: requestID)
+            do {
+                outcome = .success(try await body(call))
+            } catch {
+                outcome = .failure(error)
+            }
+            gate.release(call)
+        } catch {
+            outcome = .failure(error)
+        }
+        let code: StatusCode
+        switch outcome {
+        case .success: code = .ok
+        case .failure(let error): code = RPCError(converting: error).code
+        }
+        logCall(context, requestID: requestID, principal: principal, code: code, since: started)
+        if !(rule?.readOnly ?? false), let spool {
+            await audit(context, spool: spool, requestID: requestID, principal: principal, target: target(), code: code)
+        }
+        return try outcome.get()
+    }
+
+    private func logCall(
+        _ context: ServerContext, requestID: String, principal: Auth.Principal?, code: StatusCode, since: ContinuousClock.Instant
+    ) {
+        guard let logger, logger.isEnabled(.info) else { return }
+        let latency = (ContinuousClock.now - since).wholeMicros
+        logger.log(
+            .info, "call",
+            fields: [
+                ("request_id", requestID), ("principal", principal.map(Self.actor) ?? ""), ("method", context.method.fullName),
+                ("code", code.name), ("latency_us", latency), ("peer", context.peer),
+            ])
+    }
+
+    private func audit(
+        _ context: ServerContext, spool: AuditSpool, requestID: String, principal: Auth.Principal?, target: String,
+        code: StatusCode
+    ) async {
+        var record = Audit.Record()
+        record.actor = principal.map(Self.actor) ?? ""
+        record.actorKind = principal.map(Self.actorKind) ?? "unauthenticated"
+        record.method = context.method.fullName
+        record.target = target
+        record.outcome = code.name
+        record.clientAddress = context.peer
+        record.requestId = requestID
+        record.occurredAtUnixMs = clock.unixMillis()
+        do {
+            try await spool.append(record)
+        } catch {
+            logger?.error("cannot spool an audit record", ["method": record.method, "error": String(describing: error)])
+        }
+    }
+
+    /// The principal as the audit trail and the logs name it.
+    static func actor(_ principal: Auth.Principal) -> String {
+        principal.isAnonymous ? "anonymous" : principal.subjectId
+    }
+
+    static func actorKind(_ principal: Auth.Principal) -> String {
+        if principal.isAnonymous { return "anonymous" }
+        switch principal.kind {
+        case .staff: return "staff"
+        case .customer: return "customer"
+        case .program: return "program"
+        case .service: return "service"
+        case .unspecified, .unrecognized: return "unknown"
+        }
+    }
+
+    // MARK: Forwarding
+
+    private func forwardUnary(_ method: MethodDescriptor, _ request: RawMessage, _ call: AdmittedCall) async throws -> RawMessage {
+        try await withRetries(call) { instance in
+            try await instance.client.unary(method, request, options: call.options)
+        }
+    }
+
+    private func forwardServerStreaming(
+        _ method: MethodDescriptor, _ request: RawMessage, _ responses: ResponseWriter<RawMessage>, _ call: AdmittedCall
+    ) async throws {
+        let forwarded = Atomic<Bool>(false)
+        try await withRetries(call, retryable: { !forwarded.load(ordering: .relaxed) }) { instance in
+            try await instance.client.serverStreaming(method, request, options: call.options) { (response: RawMessage) in
+                forwarded.store(true, ordering: .relaxed)
+                try await responses.write(response)
+            }
+        }
+    }
+
+    private func forwardClientStreaming(
+        _ method: MethodDescriptor, _ requests: RequestStream<RawMessage>, _ call: AdmittedCall, first: FirstMessage
+    ) async throws -> RawMessage {
+        // The requests cannot be replayed: one attempt.
+        try await withRetries(call, retryable: { false }) { instance in
+            try await instance.client.clientStreaming(method, options: call.options) { (writer: RequestWriter<RawMessage>) in
+                for try await request in requests {
+                    first.keep(request.bytes)
+                    try await writer.write(request)
+                }
+            }
+        }
+    }
+
+    /// Runs `attempt` on an instance; when it fails with UNAVAILABLE, has the instance checked and,
+    /// for read-only methods within the retry budget, tries another instance.
+    private func withRetries<T>(
+        _ call: AdmittedCall, retryable: () -> Bool = { true }, _ attempt: (ServiceInstance) async throws -> T
+    ) async throws -> T {
+        retryBudget.recordCall()
+        var failed: ServiceInstance?
+        var attempts = 0
+        while true {
+            guard let instance = call.group.pick(excluding: failed) else {
+                throw RPCError(.unavailable, "no healthy instance of \(call.group.name)")
+            }
+            attempts += 1
+            do {
+                return try await attempt(instance)
+            } catch let error as RPCError where error.code == .unavailable {
+                checkSoon(instance)
+                guard call.rule.readOnly, retryable(), attempts < gate.limits.maxAttempts, retryBudget.withdrawRetry(),
+                    call.group.pick(excluding: instance) != nil
+                else { throw error }
+                failed = instance
+            }
+        }
+    }
+
+    /// Health-checks `instance` in the background, outside the current call (no inherited deadline).
+    private func checkSoon(_ instance: ServiceInstance) {
+        let directory = gate.directory
+        let timeout = gate.limits.healthCheckTimeout
+        Task.detached { await directory.check(instance, timeout: timeout) }
+    }
+}
+
+/// The first request of a client-streaming call, kept for its audit record's target.
+final class FirstMessage: Sendable {
+    private let stored = Mutex<[UInt8]?>(nil)
+
+    /// The first message's bytes, once one arrived.
+    var bytes: [UInt8]? { stored.withLock { $0 } }
+
+    /// Keeps `bytes` unless a message was kept already.
+    func keep(_ bytes: [UInt8]) {
+        stored.withLock { if $0 == nil { $0 = bytes } }
+    }
+}

@@ -1,0 +1,251 @@
+import AccessControl
+import BackofficeAPI
+import Crypto
+import Foundation
+@testable import Gateway
+import RPC
+import ServiceRuntime
+import Synchronization
+import Testing
+import TestSupport
+
+/// A clock tests move by hand.
+final class ManualClock: Sendable {
+    private let millis = Atomic<Int64>(1_000_000)
+
+    func advance(byMillis delta: Int64) { millis.add(delta, ordering: .relaxed) }
+
+    var clock: GatewayClock {
+        GatewayClock(monotonicMillis: { self.millis.load(ordering: .relaxed) }, unixMillis: { self.millis.load(ordering: .relaxed) })
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct RouteTableTests {
+    @Test func parsesEntriesAndPicksTheLongestMatchingName() throws {
+        let table = try RouteTable(
+            parsing: """
+                backoffice.security = 127.0.0.1:7200, 127.0.0.1:7201   # two instances
+                backoffice.echo.Echo=127.0.0.1:7100;backoffice.audit=127.0.0.1:7200
+                """)
+        #expect(table.routes["backoffice.security"]?.map(\.port) == [7200, 7201])
+        #expect(table.routeName(for: "backoffice.security.Accounts") == "backoffice.security")
+        #expect(table.routeName(for: "backoffice.echo.Echo") == "backoffice.echo.Echo")
+        #expect(table.routeName(for: "backoffice.orders.Orders") == nil)
+    }
+
+    @Test(arguments: ["backoffice.echo", "backoffice.echo=", "backoffice.echo=nowhere", "=127.0.0.1:1", "a/b=127.0.0.1:1"])
+    func refusesBadEntries(text: String) {
+        #expect(throws: RouteTableError.self) { try RouteTable(parsing: text) }
+    }
+
+    @Test func instancesAreTakenRoundRobinSkippingUnhealthyOnes() {
+        let instances = (1...3).map { ServiceInstance(address: SocketAddress(host: "127.0.0.1", port: $0), configuration: .init()) }
+        let group = InstanceGroup(name: "x", instances: instances)
+        let picked = (0..<6).compactMap { _ in group.pick()?.address.port }
+        #expect(Set(picked) == [1, 2, 3])
+        #expect(picked.filter { $0 == 1 }.count == 2)
+        instances[1].setHealthy(false)
+        #expect((0..<6).compactMap { _ in group.pick()?.address.port }.allSatisfy { $0 != 2 })
+        #expect(group.pick(excluding: instances[0])?.address.port == 3)
+        instances[0].setHealthy(false)
+        instances[2].setHealthy(false)
+        #expect(group.pick() == nil)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct AdmissionUnitTests {
+    @Test func cachedPrincipalsExpireAfterAtMostOneSecond() {
+        let time = ManualClock()
+        let cache = CredentialCache(capacity: 10, clock: time.clock)
+        cache.store(TestPrincipals.user, for: "a", cacheForMillis: 60_000)
+        cache.store(TestPrincipals.user, for: "b", cacheForMillis: 200)
+        cache.store(TestPrincipals.user, for: "c", cacheForMillis: 0)
+        #expect(cache.principal(for: "a")?.subjectId == "u_plain")
+        #expect(cache.principal(for: "c") == nil)
+        time.advance(byMillis: 300)
+        #expect(cache.principal(for: "b") == nil)
+        #expect(cache.principal(for: "a") != nil)
+        time.advance(byMillis: 701)
+        #expect(cache.principal(for: "a") == nil)
+    }
+
+    @Test func theCacheIsBounded() {
+        let cache = CredentialCache(capacity: 3, clock: ManualClock().clock)
+        for index in 0..<10 { cache.store(TestPrincipals.user, for: "k\(index)", cacheForMillis: 1000) }
+        #expect(cache.count <= 3)
+        #expect(cache.principal(for: "k9") != nil)
+    }
+
+    @Test func authenticatorCachesAndRefusesExpiredPrincipals() async throws {
+        let time = ManualClock()
+        let calls = Atomic<Int>(0)
+        let authenticator = Authenticator(cache: CredentialCache(clock: time.clock), clock: time.clock) { credential in
+            calls.add(1, ordering: .relaxed)
+            guard credential != "bad" else { throw RPCError(.unauthenticated, "no") }
+            var principal = Auth.Principal()
+            principal.subjectId = credential
+            principal.expiresAtUnixMs = credential == "old" ? 1 : 9_000_000
+            var response = Security.AuthenticateResponse()
+            response.principal = principal
+            response.cacheForMs = 1000
+            return response
+        }
+        #expect(try await authenticator.principal(for: "good").subjectId == "good")
+        #expect(try await authenticator.principal(for: "good").subjectId == "good")
+        #expect(calls.load(ordering: .relaxed) == 1)
+        for credential in ["bad", "old"] {
+            let error = await #expect(throws: RPCError.self) { try await authenticator.principal(for: credential) }
+            #expect(error?.code == .unauthenticated)
+        }
+    }
+
+    @Test func concurrentCallsWithOneCredentialShareOneLookup() async throws {
+        let calls = Atomic<Int>(0)
+        let authenticator = Authenticator(cache: CredentialCache()) { credential in
+            calls.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(300))
+            var response = Security.AuthenticateResponse()
+            response.principal = TestPrincipals.user
+            response.cacheForMs = 0  // nothing cached: only the sharing can save lookups
+            return response
+        }
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<20 { group.addTask { try await authenticator.principal(for: "same").subjectId } }
+            for try await subject in group { #expect(subject == "u_plain") }
+        }
+        #expect(calls.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func securityOutagesAreUnavailableNotUnauthenticated() async {
+        let authenticator = Authenticator(cache: CredentialCache()) { _ in throw RPCError(.unavailable, "down") }
+        let error = await #expect(throws: RPCError.self) { try await authenticator.principal(for: "x") }
+        #expect(error?.code == .unavailable)
+    }
+
+    @Test func tokenBucketsRefuseBeyondTheBurstAndRefill() {
+        let time = ManualClock()
+        let limiter = RateLimiter(ratePerSecond: 10, burst: 5, clock: time.clock)
+        for _ in 0..<5 { #expect(limiter.acquire("a") == nil) }
+        let wait = limiter.acquire("a")
+        #expect(wait == 100)
+        #expect(limiter.acquire("b") == nil)
+        time.advance(byMillis: 100)
+        #expect(limiter.acquire("a") == nil)
+        #expect(limiter.acquire("a") != nil)
+    }
+
+    @Test func rateLimiterForgetsKeysBeyondItsCapacity() {
+        let time = ManualClock()
+        let limiter = RateLimiter(ratePerSecond: 10, burst: 1, capacity: 100, clock: time.clock)
+        for index in 0..<1000 { _ = limiter.acquire("k\(index)") }
+        #expect(limiter.trackedKeys <= 100)
+    }
+
+    @Test func concurrencyLimiterCountsPerKey() {
+        let limiter = ConcurrencyLimiter(limit: 2)
+        #expect(limiter.enter("a") && limiter.enter("a"))
+        #expect(!limiter.enter("a"))
+        #expect(limiter.enter("b"))
+        limiter.leave("a")
+        #expect(limiter.enter("a"))
+        #expect(limiter.count("a") == 2)
+    }
+
+    @Test(arguments: [
+        ("Bearer bos_123", "bos_123"), ("bearer  bos_123", "bos_123"), ("ApiKey boa_9", "boa_9"),
+    ])
+    func credentialsAreReadFromTheAuthorizationMetadata(value: String, expected: String) throws {
+        #expect(try Credential.from([Metadata.Keys.authorization: value]) == expected)
+    }
+
+    @Test(arguments: ["Basic abc", "Bearer", "bos_123", "Bearer "])
+    func malformedAuthorizationIsUnauthenticated(value: String) {
+        let error = #expect(throws: RPCError.self) { try Credential.from([Metadata.Keys.authorization: value]) }
+        #expect(error?.code == .unauthenticated)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct AuditUnitTests {
+    @Test func targetIsTheIdFieldOrTheFirstStarIdField() {
+        var setStatus = Security.SetAccountStatusRequest()
+        setStatus.userId = "u_1"
+        setStatus.status = .active
+        let extractor = TargetExtractor(descriptor: Security.SetAccountStatusRequest.protobufDescriptor)
+        #expect(extractor.target(in: setStatus.serializedBytes()) == "u_1")
+        #expect(extractor.target(in: []) == "")
+        #expect(extractor.target(in: [0x0A, 0x7F]) == "")  // truncated
+        let echo = TargetExtractor(descriptor: Echo.EchoRequest.protobufDescriptor)
+        #expect(echo.fieldNumbers.isEmpty)
+        var listRoles = Security.ListAccountRolesRequest()
+        listRoles.userIds = ["u_2"]
+        // Repeated fields name no single target.
+        #expect(
+            TargetExtractor(descriptor: Security.ListAccountRolesRequest.protobufDescriptor).target(in: listRoles.serializedBytes()) == "")
+    }
+
+    @Test func wakeUpSignalWakesOnceAndLeavesNothingBehind() async {
+        let signal = WakeUpSignal()
+        signal.signal()
+        let immediate = ContinuousClock.now
+        await signal.wait(upTo: .seconds(5))
+        #expect(ContinuousClock.now - immediate < .seconds(1))
+        // The first wait's cancelled timer must not wake the next one early.
+        let waited = ContinuousClock.now
+        await signal.wait(upTo: .milliseconds(200))
+        #expect(ContinuousClock.now - waited >= .milliseconds(150))
+    }
+
+    @Test func spoolKeepsRecordsUntilTheyAreSentAndAcrossReopening() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let failing = Atomic<Bool>(true)
+        let delivered = Locked<[Audit.Record]>([])
+        let send: AuditSpool.Sender = { records in
+            if failing.load(ordering: .relaxed) { throw RPCError(.unavailable, "security down") }
+            delivered.withLock { $0.append(contentsOf: records) }
+        }
+        let spool = try await AuditSpool.open(path: path, batchSize: 2, logger: nil, send: send)
+        for index in 0..<5 {
+            var record = Audit.Record()
+            record.method = "m\(index)"
+            try await spool.append(record)
+        }
+        await #expect(throws: RPCError.self) { try await spool.flushOnce() }
+        #expect(try await spool.pendingCount() == 5)
+        await spool.close()
+
+        let reopened = try await AuditSpool.open(path: path, batchSize: 2, logger: nil, send: send)
+        #expect(try await reopened.pendingCount() == 5)
+        failing.store(false, ordering: .relaxed)
+        #expect(try await reopened.flushOnce() == 5)
+        #expect(delivered.value.map(\.method) == ["m0", "m1", "m2", "m3", "m4"])
+        #expect(try await reopened.pendingCount() == 0)
+        await reopened.close()
+    }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct SignatureCacheTests {
+    @Test func signaturesAreReusedForOneSecondPerPrincipalAndMethod() throws {
+        let time = ManualClock()
+        let signer = PrincipalSigner(key: SecretKey.random())
+        let cache = SignatureCache(signer: signer, clock: time.clock)
+        let first = cache.value(for: TestPrincipals.user, method: "a.B/C")
+        #expect(cache.value(for: TestPrincipals.user, method: "a.B/C") == first)
+        #expect(cache.value(for: TestPrincipals.user, method: "a.B/D") != first)
+        #expect(cache.value(for: TestPrincipals.auditor, method: "a.B/C") != first)
+        #expect(try signer.verify(first, method: "a.B/C").subjectId == "u_plain")
+        time.advance(byMillis: 1001)
+        #expect(cache.value(for: TestPrincipals.user, method: "a.B/C") != first)
+    }
+
+    @Test func requestIDsAreUnique() {
+        let ids = RequestIDGenerator(prefix: "gw-")
+        let made = (0..<100).map { _ in ids.next() }
+        #expect(Set(made).count == 100)
+        #expect(made.allSatisfy { $0.hasPrefix("gw-") })
+    }
+}
