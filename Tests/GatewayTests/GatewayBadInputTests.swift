@@ -64,7 +64,9 @@ struct GatewayBadInputTests {
                 return error?.code == .unauthenticated
             }
             #expect(refused)
-            #expect(ContinuousClock.now - revokedAt < .milliseconds(1300))
+            // The gateway caches for at most 1 s (the service asked for 5 s); the rest is slack for
+            // a loaded machine, still far from what a 5 s cache would give.
+            #expect(ContinuousClock.now - revokedAt < .milliseconds(2500))
         }
     }
 
@@ -148,7 +150,9 @@ struct GatewayBadInputTests {
     }
 
     @Test func aFloodFromOneCallerIsLimitedWhileOthersAreServed() async throws {
-        try await GatewayFixture.with(gatewayArguments: ["--principal-rate", "20", "--principal-burst", "20"]) { fixture in
+        // A slow refill (2 per second) keeps the count meaningful however slowly a loaded machine
+        // sends the 60 calls: at most 20 + 2 per elapsed second can succeed.
+        try await GatewayFixture.with(gatewayArguments: ["--principal-rate", "2", "--principal-burst", "20"]) { fixture in
             var exhausted: [RPCError] = []
             for _ in 0..<60 {
                 if let error = await statusOf({

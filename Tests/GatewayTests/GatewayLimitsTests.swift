@@ -11,12 +11,25 @@ struct GatewayLimitsTests {
     @Test func tooManyCallsInFlightForOnePrincipalAreRefused() async throws {
         try await GatewayFixture.with(gatewayArguments: ["--max-calls-per-principal", "2"]) { fixture in
             let options = GatewayFixture.bearer("tok-user")
+            // Two slow calls that stay in flight far longer than a loaded machine needs to start
+            // them. One refused because a probe below held a slot tries again (bounded), so both
+            // end up in flight.
             let slow = (0..<2).map { _ in
-                Task { await statusOf { _ = try await fixture.echoClient.unary(.with(delayMillis: 1000), options: options) } }
+                Task {
+                    var outcome: RPCError?
+                    for _ in 0..<500 {
+                        outcome = await statusOf {
+                            _ = try await fixture.echoClient.unary(.with(delayMillis: 20_000), options: options)
+                        }
+                        guard outcome?.code == .resourceExhausted, !Task.isCancelled else { break }
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
+                    return outcome
+                }
             }
             // Once both are in flight, a third call by the same principal is refused at once.
             var refused: RPCError?
-            for _ in 0..<50 where refused == nil {
+            for _ in 0..<250 where refused == nil {
                 try await Task.sleep(for: .milliseconds(20))
                 refused = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: options) }
             }
@@ -25,7 +38,12 @@ struct GatewayLimitsTests {
             #expect(refused?.metadata[Metadata.Keys.retryAfterMillis] != nil)
             // Another principal is not affected.
             _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-auditor"))
-            for call in slow { #expect(await call.value == nil) }
+            // The slow calls were still running: only now are they given up.
+            for call in slow { call.cancel() }
+            for call in slow {
+                let outcome = await call.value
+                #expect(outcome?.code != .resourceExhausted, "\(String(describing: outcome))")
+            }
         }
     }
 

@@ -14,7 +14,7 @@ struct VerifiedSignatureCacheTests {
         let signer = PrincipalSigner(key: SecretKey.random())
         var principal = Auth.Principal()
         principal.subjectId = "u_cached"
-        let value = signer.metadataValue(for: principal, method: Echo.EchoService.unary.fullName, validFor: .milliseconds(1500))
+        let value = signer.metadataValue(for: principal, method: Echo.EchoService.unary.fullName, validFor: .seconds(4))
         let options = CallOptions(timeout: .seconds(5), metadata: [PrincipalSigner.metadataKey: value])
         try await TrustedCallerInterceptorTests.withGuardedServer(signer: signer) { echo, _ in
             for _ in 0..<3 {
@@ -27,8 +27,9 @@ struct VerifiedSignatureCacheTests {
             #expect(otherMethod?.code == .unauthenticated)
             // Once the signature's own expiry passes, the remembered value is refused too.
             var expired: RPCError?
-            for _ in 0..<60 where expired == nil {
-                try await Task.sleep(for: .milliseconds(50))
+            // (Four seconds leave room for a slow start on a loaded machine; the wait is bounded at 12 s.)
+            for _ in 0..<120 where expired == nil {
+                try await Task.sleep(for: .milliseconds(100))
                 do {
                     _ = try await echo.unary(.with(), options: options)
                 } catch let error as RPCError {

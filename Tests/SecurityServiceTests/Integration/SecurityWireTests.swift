@@ -115,6 +115,7 @@ struct SecurityWireTests {
         let token = try await harness.login("carol", Self.password).token
         let burst = 24
         let finished = Locked(0)
+        let burstStarted = ContinuousClock.now
         let logins = Task {
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<burst {
@@ -142,7 +143,12 @@ struct SecurityWireTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         await logins.value
+        let burstLength = ContinuousClock.now - burstStarted
         #expect(measuredDuringBurst >= 5, "the burst ended before it could be measured")
-        #expect(slowest < .milliseconds(500), "Authenticate took \(slowest) during a login burst")
+        // Starved, Authenticate would wait behind the queued hashes (most of the burst). Judged
+        // against the burst's own length, so a loaded machine slowing everything does not matter.
+        #expect(
+            slowest < .milliseconds(200) || slowest * 3 < burstLength,
+            "Authenticate took \(slowest) during a login burst of \(burstLength)")
     }
 }
