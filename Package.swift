@@ -47,6 +47,9 @@ let package = Package(
             path: "Shared/BackofficeAPI", swiftSettings: swiftSettings),
 
         // MARK: Shared layers
+        .target(
+            name: "ProtoJSON", dependencies: ["CProtobufC", "ProtoRuntime"], path: "Shared/ProtoJSON",
+            swiftSettings: swiftSettings),
         .target(name: "Storage", dependencies: ["CSQLite"], path: "Shared/Storage", swiftSettings: swiftSettings),
         .target(name: "Crypto", dependencies: ["CSodium"], path: "Shared/Crypto", swiftSettings: swiftSettings),
         .target(
@@ -128,6 +131,8 @@ let package = Package(
             name: "RPCTests", dependencies: ["RPC", "BackofficeAPI", "EchoService", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProtoJSONTests", dependencies: ["ProtoJSON", "BackofficeAPI", "ProtoRuntime"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SecurityServiceTests",
             dependencies: [
