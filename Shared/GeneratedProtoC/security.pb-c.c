@@ -598,6 +598,1941 @@ void   backoffice__security__role_list__free_unpacked
   assert(message->base.descriptor == &backoffice__security__role_list__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   backoffice__security__login_request__init
+                     (Backoffice__Security__LoginRequest         *message)
+{
+  static const Backoffice__Security__LoginRequest init_value = BACKOFFICE__SECURITY__LOGIN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__login_request__get_packed_size
+                     (const Backoffice__Security__LoginRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__login_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__login_request__pack
+                     (const Backoffice__Security__LoginRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__login_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__login_request__pack_to_buffer
+                     (const Backoffice__Security__LoginRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__login_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__LoginRequest *
+       backoffice__security__login_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__LoginRequest *)
+     protobuf_c_message_unpack (&backoffice__security__login_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__login_request__free_unpacked
+                     (Backoffice__Security__LoginRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__login_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__login_response__init
+                     (Backoffice__Security__LoginResponse         *message)
+{
+  static const Backoffice__Security__LoginResponse init_value = BACKOFFICE__SECURITY__LOGIN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__login_response__get_packed_size
+                     (const Backoffice__Security__LoginResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__login_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__login_response__pack
+                     (const Backoffice__Security__LoginResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__login_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__login_response__pack_to_buffer
+                     (const Backoffice__Security__LoginResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__login_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__LoginResponse *
+       backoffice__security__login_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__LoginResponse *)
+     protobuf_c_message_unpack (&backoffice__security__login_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__login_response__free_unpacked
+                     (Backoffice__Security__LoginResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__login_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__logout_request__init
+                     (Backoffice__Security__LogoutRequest         *message)
+{
+  static const Backoffice__Security__LogoutRequest init_value = BACKOFFICE__SECURITY__LOGOUT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__logout_request__get_packed_size
+                     (const Backoffice__Security__LogoutRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__logout_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__logout_request__pack
+                     (const Backoffice__Security__LogoutRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__logout_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__logout_request__pack_to_buffer
+                     (const Backoffice__Security__LogoutRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__logout_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__LogoutRequest *
+       backoffice__security__logout_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__LogoutRequest *)
+     protobuf_c_message_unpack (&backoffice__security__logout_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__logout_request__free_unpacked
+                     (Backoffice__Security__LogoutRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__logout_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__logout_response__init
+                     (Backoffice__Security__LogoutResponse         *message)
+{
+  static const Backoffice__Security__LogoutResponse init_value = BACKOFFICE__SECURITY__LOGOUT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__logout_response__get_packed_size
+                     (const Backoffice__Security__LogoutResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__logout_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__logout_response__pack
+                     (const Backoffice__Security__LogoutResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__logout_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__logout_response__pack_to_buffer
+                     (const Backoffice__Security__LogoutResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__logout_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__LogoutResponse *
+       backoffice__security__logout_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__LogoutResponse *)
+     protobuf_c_message_unpack (&backoffice__security__logout_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__logout_response__free_unpacked
+                     (Backoffice__Security__LogoutResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__logout_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__session__init
+                     (Backoffice__Security__Session         *message)
+{
+  static const Backoffice__Security__Session init_value = BACKOFFICE__SECURITY__SESSION__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__session__get_packed_size
+                     (const Backoffice__Security__Session *message)
+{
+  assert(message->base.descriptor == &backoffice__security__session__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__session__pack
+                     (const Backoffice__Security__Session *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__session__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__session__pack_to_buffer
+                     (const Backoffice__Security__Session *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__session__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__Session *
+       backoffice__security__session__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__Session *)
+     protobuf_c_message_unpack (&backoffice__security__session__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__session__free_unpacked
+                     (Backoffice__Security__Session *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__session__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_my_sessions_request__init
+                     (Backoffice__Security__ListMySessionsRequest         *message)
+{
+  static const Backoffice__Security__ListMySessionsRequest init_value = BACKOFFICE__SECURITY__LIST_MY_SESSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_my_sessions_request__get_packed_size
+                     (const Backoffice__Security__ListMySessionsRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_my_sessions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_my_sessions_request__pack
+                     (const Backoffice__Security__ListMySessionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_my_sessions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_my_sessions_request__pack_to_buffer
+                     (const Backoffice__Security__ListMySessionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_my_sessions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListMySessionsRequest *
+       backoffice__security__list_my_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListMySessionsRequest *)
+     protobuf_c_message_unpack (&backoffice__security__list_my_sessions_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_my_sessions_request__free_unpacked
+                     (Backoffice__Security__ListMySessionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_my_sessions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_sessions_request__init
+                     (Backoffice__Security__ListSessionsRequest         *message)
+{
+  static const Backoffice__Security__ListSessionsRequest init_value = BACKOFFICE__SECURITY__LIST_SESSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_sessions_request__get_packed_size
+                     (const Backoffice__Security__ListSessionsRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_sessions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_sessions_request__pack
+                     (const Backoffice__Security__ListSessionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_sessions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_sessions_request__pack_to_buffer
+                     (const Backoffice__Security__ListSessionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_sessions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListSessionsRequest *
+       backoffice__security__list_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListSessionsRequest *)
+     protobuf_c_message_unpack (&backoffice__security__list_sessions_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_sessions_request__free_unpacked
+                     (Backoffice__Security__ListSessionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_sessions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_sessions_response__init
+                     (Backoffice__Security__ListSessionsResponse         *message)
+{
+  static const Backoffice__Security__ListSessionsResponse init_value = BACKOFFICE__SECURITY__LIST_SESSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_sessions_response__get_packed_size
+                     (const Backoffice__Security__ListSessionsResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_sessions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_sessions_response__pack
+                     (const Backoffice__Security__ListSessionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_sessions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_sessions_response__pack_to_buffer
+                     (const Backoffice__Security__ListSessionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_sessions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListSessionsResponse *
+       backoffice__security__list_sessions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListSessionsResponse *)
+     protobuf_c_message_unpack (&backoffice__security__list_sessions_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_sessions_response__free_unpacked
+                     (Backoffice__Security__ListSessionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_sessions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__revoke_my_session_request__init
+                     (Backoffice__Security__RevokeMySessionRequest         *message)
+{
+  static const Backoffice__Security__RevokeMySessionRequest init_value = BACKOFFICE__SECURITY__REVOKE_MY_SESSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__revoke_my_session_request__get_packed_size
+                     (const Backoffice__Security__RevokeMySessionRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_my_session_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__revoke_my_session_request__pack
+                     (const Backoffice__Security__RevokeMySessionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_my_session_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__revoke_my_session_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeMySessionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_my_session_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__RevokeMySessionRequest *
+       backoffice__security__revoke_my_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__RevokeMySessionRequest *)
+     protobuf_c_message_unpack (&backoffice__security__revoke_my_session_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__revoke_my_session_request__free_unpacked
+                     (Backoffice__Security__RevokeMySessionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__revoke_my_session_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__revoke_sessions_request__init
+                     (Backoffice__Security__RevokeSessionsRequest         *message)
+{
+  static const Backoffice__Security__RevokeSessionsRequest init_value = BACKOFFICE__SECURITY__REVOKE_SESSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__revoke_sessions_request__get_packed_size
+                     (const Backoffice__Security__RevokeSessionsRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__revoke_sessions_request__pack
+                     (const Backoffice__Security__RevokeSessionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__revoke_sessions_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeSessionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__RevokeSessionsRequest *
+       backoffice__security__revoke_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__RevokeSessionsRequest *)
+     protobuf_c_message_unpack (&backoffice__security__revoke_sessions_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__revoke_sessions_request__free_unpacked
+                     (Backoffice__Security__RevokeSessionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__revoke_sessions_response__init
+                     (Backoffice__Security__RevokeSessionsResponse         *message)
+{
+  static const Backoffice__Security__RevokeSessionsResponse init_value = BACKOFFICE__SECURITY__REVOKE_SESSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__revoke_sessions_response__get_packed_size
+                     (const Backoffice__Security__RevokeSessionsResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__revoke_sessions_response__pack
+                     (const Backoffice__Security__RevokeSessionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__revoke_sessions_response__pack_to_buffer
+                     (const Backoffice__Security__RevokeSessionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__RevokeSessionsResponse *
+       backoffice__security__revoke_sessions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__RevokeSessionsResponse *)
+     protobuf_c_message_unpack (&backoffice__security__revoke_sessions_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__revoke_sessions_response__free_unpacked
+                     (Backoffice__Security__RevokeSessionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__revoke_sessions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__change_password_request__init
+                     (Backoffice__Security__ChangePasswordRequest         *message)
+{
+  static const Backoffice__Security__ChangePasswordRequest init_value = BACKOFFICE__SECURITY__CHANGE_PASSWORD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__change_password_request__get_packed_size
+                     (const Backoffice__Security__ChangePasswordRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__change_password_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__change_password_request__pack
+                     (const Backoffice__Security__ChangePasswordRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__change_password_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__change_password_request__pack_to_buffer
+                     (const Backoffice__Security__ChangePasswordRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__change_password_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ChangePasswordRequest *
+       backoffice__security__change_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ChangePasswordRequest *)
+     protobuf_c_message_unpack (&backoffice__security__change_password_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__change_password_request__free_unpacked
+                     (Backoffice__Security__ChangePasswordRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__change_password_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__change_password_response__init
+                     (Backoffice__Security__ChangePasswordResponse         *message)
+{
+  static const Backoffice__Security__ChangePasswordResponse init_value = BACKOFFICE__SECURITY__CHANGE_PASSWORD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__change_password_response__get_packed_size
+                     (const Backoffice__Security__ChangePasswordResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__change_password_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__change_password_response__pack
+                     (const Backoffice__Security__ChangePasswordResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__change_password_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__change_password_response__pack_to_buffer
+                     (const Backoffice__Security__ChangePasswordResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__change_password_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ChangePasswordResponse *
+       backoffice__security__change_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ChangePasswordResponse *)
+     protobuf_c_message_unpack (&backoffice__security__change_password_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__change_password_response__free_unpacked
+                     (Backoffice__Security__ChangePasswordResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__change_password_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__reset_password_request__init
+                     (Backoffice__Security__ResetPasswordRequest         *message)
+{
+  static const Backoffice__Security__ResetPasswordRequest init_value = BACKOFFICE__SECURITY__RESET_PASSWORD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__reset_password_request__get_packed_size
+                     (const Backoffice__Security__ResetPasswordRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__reset_password_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__reset_password_request__pack
+                     (const Backoffice__Security__ResetPasswordRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__reset_password_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__reset_password_request__pack_to_buffer
+                     (const Backoffice__Security__ResetPasswordRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__reset_password_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ResetPasswordRequest *
+       backoffice__security__reset_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ResetPasswordRequest *)
+     protobuf_c_message_unpack (&backoffice__security__reset_password_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__reset_password_request__free_unpacked
+                     (Backoffice__Security__ResetPasswordRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__reset_password_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__reset_password_response__init
+                     (Backoffice__Security__ResetPasswordResponse         *message)
+{
+  static const Backoffice__Security__ResetPasswordResponse init_value = BACKOFFICE__SECURITY__RESET_PASSWORD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__reset_password_response__get_packed_size
+                     (const Backoffice__Security__ResetPasswordResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__reset_password_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__reset_password_response__pack
+                     (const Backoffice__Security__ResetPasswordResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__reset_password_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__reset_password_response__pack_to_buffer
+                     (const Backoffice__Security__ResetPasswordResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__reset_password_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ResetPasswordResponse *
+       backoffice__security__reset_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ResetPasswordResponse *)
+     protobuf_c_message_unpack (&backoffice__security__reset_password_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__reset_password_response__free_unpacked
+                     (Backoffice__Security__ResetPasswordResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__reset_password_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__unlock_account_request__init
+                     (Backoffice__Security__UnlockAccountRequest         *message)
+{
+  static const Backoffice__Security__UnlockAccountRequest init_value = BACKOFFICE__SECURITY__UNLOCK_ACCOUNT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__unlock_account_request__get_packed_size
+                     (const Backoffice__Security__UnlockAccountRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__unlock_account_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__unlock_account_request__pack
+                     (const Backoffice__Security__UnlockAccountRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__unlock_account_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__unlock_account_request__pack_to_buffer
+                     (const Backoffice__Security__UnlockAccountRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__unlock_account_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__UnlockAccountRequest *
+       backoffice__security__unlock_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__UnlockAccountRequest *)
+     protobuf_c_message_unpack (&backoffice__security__unlock_account_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__unlock_account_request__free_unpacked
+                     (Backoffice__Security__UnlockAccountRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__unlock_account_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__unlock_account_response__init
+                     (Backoffice__Security__UnlockAccountResponse         *message)
+{
+  static const Backoffice__Security__UnlockAccountResponse init_value = BACKOFFICE__SECURITY__UNLOCK_ACCOUNT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__unlock_account_response__get_packed_size
+                     (const Backoffice__Security__UnlockAccountResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__unlock_account_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__unlock_account_response__pack
+                     (const Backoffice__Security__UnlockAccountResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__unlock_account_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__unlock_account_response__pack_to_buffer
+                     (const Backoffice__Security__UnlockAccountResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__unlock_account_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__UnlockAccountResponse *
+       backoffice__security__unlock_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__UnlockAccountResponse *)
+     protobuf_c_message_unpack (&backoffice__security__unlock_account_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__unlock_account_response__free_unpacked
+                     (Backoffice__Security__UnlockAccountResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__unlock_account_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__permission_info__init
+                     (Backoffice__Security__PermissionInfo         *message)
+{
+  static const Backoffice__Security__PermissionInfo init_value = BACKOFFICE__SECURITY__PERMISSION_INFO__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__permission_info__get_packed_size
+                     (const Backoffice__Security__PermissionInfo *message)
+{
+  assert(message->base.descriptor == &backoffice__security__permission_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__permission_info__pack
+                     (const Backoffice__Security__PermissionInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__permission_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__permission_info__pack_to_buffer
+                     (const Backoffice__Security__PermissionInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__permission_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__PermissionInfo *
+       backoffice__security__permission_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__PermissionInfo *)
+     protobuf_c_message_unpack (&backoffice__security__permission_info__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__permission_info__free_unpacked
+                     (Backoffice__Security__PermissionInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__permission_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_permissions_request__init
+                     (Backoffice__Security__ListPermissionsRequest         *message)
+{
+  static const Backoffice__Security__ListPermissionsRequest init_value = BACKOFFICE__SECURITY__LIST_PERMISSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_permissions_request__get_packed_size
+                     (const Backoffice__Security__ListPermissionsRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_permissions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_permissions_request__pack
+                     (const Backoffice__Security__ListPermissionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_permissions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_permissions_request__pack_to_buffer
+                     (const Backoffice__Security__ListPermissionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_permissions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListPermissionsRequest *
+       backoffice__security__list_permissions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListPermissionsRequest *)
+     protobuf_c_message_unpack (&backoffice__security__list_permissions_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_permissions_request__free_unpacked
+                     (Backoffice__Security__ListPermissionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_permissions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_permissions_response__init
+                     (Backoffice__Security__ListPermissionsResponse         *message)
+{
+  static const Backoffice__Security__ListPermissionsResponse init_value = BACKOFFICE__SECURITY__LIST_PERMISSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_permissions_response__get_packed_size
+                     (const Backoffice__Security__ListPermissionsResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_permissions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_permissions_response__pack
+                     (const Backoffice__Security__ListPermissionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_permissions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_permissions_response__pack_to_buffer
+                     (const Backoffice__Security__ListPermissionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_permissions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListPermissionsResponse *
+       backoffice__security__list_permissions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListPermissionsResponse *)
+     protobuf_c_message_unpack (&backoffice__security__list_permissions_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_permissions_response__free_unpacked
+                     (Backoffice__Security__ListPermissionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_permissions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__role__init
+                     (Backoffice__Security__Role         *message)
+{
+  static const Backoffice__Security__Role init_value = BACKOFFICE__SECURITY__ROLE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__role__get_packed_size
+                     (const Backoffice__Security__Role *message)
+{
+  assert(message->base.descriptor == &backoffice__security__role__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__role__pack
+                     (const Backoffice__Security__Role *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__role__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__role__pack_to_buffer
+                     (const Backoffice__Security__Role *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__role__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__Role *
+       backoffice__security__role__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__Role *)
+     protobuf_c_message_unpack (&backoffice__security__role__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__role__free_unpacked
+                     (Backoffice__Security__Role *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__role__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_roles_request__init
+                     (Backoffice__Security__ListRolesRequest         *message)
+{
+  static const Backoffice__Security__ListRolesRequest init_value = BACKOFFICE__SECURITY__LIST_ROLES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_roles_request__get_packed_size
+                     (const Backoffice__Security__ListRolesRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_roles_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_roles_request__pack
+                     (const Backoffice__Security__ListRolesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_roles_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_roles_request__pack_to_buffer
+                     (const Backoffice__Security__ListRolesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_roles_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListRolesRequest *
+       backoffice__security__list_roles_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListRolesRequest *)
+     protobuf_c_message_unpack (&backoffice__security__list_roles_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_roles_request__free_unpacked
+                     (Backoffice__Security__ListRolesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_roles_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_roles_response__init
+                     (Backoffice__Security__ListRolesResponse         *message)
+{
+  static const Backoffice__Security__ListRolesResponse init_value = BACKOFFICE__SECURITY__LIST_ROLES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_roles_response__get_packed_size
+                     (const Backoffice__Security__ListRolesResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_roles_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_roles_response__pack
+                     (const Backoffice__Security__ListRolesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_roles_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_roles_response__pack_to_buffer
+                     (const Backoffice__Security__ListRolesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_roles_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListRolesResponse *
+       backoffice__security__list_roles_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListRolesResponse *)
+     protobuf_c_message_unpack (&backoffice__security__list_roles_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_roles_response__free_unpacked
+                     (Backoffice__Security__ListRolesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_roles_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__create_role_request__init
+                     (Backoffice__Security__CreateRoleRequest         *message)
+{
+  static const Backoffice__Security__CreateRoleRequest init_value = BACKOFFICE__SECURITY__CREATE_ROLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__create_role_request__get_packed_size
+                     (const Backoffice__Security__CreateRoleRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__create_role_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__create_role_request__pack
+                     (const Backoffice__Security__CreateRoleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__create_role_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__create_role_request__pack_to_buffer
+                     (const Backoffice__Security__CreateRoleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__create_role_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__CreateRoleRequest *
+       backoffice__security__create_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__CreateRoleRequest *)
+     protobuf_c_message_unpack (&backoffice__security__create_role_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__create_role_request__free_unpacked
+                     (Backoffice__Security__CreateRoleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__create_role_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__update_role_request__init
+                     (Backoffice__Security__UpdateRoleRequest         *message)
+{
+  static const Backoffice__Security__UpdateRoleRequest init_value = BACKOFFICE__SECURITY__UPDATE_ROLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__update_role_request__get_packed_size
+                     (const Backoffice__Security__UpdateRoleRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__update_role_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__update_role_request__pack
+                     (const Backoffice__Security__UpdateRoleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__update_role_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__update_role_request__pack_to_buffer
+                     (const Backoffice__Security__UpdateRoleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__update_role_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__UpdateRoleRequest *
+       backoffice__security__update_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__UpdateRoleRequest *)
+     protobuf_c_message_unpack (&backoffice__security__update_role_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__update_role_request__free_unpacked
+                     (Backoffice__Security__UpdateRoleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__update_role_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__delete_role_request__init
+                     (Backoffice__Security__DeleteRoleRequest         *message)
+{
+  static const Backoffice__Security__DeleteRoleRequest init_value = BACKOFFICE__SECURITY__DELETE_ROLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__delete_role_request__get_packed_size
+                     (const Backoffice__Security__DeleteRoleRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__delete_role_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__delete_role_request__pack
+                     (const Backoffice__Security__DeleteRoleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__delete_role_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__delete_role_request__pack_to_buffer
+                     (const Backoffice__Security__DeleteRoleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__delete_role_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__DeleteRoleRequest *
+       backoffice__security__delete_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__DeleteRoleRequest *)
+     protobuf_c_message_unpack (&backoffice__security__delete_role_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__delete_role_request__free_unpacked
+                     (Backoffice__Security__DeleteRoleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__delete_role_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__delete_role_response__init
+                     (Backoffice__Security__DeleteRoleResponse         *message)
+{
+  static const Backoffice__Security__DeleteRoleResponse init_value = BACKOFFICE__SECURITY__DELETE_ROLE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__delete_role_response__get_packed_size
+                     (const Backoffice__Security__DeleteRoleResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__delete_role_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__delete_role_response__pack
+                     (const Backoffice__Security__DeleteRoleResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__delete_role_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__delete_role_response__pack_to_buffer
+                     (const Backoffice__Security__DeleteRoleResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__delete_role_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__DeleteRoleResponse *
+       backoffice__security__delete_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__DeleteRoleResponse *)
+     protobuf_c_message_unpack (&backoffice__security__delete_role_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__delete_role_response__free_unpacked
+                     (Backoffice__Security__DeleteRoleResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__delete_role_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__assign_role_request__init
+                     (Backoffice__Security__AssignRoleRequest         *message)
+{
+  static const Backoffice__Security__AssignRoleRequest init_value = BACKOFFICE__SECURITY__ASSIGN_ROLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__assign_role_request__get_packed_size
+                     (const Backoffice__Security__AssignRoleRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__assign_role_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__assign_role_request__pack
+                     (const Backoffice__Security__AssignRoleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__assign_role_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__assign_role_request__pack_to_buffer
+                     (const Backoffice__Security__AssignRoleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__assign_role_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__AssignRoleRequest *
+       backoffice__security__assign_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__AssignRoleRequest *)
+     protobuf_c_message_unpack (&backoffice__security__assign_role_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__assign_role_request__free_unpacked
+                     (Backoffice__Security__AssignRoleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__assign_role_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__assign_role_response__init
+                     (Backoffice__Security__AssignRoleResponse         *message)
+{
+  static const Backoffice__Security__AssignRoleResponse init_value = BACKOFFICE__SECURITY__ASSIGN_ROLE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__assign_role_response__get_packed_size
+                     (const Backoffice__Security__AssignRoleResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__assign_role_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__assign_role_response__pack
+                     (const Backoffice__Security__AssignRoleResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__assign_role_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__assign_role_response__pack_to_buffer
+                     (const Backoffice__Security__AssignRoleResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__assign_role_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__AssignRoleResponse *
+       backoffice__security__assign_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__AssignRoleResponse *)
+     protobuf_c_message_unpack (&backoffice__security__assign_role_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__assign_role_response__free_unpacked
+                     (Backoffice__Security__AssignRoleResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__assign_role_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__revoke_role_request__init
+                     (Backoffice__Security__RevokeRoleRequest         *message)
+{
+  static const Backoffice__Security__RevokeRoleRequest init_value = BACKOFFICE__SECURITY__REVOKE_ROLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__revoke_role_request__get_packed_size
+                     (const Backoffice__Security__RevokeRoleRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_role_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__revoke_role_request__pack
+                     (const Backoffice__Security__RevokeRoleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_role_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__revoke_role_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeRoleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_role_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__RevokeRoleRequest *
+       backoffice__security__revoke_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__RevokeRoleRequest *)
+     protobuf_c_message_unpack (&backoffice__security__revoke_role_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__revoke_role_request__free_unpacked
+                     (Backoffice__Security__RevokeRoleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__revoke_role_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__revoke_role_response__init
+                     (Backoffice__Security__RevokeRoleResponse         *message)
+{
+  static const Backoffice__Security__RevokeRoleResponse init_value = BACKOFFICE__SECURITY__REVOKE_ROLE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__revoke_role_response__get_packed_size
+                     (const Backoffice__Security__RevokeRoleResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_role_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__revoke_role_response__pack
+                     (const Backoffice__Security__RevokeRoleResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_role_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__revoke_role_response__pack_to_buffer
+                     (const Backoffice__Security__RevokeRoleResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_role_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__RevokeRoleResponse *
+       backoffice__security__revoke_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__RevokeRoleResponse *)
+     protobuf_c_message_unpack (&backoffice__security__revoke_role_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__revoke_role_response__free_unpacked
+                     (Backoffice__Security__RevokeRoleResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__revoke_role_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__get_effective_permissions_request__init
+                     (Backoffice__Security__GetEffectivePermissionsRequest         *message)
+{
+  static const Backoffice__Security__GetEffectivePermissionsRequest init_value = BACKOFFICE__SECURITY__GET_EFFECTIVE_PERMISSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__get_effective_permissions_request__get_packed_size
+                     (const Backoffice__Security__GetEffectivePermissionsRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__get_effective_permissions_request__pack
+                     (const Backoffice__Security__GetEffectivePermissionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__get_effective_permissions_request__pack_to_buffer
+                     (const Backoffice__Security__GetEffectivePermissionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__GetEffectivePermissionsRequest *
+       backoffice__security__get_effective_permissions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__GetEffectivePermissionsRequest *)
+     protobuf_c_message_unpack (&backoffice__security__get_effective_permissions_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__get_effective_permissions_request__free_unpacked
+                     (Backoffice__Security__GetEffectivePermissionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__get_effective_permissions_response__init
+                     (Backoffice__Security__GetEffectivePermissionsResponse         *message)
+{
+  static const Backoffice__Security__GetEffectivePermissionsResponse init_value = BACKOFFICE__SECURITY__GET_EFFECTIVE_PERMISSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__get_effective_permissions_response__get_packed_size
+                     (const Backoffice__Security__GetEffectivePermissionsResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__get_effective_permissions_response__pack
+                     (const Backoffice__Security__GetEffectivePermissionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__get_effective_permissions_response__pack_to_buffer
+                     (const Backoffice__Security__GetEffectivePermissionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__GetEffectivePermissionsResponse *
+       backoffice__security__get_effective_permissions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__GetEffectivePermissionsResponse *)
+     protobuf_c_message_unpack (&backoffice__security__get_effective_permissions_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__get_effective_permissions_response__free_unpacked
+                     (Backoffice__Security__GetEffectivePermissionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__get_effective_permissions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__api_key__init
+                     (Backoffice__Security__ApiKey         *message)
+{
+  static const Backoffice__Security__ApiKey init_value = BACKOFFICE__SECURITY__API_KEY__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__api_key__get_packed_size
+                     (const Backoffice__Security__ApiKey *message)
+{
+  assert(message->base.descriptor == &backoffice__security__api_key__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__api_key__pack
+                     (const Backoffice__Security__ApiKey *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__api_key__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__api_key__pack_to_buffer
+                     (const Backoffice__Security__ApiKey *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__api_key__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ApiKey *
+       backoffice__security__api_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ApiKey *)
+     protobuf_c_message_unpack (&backoffice__security__api_key__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__api_key__free_unpacked
+                     (Backoffice__Security__ApiKey *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__api_key__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__create_api_key_request__init
+                     (Backoffice__Security__CreateApiKeyRequest         *message)
+{
+  static const Backoffice__Security__CreateApiKeyRequest init_value = BACKOFFICE__SECURITY__CREATE_API_KEY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__create_api_key_request__get_packed_size
+                     (const Backoffice__Security__CreateApiKeyRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__create_api_key_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__create_api_key_request__pack
+                     (const Backoffice__Security__CreateApiKeyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__create_api_key_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__create_api_key_request__pack_to_buffer
+                     (const Backoffice__Security__CreateApiKeyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__create_api_key_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__CreateApiKeyRequest *
+       backoffice__security__create_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__CreateApiKeyRequest *)
+     protobuf_c_message_unpack (&backoffice__security__create_api_key_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__create_api_key_request__free_unpacked
+                     (Backoffice__Security__CreateApiKeyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__create_api_key_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__create_api_key_response__init
+                     (Backoffice__Security__CreateApiKeyResponse         *message)
+{
+  static const Backoffice__Security__CreateApiKeyResponse init_value = BACKOFFICE__SECURITY__CREATE_API_KEY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__create_api_key_response__get_packed_size
+                     (const Backoffice__Security__CreateApiKeyResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__create_api_key_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__create_api_key_response__pack
+                     (const Backoffice__Security__CreateApiKeyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__create_api_key_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__create_api_key_response__pack_to_buffer
+                     (const Backoffice__Security__CreateApiKeyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__create_api_key_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__CreateApiKeyResponse *
+       backoffice__security__create_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__CreateApiKeyResponse *)
+     protobuf_c_message_unpack (&backoffice__security__create_api_key_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__create_api_key_response__free_unpacked
+                     (Backoffice__Security__CreateApiKeyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__create_api_key_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_api_keys_request__init
+                     (Backoffice__Security__ListApiKeysRequest         *message)
+{
+  static const Backoffice__Security__ListApiKeysRequest init_value = BACKOFFICE__SECURITY__LIST_API_KEYS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_api_keys_request__get_packed_size
+                     (const Backoffice__Security__ListApiKeysRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_api_keys_request__pack
+                     (const Backoffice__Security__ListApiKeysRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_api_keys_request__pack_to_buffer
+                     (const Backoffice__Security__ListApiKeysRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListApiKeysRequest *
+       backoffice__security__list_api_keys_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListApiKeysRequest *)
+     protobuf_c_message_unpack (&backoffice__security__list_api_keys_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_api_keys_request__free_unpacked
+                     (Backoffice__Security__ListApiKeysRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_api_keys_response__init
+                     (Backoffice__Security__ListApiKeysResponse         *message)
+{
+  static const Backoffice__Security__ListApiKeysResponse init_value = BACKOFFICE__SECURITY__LIST_API_KEYS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_api_keys_response__get_packed_size
+                     (const Backoffice__Security__ListApiKeysResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_api_keys_response__pack
+                     (const Backoffice__Security__ListApiKeysResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_api_keys_response__pack_to_buffer
+                     (const Backoffice__Security__ListApiKeysResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListApiKeysResponse *
+       backoffice__security__list_api_keys_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListApiKeysResponse *)
+     protobuf_c_message_unpack (&backoffice__security__list_api_keys_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_api_keys_response__free_unpacked
+                     (Backoffice__Security__ListApiKeysResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_api_keys_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__revoke_api_key_request__init
+                     (Backoffice__Security__RevokeApiKeyRequest         *message)
+{
+  static const Backoffice__Security__RevokeApiKeyRequest init_value = BACKOFFICE__SECURITY__REVOKE_API_KEY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__revoke_api_key_request__get_packed_size
+                     (const Backoffice__Security__RevokeApiKeyRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__revoke_api_key_request__pack
+                     (const Backoffice__Security__RevokeApiKeyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__revoke_api_key_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeApiKeyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__RevokeApiKeyRequest *
+       backoffice__security__revoke_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__RevokeApiKeyRequest *)
+     protobuf_c_message_unpack (&backoffice__security__revoke_api_key_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__revoke_api_key_request__free_unpacked
+                     (Backoffice__Security__RevokeApiKeyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__revoke_api_key_response__init
+                     (Backoffice__Security__RevokeApiKeyResponse         *message)
+{
+  static const Backoffice__Security__RevokeApiKeyResponse init_value = BACKOFFICE__SECURITY__REVOKE_API_KEY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__revoke_api_key_response__get_packed_size
+                     (const Backoffice__Security__RevokeApiKeyResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__revoke_api_key_response__pack
+                     (const Backoffice__Security__RevokeApiKeyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__revoke_api_key_response__pack_to_buffer
+                     (const Backoffice__Security__RevokeApiKeyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__RevokeApiKeyResponse *
+       backoffice__security__revoke_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__RevokeApiKeyResponse *)
+     protobuf_c_message_unpack (&backoffice__security__revoke_api_key_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__revoke_api_key_response__free_unpacked
+                     (Backoffice__Security__RevokeApiKeyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__revoke_api_key_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__security_event__init
+                     (Backoffice__Security__SecurityEvent         *message)
+{
+  static const Backoffice__Security__SecurityEvent init_value = BACKOFFICE__SECURITY__SECURITY_EVENT__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__security_event__get_packed_size
+                     (const Backoffice__Security__SecurityEvent *message)
+{
+  assert(message->base.descriptor == &backoffice__security__security_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__security_event__pack
+                     (const Backoffice__Security__SecurityEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__security_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__security_event__pack_to_buffer
+                     (const Backoffice__Security__SecurityEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__security_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__SecurityEvent *
+       backoffice__security__security_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__SecurityEvent *)
+     protobuf_c_message_unpack (&backoffice__security__security_event__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__security_event__free_unpacked
+                     (Backoffice__Security__SecurityEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__security_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_security_events_request__init
+                     (Backoffice__Security__ListSecurityEventsRequest         *message)
+{
+  static const Backoffice__Security__ListSecurityEventsRequest init_value = BACKOFFICE__SECURITY__LIST_SECURITY_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_security_events_request__get_packed_size
+                     (const Backoffice__Security__ListSecurityEventsRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_security_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_security_events_request__pack
+                     (const Backoffice__Security__ListSecurityEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_security_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_security_events_request__pack_to_buffer
+                     (const Backoffice__Security__ListSecurityEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_security_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListSecurityEventsRequest *
+       backoffice__security__list_security_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListSecurityEventsRequest *)
+     protobuf_c_message_unpack (&backoffice__security__list_security_events_request__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_security_events_request__free_unpacked
+                     (Backoffice__Security__ListSecurityEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_security_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__list_security_events_response__init
+                     (Backoffice__Security__ListSecurityEventsResponse         *message)
+{
+  static const Backoffice__Security__ListSecurityEventsResponse init_value = BACKOFFICE__SECURITY__LIST_SECURITY_EVENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__list_security_events_response__get_packed_size
+                     (const Backoffice__Security__ListSecurityEventsResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__list_security_events_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__list_security_events_response__pack
+                     (const Backoffice__Security__ListSecurityEventsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__list_security_events_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__list_security_events_response__pack_to_buffer
+                     (const Backoffice__Security__ListSecurityEventsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__list_security_events_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__ListSecurityEventsResponse *
+       backoffice__security__list_security_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__ListSecurityEventsResponse *)
+     protobuf_c_message_unpack (&backoffice__security__list_security_events_response__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__list_security_events_response__free_unpacked
+                     (Backoffice__Security__ListSecurityEventsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__list_security_events_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor backoffice__security__authenticate_request__field_descriptors[1] =
 {
   {
@@ -1252,6 +3187,2208 @@ const ProtobufCMessageDescriptor backoffice__security__role_list__descriptor =
   (ProtobufCMessageInit) backoffice__security__role_list__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor backoffice__security__login_request__field_descriptors[2] =
+{
+  {
+    "login",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__LoginRequest, login),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__LoginRequest, password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__login_request__field_indices_by_name[] = {
+  0,   /* field[0] = login */
+  1,   /* field[1] = password */
+};
+static const ProtobufCIntRange backoffice__security__login_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__login_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.LoginRequest",
+  "LoginRequest",
+  "Backoffice__Security__LoginRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__LoginRequest),
+  2,
+  backoffice__security__login_request__field_descriptors,
+  backoffice__security__login_request__field_indices_by_name,
+  1,  backoffice__security__login_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__login_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__login_response__field_descriptors[5] =
+{
+  {
+    "token",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__LoginResponse, token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__LoginResponse, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at_unix_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__LoginResponse, expires_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idle_timeout_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__LoginResponse, idle_timeout_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "principal",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__LoginResponse, principal),
+    &backoffice__auth__principal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__login_response__field_indices_by_name[] = {
+  2,   /* field[2] = expires_at_unix_ms */
+  3,   /* field[3] = idle_timeout_ms */
+  4,   /* field[4] = principal */
+  1,   /* field[1] = session_id */
+  0,   /* field[0] = token */
+};
+static const ProtobufCIntRange backoffice__security__login_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor backoffice__security__login_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.LoginResponse",
+  "LoginResponse",
+  "Backoffice__Security__LoginResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__LoginResponse),
+  5,
+  backoffice__security__login_response__field_descriptors,
+  backoffice__security__login_response__field_indices_by_name,
+  1,  backoffice__security__login_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__login_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__logout_request__field_descriptors NULL
+#define backoffice__security__logout_request__field_indices_by_name NULL
+#define backoffice__security__logout_request__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__logout_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.LogoutRequest",
+  "LogoutRequest",
+  "Backoffice__Security__LogoutRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__LogoutRequest),
+  0,
+  backoffice__security__logout_request__field_descriptors,
+  backoffice__security__logout_request__field_indices_by_name,
+  0,  backoffice__security__logout_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__logout_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__logout_response__field_descriptors NULL
+#define backoffice__security__logout_response__field_indices_by_name NULL
+#define backoffice__security__logout_response__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__logout_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.LogoutResponse",
+  "LogoutResponse",
+  "Backoffice__Security__LogoutResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__LogoutResponse),
+  0,
+  backoffice__security__logout_response__field_descriptors,
+  backoffice__security__logout_response__field_indices_by_name,
+  0,  backoffice__security__logout_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__logout_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__session__field_descriptors[7] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Session, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Session, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_unix_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Session, created_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_seen_at_unix_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Session, last_seen_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at_unix_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Session, expires_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client_address",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Session, client_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Session, current),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__session__field_indices_by_name[] = {
+  5,   /* field[5] = client_address */
+  2,   /* field[2] = created_at_unix_ms */
+  6,   /* field[6] = current */
+  4,   /* field[4] = expires_at_unix_ms */
+  3,   /* field[3] = last_seen_at_unix_ms */
+  0,   /* field[0] = session_id */
+  1,   /* field[1] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__session__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor backoffice__security__session__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.Session",
+  "Session",
+  "Backoffice__Security__Session",
+  "backoffice.security",
+  sizeof(Backoffice__Security__Session),
+  7,
+  backoffice__security__session__field_descriptors,
+  backoffice__security__session__field_indices_by_name,
+  1,  backoffice__security__session__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__session__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__list_my_sessions_request__field_descriptors NULL
+#define backoffice__security__list_my_sessions_request__field_indices_by_name NULL
+#define backoffice__security__list_my_sessions_request__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__list_my_sessions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListMySessionsRequest",
+  "ListMySessionsRequest",
+  "Backoffice__Security__ListMySessionsRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListMySessionsRequest),
+  0,
+  backoffice__security__list_my_sessions_request__field_descriptors,
+  backoffice__security__list_my_sessions_request__field_indices_by_name,
+  0,  backoffice__security__list_my_sessions_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_my_sessions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__list_sessions_request__field_descriptors[1] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ListSessionsRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__list_sessions_request__field_indices_by_name[] = {
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__list_sessions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__list_sessions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListSessionsRequest",
+  "ListSessionsRequest",
+  "Backoffice__Security__ListSessionsRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListSessionsRequest),
+  1,
+  backoffice__security__list_sessions_request__field_descriptors,
+  backoffice__security__list_sessions_request__field_indices_by_name,
+  1,  backoffice__security__list_sessions_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_sessions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__list_sessions_response__field_descriptors[1] =
+{
+  {
+    "sessions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Security__ListSessionsResponse, n_sessions),
+    offsetof(Backoffice__Security__ListSessionsResponse, sessions),
+    &backoffice__security__session__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__list_sessions_response__field_indices_by_name[] = {
+  0,   /* field[0] = sessions */
+};
+static const ProtobufCIntRange backoffice__security__list_sessions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__list_sessions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListSessionsResponse",
+  "ListSessionsResponse",
+  "Backoffice__Security__ListSessionsResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListSessionsResponse),
+  1,
+  backoffice__security__list_sessions_response__field_descriptors,
+  backoffice__security__list_sessions_response__field_indices_by_name,
+  1,  backoffice__security__list_sessions_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_sessions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__revoke_my_session_request__field_descriptors[1] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeMySessionRequest, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__revoke_my_session_request__field_indices_by_name[] = {
+  0,   /* field[0] = session_id */
+};
+static const ProtobufCIntRange backoffice__security__revoke_my_session_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__revoke_my_session_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.RevokeMySessionRequest",
+  "RevokeMySessionRequest",
+  "Backoffice__Security__RevokeMySessionRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__RevokeMySessionRequest),
+  1,
+  backoffice__security__revoke_my_session_request__field_descriptors,
+  backoffice__security__revoke_my_session_request__field_indices_by_name,
+  1,  backoffice__security__revoke_my_session_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__revoke_my_session_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__revoke_sessions_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeSessionsRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeSessionsRequest, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__revoke_sessions_request__field_indices_by_name[] = {
+  1,   /* field[1] = session_id */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__revoke_sessions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__revoke_sessions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.RevokeSessionsRequest",
+  "RevokeSessionsRequest",
+  "Backoffice__Security__RevokeSessionsRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__RevokeSessionsRequest),
+  2,
+  backoffice__security__revoke_sessions_request__field_descriptors,
+  backoffice__security__revoke_sessions_request__field_indices_by_name,
+  1,  backoffice__security__revoke_sessions_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__revoke_sessions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__revoke_sessions_response__field_descriptors[1] =
+{
+  {
+    "sessions_revoked",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeSessionsResponse, sessions_revoked),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__revoke_sessions_response__field_indices_by_name[] = {
+  0,   /* field[0] = sessions_revoked */
+};
+static const ProtobufCIntRange backoffice__security__revoke_sessions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__revoke_sessions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.RevokeSessionsResponse",
+  "RevokeSessionsResponse",
+  "Backoffice__Security__RevokeSessionsResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__RevokeSessionsResponse),
+  1,
+  backoffice__security__revoke_sessions_response__field_descriptors,
+  backoffice__security__revoke_sessions_response__field_indices_by_name,
+  1,  backoffice__security__revoke_sessions_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__revoke_sessions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__change_password_request__field_descriptors[2] =
+{
+  {
+    "current_password",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ChangePasswordRequest, current_password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "new_password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ChangePasswordRequest, new_password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__change_password_request__field_indices_by_name[] = {
+  0,   /* field[0] = current_password */
+  1,   /* field[1] = new_password */
+};
+static const ProtobufCIntRange backoffice__security__change_password_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__change_password_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ChangePasswordRequest",
+  "ChangePasswordRequest",
+  "Backoffice__Security__ChangePasswordRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ChangePasswordRequest),
+  2,
+  backoffice__security__change_password_request__field_descriptors,
+  backoffice__security__change_password_request__field_indices_by_name,
+  1,  backoffice__security__change_password_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__change_password_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__change_password_response__field_descriptors[1] =
+{
+  {
+    "sessions_revoked",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ChangePasswordResponse, sessions_revoked),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__change_password_response__field_indices_by_name[] = {
+  0,   /* field[0] = sessions_revoked */
+};
+static const ProtobufCIntRange backoffice__security__change_password_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__change_password_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ChangePasswordResponse",
+  "ChangePasswordResponse",
+  "Backoffice__Security__ChangePasswordResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ChangePasswordResponse),
+  1,
+  backoffice__security__change_password_response__field_descriptors,
+  backoffice__security__change_password_response__field_indices_by_name,
+  1,  backoffice__security__change_password_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__change_password_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__reset_password_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ResetPasswordRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "new_password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ResetPasswordRequest, new_password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__reset_password_request__field_indices_by_name[] = {
+  1,   /* field[1] = new_password */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__reset_password_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__reset_password_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ResetPasswordRequest",
+  "ResetPasswordRequest",
+  "Backoffice__Security__ResetPasswordRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ResetPasswordRequest),
+  2,
+  backoffice__security__reset_password_request__field_descriptors,
+  backoffice__security__reset_password_request__field_indices_by_name,
+  1,  backoffice__security__reset_password_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__reset_password_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__reset_password_response__field_descriptors[1] =
+{
+  {
+    "sessions_revoked",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ResetPasswordResponse, sessions_revoked),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__reset_password_response__field_indices_by_name[] = {
+  0,   /* field[0] = sessions_revoked */
+};
+static const ProtobufCIntRange backoffice__security__reset_password_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__reset_password_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ResetPasswordResponse",
+  "ResetPasswordResponse",
+  "Backoffice__Security__ResetPasswordResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ResetPasswordResponse),
+  1,
+  backoffice__security__reset_password_response__field_descriptors,
+  backoffice__security__reset_password_response__field_indices_by_name,
+  1,  backoffice__security__reset_password_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__reset_password_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__unlock_account_request__field_descriptors[1] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__UnlockAccountRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__unlock_account_request__field_indices_by_name[] = {
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__unlock_account_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__unlock_account_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.UnlockAccountRequest",
+  "UnlockAccountRequest",
+  "Backoffice__Security__UnlockAccountRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__UnlockAccountRequest),
+  1,
+  backoffice__security__unlock_account_request__field_descriptors,
+  backoffice__security__unlock_account_request__field_indices_by_name,
+  1,  backoffice__security__unlock_account_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__unlock_account_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__unlock_account_response__field_descriptors[1] =
+{
+  {
+    "was_locked",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__UnlockAccountResponse, was_locked),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__unlock_account_response__field_indices_by_name[] = {
+  0,   /* field[0] = was_locked */
+};
+static const ProtobufCIntRange backoffice__security__unlock_account_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__unlock_account_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.UnlockAccountResponse",
+  "UnlockAccountResponse",
+  "Backoffice__Security__UnlockAccountResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__UnlockAccountResponse),
+  1,
+  backoffice__security__unlock_account_response__field_descriptors,
+  backoffice__security__unlock_account_response__field_indices_by_name,
+  1,  backoffice__security__unlock_account_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__unlock_account_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__permission_info__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__PermissionInfo, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "summary",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__PermissionInfo, summary),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__permission_info__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = summary */
+};
+static const ProtobufCIntRange backoffice__security__permission_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__permission_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.PermissionInfo",
+  "PermissionInfo",
+  "Backoffice__Security__PermissionInfo",
+  "backoffice.security",
+  sizeof(Backoffice__Security__PermissionInfo),
+  2,
+  backoffice__security__permission_info__field_descriptors,
+  backoffice__security__permission_info__field_indices_by_name,
+  1,  backoffice__security__permission_info__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__permission_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__list_permissions_request__field_descriptors NULL
+#define backoffice__security__list_permissions_request__field_indices_by_name NULL
+#define backoffice__security__list_permissions_request__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__list_permissions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListPermissionsRequest",
+  "ListPermissionsRequest",
+  "Backoffice__Security__ListPermissionsRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListPermissionsRequest),
+  0,
+  backoffice__security__list_permissions_request__field_descriptors,
+  backoffice__security__list_permissions_request__field_indices_by_name,
+  0,  backoffice__security__list_permissions_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_permissions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__list_permissions_response__field_descriptors[1] =
+{
+  {
+    "permissions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Security__ListPermissionsResponse, n_permissions),
+    offsetof(Backoffice__Security__ListPermissionsResponse, permissions),
+    &backoffice__security__permission_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__list_permissions_response__field_indices_by_name[] = {
+  0,   /* field[0] = permissions */
+};
+static const ProtobufCIntRange backoffice__security__list_permissions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__list_permissions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListPermissionsResponse",
+  "ListPermissionsResponse",
+  "Backoffice__Security__ListPermissionsResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListPermissionsResponse),
+  1,
+  backoffice__security__list_permissions_response__field_descriptors,
+  backoffice__security__list_permissions_response__field_indices_by_name,
+  1,  backoffice__security__list_permissions_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_permissions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__role__field_descriptors[7] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Role, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Role, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permissions",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Backoffice__Security__Role, n_permissions),
+    offsetof(Backoffice__Security__Role, permissions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "built_in",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Role, built_in),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Role, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_unix_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Role, created_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at_unix_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__Role, updated_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__role__field_indices_by_name[] = {
+  3,   /* field[3] = built_in */
+  5,   /* field[5] = created_at_unix_ms */
+  1,   /* field[1] = description */
+  0,   /* field[0] = name */
+  2,   /* field[2] = permissions */
+  6,   /* field[6] = updated_at_unix_ms */
+  4,   /* field[4] = version */
+};
+static const ProtobufCIntRange backoffice__security__role__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor backoffice__security__role__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.Role",
+  "Role",
+  "Backoffice__Security__Role",
+  "backoffice.security",
+  sizeof(Backoffice__Security__Role),
+  7,
+  backoffice__security__role__field_descriptors,
+  backoffice__security__role__field_indices_by_name,
+  1,  backoffice__security__role__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__role__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__list_roles_request__field_descriptors NULL
+#define backoffice__security__list_roles_request__field_indices_by_name NULL
+#define backoffice__security__list_roles_request__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__list_roles_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListRolesRequest",
+  "ListRolesRequest",
+  "Backoffice__Security__ListRolesRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListRolesRequest),
+  0,
+  backoffice__security__list_roles_request__field_descriptors,
+  backoffice__security__list_roles_request__field_indices_by_name,
+  0,  backoffice__security__list_roles_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_roles_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__list_roles_response__field_descriptors[1] =
+{
+  {
+    "roles",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Security__ListRolesResponse, n_roles),
+    offsetof(Backoffice__Security__ListRolesResponse, roles),
+    &backoffice__security__role__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__list_roles_response__field_indices_by_name[] = {
+  0,   /* field[0] = roles */
+};
+static const ProtobufCIntRange backoffice__security__list_roles_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__list_roles_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListRolesResponse",
+  "ListRolesResponse",
+  "Backoffice__Security__ListRolesResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListRolesResponse),
+  1,
+  backoffice__security__list_roles_response__field_descriptors,
+  backoffice__security__list_roles_response__field_indices_by_name,
+  1,  backoffice__security__list_roles_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_roles_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__create_role_request__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__CreateRoleRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__CreateRoleRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permissions",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Backoffice__Security__CreateRoleRequest, n_permissions),
+    offsetof(Backoffice__Security__CreateRoleRequest, permissions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__create_role_request__field_indices_by_name[] = {
+  1,   /* field[1] = description */
+  0,   /* field[0] = name */
+  2,   /* field[2] = permissions */
+};
+static const ProtobufCIntRange backoffice__security__create_role_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor backoffice__security__create_role_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.CreateRoleRequest",
+  "CreateRoleRequest",
+  "Backoffice__Security__CreateRoleRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__CreateRoleRequest),
+  3,
+  backoffice__security__create_role_request__field_descriptors,
+  backoffice__security__create_role_request__field_indices_by_name,
+  1,  backoffice__security__create_role_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__create_role_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__update_role_request__field_descriptors[4] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__UpdateRoleRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__UpdateRoleRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permissions",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Backoffice__Security__UpdateRoleRequest, n_permissions),
+    offsetof(Backoffice__Security__UpdateRoleRequest, permissions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_version",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__UpdateRoleRequest, expected_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__update_role_request__field_indices_by_name[] = {
+  1,   /* field[1] = description */
+  3,   /* field[3] = expected_version */
+  0,   /* field[0] = name */
+  2,   /* field[2] = permissions */
+};
+static const ProtobufCIntRange backoffice__security__update_role_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor backoffice__security__update_role_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.UpdateRoleRequest",
+  "UpdateRoleRequest",
+  "Backoffice__Security__UpdateRoleRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__UpdateRoleRequest),
+  4,
+  backoffice__security__update_role_request__field_descriptors,
+  backoffice__security__update_role_request__field_indices_by_name,
+  1,  backoffice__security__update_role_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__update_role_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__delete_role_request__field_descriptors[1] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__DeleteRoleRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__delete_role_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange backoffice__security__delete_role_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__delete_role_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.DeleteRoleRequest",
+  "DeleteRoleRequest",
+  "Backoffice__Security__DeleteRoleRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__DeleteRoleRequest),
+  1,
+  backoffice__security__delete_role_request__field_descriptors,
+  backoffice__security__delete_role_request__field_indices_by_name,
+  1,  backoffice__security__delete_role_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__delete_role_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__delete_role_response__field_descriptors NULL
+#define backoffice__security__delete_role_response__field_indices_by_name NULL
+#define backoffice__security__delete_role_response__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__delete_role_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.DeleteRoleResponse",
+  "DeleteRoleResponse",
+  "Backoffice__Security__DeleteRoleResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__DeleteRoleResponse),
+  0,
+  backoffice__security__delete_role_response__field_descriptors,
+  backoffice__security__delete_role_response__field_indices_by_name,
+  0,  backoffice__security__delete_role_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__delete_role_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__assign_role_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__AssignRoleRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__AssignRoleRequest, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__assign_role_request__field_indices_by_name[] = {
+  1,   /* field[1] = role */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__assign_role_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__assign_role_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.AssignRoleRequest",
+  "AssignRoleRequest",
+  "Backoffice__Security__AssignRoleRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__AssignRoleRequest),
+  2,
+  backoffice__security__assign_role_request__field_descriptors,
+  backoffice__security__assign_role_request__field_indices_by_name,
+  1,  backoffice__security__assign_role_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__assign_role_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__assign_role_response__field_descriptors[1] =
+{
+  {
+    "changed",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__AssignRoleResponse, changed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__assign_role_response__field_indices_by_name[] = {
+  0,   /* field[0] = changed */
+};
+static const ProtobufCIntRange backoffice__security__assign_role_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__assign_role_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.AssignRoleResponse",
+  "AssignRoleResponse",
+  "Backoffice__Security__AssignRoleResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__AssignRoleResponse),
+  1,
+  backoffice__security__assign_role_response__field_descriptors,
+  backoffice__security__assign_role_response__field_indices_by_name,
+  1,  backoffice__security__assign_role_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__assign_role_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__revoke_role_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeRoleRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeRoleRequest, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__revoke_role_request__field_indices_by_name[] = {
+  1,   /* field[1] = role */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__revoke_role_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__revoke_role_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.RevokeRoleRequest",
+  "RevokeRoleRequest",
+  "Backoffice__Security__RevokeRoleRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__RevokeRoleRequest),
+  2,
+  backoffice__security__revoke_role_request__field_descriptors,
+  backoffice__security__revoke_role_request__field_indices_by_name,
+  1,  backoffice__security__revoke_role_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__revoke_role_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__revoke_role_response__field_descriptors[1] =
+{
+  {
+    "changed",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeRoleResponse, changed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__revoke_role_response__field_indices_by_name[] = {
+  0,   /* field[0] = changed */
+};
+static const ProtobufCIntRange backoffice__security__revoke_role_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__revoke_role_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.RevokeRoleResponse",
+  "RevokeRoleResponse",
+  "Backoffice__Security__RevokeRoleResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__RevokeRoleResponse),
+  1,
+  backoffice__security__revoke_role_response__field_descriptors,
+  backoffice__security__revoke_role_response__field_indices_by_name,
+  1,  backoffice__security__revoke_role_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__revoke_role_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__get_effective_permissions_request__field_descriptors[3] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permission",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsRequest, permission),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsRequest, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__get_effective_permissions_request__field_indices_by_name[] = {
+  2,   /* field[2] = method */
+  1,   /* field[1] = permission */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__get_effective_permissions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor backoffice__security__get_effective_permissions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.GetEffectivePermissionsRequest",
+  "GetEffectivePermissionsRequest",
+  "Backoffice__Security__GetEffectivePermissionsRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__GetEffectivePermissionsRequest),
+  3,
+  backoffice__security__get_effective_permissions_request__field_descriptors,
+  backoffice__security__get_effective_permissions_request__field_indices_by_name,
+  1,  backoffice__security__get_effective_permissions_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__get_effective_permissions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__get_effective_permissions_response__field_descriptors[7] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "roles",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, n_roles),
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, roles),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permissions",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, n_permissions),
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, permissions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "active",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, active),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "allowed",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, allowed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing_permission",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, missing_permission),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "explanation",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__GetEffectivePermissionsResponse, explanation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__get_effective_permissions_response__field_indices_by_name[] = {
+  3,   /* field[3] = active */
+  4,   /* field[4] = allowed */
+  6,   /* field[6] = explanation */
+  5,   /* field[5] = missing_permission */
+  2,   /* field[2] = permissions */
+  1,   /* field[1] = roles */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__get_effective_permissions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor backoffice__security__get_effective_permissions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.GetEffectivePermissionsResponse",
+  "GetEffectivePermissionsResponse",
+  "Backoffice__Security__GetEffectivePermissionsResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__GetEffectivePermissionsResponse),
+  7,
+  backoffice__security__get_effective_permissions_response__field_descriptors,
+  backoffice__security__get_effective_permissions_response__field_indices_by_name,
+  1,  backoffice__security__get_effective_permissions_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__get_effective_permissions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__api_key__field_descriptors[7] =
+{
+  {
+    "key_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ApiKey, key_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ApiKey, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "roles",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Backoffice__Security__ApiKey, n_roles),
+    offsetof(Backoffice__Security__ApiKey, roles),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "owner_user_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ApiKey, owner_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_unix_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ApiKey, created_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at_unix_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ApiKey, expires_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_used_at_unix_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ApiKey, last_used_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__api_key__field_indices_by_name[] = {
+  4,   /* field[4] = created_at_unix_ms */
+  5,   /* field[5] = expires_at_unix_ms */
+  0,   /* field[0] = key_id */
+  6,   /* field[6] = last_used_at_unix_ms */
+  1,   /* field[1] = name */
+  3,   /* field[3] = owner_user_id */
+  2,   /* field[2] = roles */
+};
+static const ProtobufCIntRange backoffice__security__api_key__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor backoffice__security__api_key__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ApiKey",
+  "ApiKey",
+  "Backoffice__Security__ApiKey",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ApiKey),
+  7,
+  backoffice__security__api_key__field_descriptors,
+  backoffice__security__api_key__field_indices_by_name,
+  1,  backoffice__security__api_key__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__api_key__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__create_api_key_request__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__CreateApiKeyRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "roles",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Backoffice__Security__CreateApiKeyRequest, n_roles),
+    offsetof(Backoffice__Security__CreateApiKeyRequest, roles),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at_unix_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__CreateApiKeyRequest, expires_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__create_api_key_request__field_indices_by_name[] = {
+  2,   /* field[2] = expires_at_unix_ms */
+  0,   /* field[0] = name */
+  1,   /* field[1] = roles */
+};
+static const ProtobufCIntRange backoffice__security__create_api_key_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor backoffice__security__create_api_key_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.CreateApiKeyRequest",
+  "CreateApiKeyRequest",
+  "Backoffice__Security__CreateApiKeyRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__CreateApiKeyRequest),
+  3,
+  backoffice__security__create_api_key_request__field_descriptors,
+  backoffice__security__create_api_key_request__field_indices_by_name,
+  1,  backoffice__security__create_api_key_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__create_api_key_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__create_api_key_response__field_descriptors[2] =
+{
+  {
+    "api_key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__CreateApiKeyResponse, api_key),
+    &backoffice__security__api_key__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__CreateApiKeyResponse, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__create_api_key_response__field_indices_by_name[] = {
+  0,   /* field[0] = api_key */
+  1,   /* field[1] = key */
+};
+static const ProtobufCIntRange backoffice__security__create_api_key_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__create_api_key_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.CreateApiKeyResponse",
+  "CreateApiKeyResponse",
+  "Backoffice__Security__CreateApiKeyResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__CreateApiKeyResponse),
+  2,
+  backoffice__security__create_api_key_response__field_descriptors,
+  backoffice__security__create_api_key_response__field_indices_by_name,
+  1,  backoffice__security__create_api_key_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__create_api_key_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__list_api_keys_request__field_descriptors NULL
+#define backoffice__security__list_api_keys_request__field_indices_by_name NULL
+#define backoffice__security__list_api_keys_request__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__list_api_keys_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListApiKeysRequest",
+  "ListApiKeysRequest",
+  "Backoffice__Security__ListApiKeysRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListApiKeysRequest),
+  0,
+  backoffice__security__list_api_keys_request__field_descriptors,
+  backoffice__security__list_api_keys_request__field_indices_by_name,
+  0,  backoffice__security__list_api_keys_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_api_keys_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__list_api_keys_response__field_descriptors[1] =
+{
+  {
+    "api_keys",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Security__ListApiKeysResponse, n_api_keys),
+    offsetof(Backoffice__Security__ListApiKeysResponse, api_keys),
+    &backoffice__security__api_key__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__list_api_keys_response__field_indices_by_name[] = {
+  0,   /* field[0] = api_keys */
+};
+static const ProtobufCIntRange backoffice__security__list_api_keys_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__list_api_keys_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListApiKeysResponse",
+  "ListApiKeysResponse",
+  "Backoffice__Security__ListApiKeysResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListApiKeysResponse),
+  1,
+  backoffice__security__list_api_keys_response__field_descriptors,
+  backoffice__security__list_api_keys_response__field_indices_by_name,
+  1,  backoffice__security__list_api_keys_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_api_keys_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__revoke_api_key_request__field_descriptors[1] =
+{
+  {
+    "key_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__RevokeApiKeyRequest, key_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__revoke_api_key_request__field_indices_by_name[] = {
+  0,   /* field[0] = key_id */
+};
+static const ProtobufCIntRange backoffice__security__revoke_api_key_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__revoke_api_key_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.RevokeApiKeyRequest",
+  "RevokeApiKeyRequest",
+  "Backoffice__Security__RevokeApiKeyRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__RevokeApiKeyRequest),
+  1,
+  backoffice__security__revoke_api_key_request__field_descriptors,
+  backoffice__security__revoke_api_key_request__field_indices_by_name,
+  1,  backoffice__security__revoke_api_key_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__revoke_api_key_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define backoffice__security__revoke_api_key_response__field_descriptors NULL
+#define backoffice__security__revoke_api_key_response__field_indices_by_name NULL
+#define backoffice__security__revoke_api_key_response__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__revoke_api_key_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.RevokeApiKeyResponse",
+  "RevokeApiKeyResponse",
+  "Backoffice__Security__RevokeApiKeyResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__RevokeApiKeyResponse),
+  0,
+  backoffice__security__revoke_api_key_response__field_descriptors,
+  backoffice__security__revoke_api_key_response__field_indices_by_name,
+  0,  backoffice__security__revoke_api_key_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__revoke_api_key_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__security_event__field_descriptors[8] =
+{
+  {
+    "event_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "occurred_at_unix_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, occurred_at_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "login",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, login),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client_address",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, client_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__SecurityEvent, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__security_event__field_indices_by_name[] = {
+  6,   /* field[6] = actor */
+  5,   /* field[5] = client_address */
+  7,   /* field[7] = detail */
+  0,   /* field[0] = event_id */
+  2,   /* field[2] = kind */
+  4,   /* field[4] = login */
+  1,   /* field[1] = occurred_at_unix_ms */
+  3,   /* field[3] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__security_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor backoffice__security__security_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.SecurityEvent",
+  "SecurityEvent",
+  "Backoffice__Security__SecurityEvent",
+  "backoffice.security",
+  sizeof(Backoffice__Security__SecurityEvent),
+  8,
+  backoffice__security__security_event__field_descriptors,
+  backoffice__security__security_event__field_indices_by_name,
+  1,  backoffice__security__security_event__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__security_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__list_security_events_request__field_descriptors[4] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ListSecurityEventsRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ListSecurityEventsRequest, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ListSecurityEventsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ListSecurityEventsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__list_security_events_request__field_indices_by_name[] = {
+  1,   /* field[1] = kind */
+  2,   /* field[2] = page_size */
+  3,   /* field[3] = page_token */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange backoffice__security__list_security_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor backoffice__security__list_security_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListSecurityEventsRequest",
+  "ListSecurityEventsRequest",
+  "Backoffice__Security__ListSecurityEventsRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListSecurityEventsRequest),
+  4,
+  backoffice__security__list_security_events_request__field_descriptors,
+  backoffice__security__list_security_events_request__field_indices_by_name,
+  1,  backoffice__security__list_security_events_request__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_security_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__list_security_events_response__field_descriptors[2] =
+{
+  {
+    "events",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Backoffice__Security__ListSecurityEventsResponse, n_events),
+    offsetof(Backoffice__Security__ListSecurityEventsResponse, events),
+    &backoffice__security__security_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__ListSecurityEventsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__list_security_events_response__field_indices_by_name[] = {
+  0,   /* field[0] = events */
+  1,   /* field[1] = next_page_token */
+};
+static const ProtobufCIntRange backoffice__security__list_security_events_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor backoffice__security__list_security_events_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ListSecurityEventsResponse",
+  "ListSecurityEventsResponse",
+  "Backoffice__Security__ListSecurityEventsResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__ListSecurityEventsResponse),
+  2,
+  backoffice__security__list_security_events_response__field_descriptors,
+  backoffice__security__list_security_events_response__field_indices_by_name,
+  1,  backoffice__security__list_security_events_response__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__list_security_events_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue backoffice__security__account_status__enum_values_by_number[3] =
 {
   { "ACCOUNT_STATUS_UNSPECIFIED", "BACKOFFICE__SECURITY__ACCOUNT_STATUS__ACCOUNT_STATUS_UNSPECIFIED", 0 },
@@ -1386,5 +5523,330 @@ void backoffice__security__accounts__init (Backoffice__Security__Accounts_Servic
 {
   protobuf_c_service_generated_init (&service->base,
                                      &backoffice__security__accounts__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor backoffice__security__sessions__method_descriptors[6] =
+{
+  { "Login", &backoffice__security__login_request__descriptor, &backoffice__security__login_response__descriptor },
+  { "Logout", &backoffice__security__logout_request__descriptor, &backoffice__security__logout_response__descriptor },
+  { "ListMySessions", &backoffice__security__list_my_sessions_request__descriptor, &backoffice__security__list_sessions_response__descriptor },
+  { "RevokeMySession", &backoffice__security__revoke_my_session_request__descriptor, &backoffice__security__revoke_sessions_response__descriptor },
+  { "ListSessions", &backoffice__security__list_sessions_request__descriptor, &backoffice__security__list_sessions_response__descriptor },
+  { "RevokeSessions", &backoffice__security__revoke_sessions_request__descriptor, &backoffice__security__revoke_sessions_response__descriptor },
+};
+const unsigned backoffice__security__sessions__method_indices_by_name[] = {
+  2,        /* ListMySessions */
+  4,        /* ListSessions */
+  0,        /* Login */
+  1,        /* Logout */
+  3,        /* RevokeMySession */
+  5         /* RevokeSessions */
+};
+const ProtobufCServiceDescriptor backoffice__security__sessions__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "backoffice.security.Sessions",
+  "Sessions",
+  "Backoffice__Security__Sessions",
+  "backoffice.security",
+  6,
+  backoffice__security__sessions__method_descriptors,
+  backoffice__security__sessions__method_indices_by_name
+};
+void backoffice__security__sessions__login(ProtobufCService *service,
+                                           const Backoffice__Security__LoginRequest *input,
+                                           Backoffice__Security__LoginResponse_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__sessions__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__sessions__logout(ProtobufCService *service,
+                                            const Backoffice__Security__LogoutRequest *input,
+                                            Backoffice__Security__LogoutResponse_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__sessions__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__sessions__list_my_sessions(ProtobufCService *service,
+                                                      const Backoffice__Security__ListMySessionsRequest *input,
+                                                      Backoffice__Security__ListSessionsResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__sessions__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__sessions__revoke_my_session(ProtobufCService *service,
+                                                       const Backoffice__Security__RevokeMySessionRequest *input,
+                                                       Backoffice__Security__RevokeSessionsResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__sessions__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__sessions__list_sessions(ProtobufCService *service,
+                                                   const Backoffice__Security__ListSessionsRequest *input,
+                                                   Backoffice__Security__ListSessionsResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__sessions__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__sessions__revoke_sessions(ProtobufCService *service,
+                                                     const Backoffice__Security__RevokeSessionsRequest *input,
+                                                     Backoffice__Security__RevokeSessionsResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__sessions__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__sessions__init (Backoffice__Security__Sessions_Service *service,
+                                           Backoffice__Security__Sessions_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &backoffice__security__sessions__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor backoffice__security__credentials__method_descriptors[3] =
+{
+  { "ChangePassword", &backoffice__security__change_password_request__descriptor, &backoffice__security__change_password_response__descriptor },
+  { "ResetPassword", &backoffice__security__reset_password_request__descriptor, &backoffice__security__reset_password_response__descriptor },
+  { "UnlockAccount", &backoffice__security__unlock_account_request__descriptor, &backoffice__security__unlock_account_response__descriptor },
+};
+const unsigned backoffice__security__credentials__method_indices_by_name[] = {
+  0,        /* ChangePassword */
+  1,        /* ResetPassword */
+  2         /* UnlockAccount */
+};
+const ProtobufCServiceDescriptor backoffice__security__credentials__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "backoffice.security.Credentials",
+  "Credentials",
+  "Backoffice__Security__Credentials",
+  "backoffice.security",
+  3,
+  backoffice__security__credentials__method_descriptors,
+  backoffice__security__credentials__method_indices_by_name
+};
+void backoffice__security__credentials__change_password(ProtobufCService *service,
+                                                        const Backoffice__Security__ChangePasswordRequest *input,
+                                                        Backoffice__Security__ChangePasswordResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__credentials__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__credentials__reset_password(ProtobufCService *service,
+                                                       const Backoffice__Security__ResetPasswordRequest *input,
+                                                       Backoffice__Security__ResetPasswordResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__credentials__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__credentials__unlock_account(ProtobufCService *service,
+                                                       const Backoffice__Security__UnlockAccountRequest *input,
+                                                       Backoffice__Security__UnlockAccountResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__credentials__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__credentials__init (Backoffice__Security__Credentials_Service *service,
+                                              Backoffice__Security__Credentials_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &backoffice__security__credentials__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor backoffice__security__roles__method_descriptors[8] =
+{
+  { "ListPermissions", &backoffice__security__list_permissions_request__descriptor, &backoffice__security__list_permissions_response__descriptor },
+  { "ListRoles", &backoffice__security__list_roles_request__descriptor, &backoffice__security__list_roles_response__descriptor },
+  { "CreateRole", &backoffice__security__create_role_request__descriptor, &backoffice__security__role__descriptor },
+  { "UpdateRole", &backoffice__security__update_role_request__descriptor, &backoffice__security__role__descriptor },
+  { "DeleteRole", &backoffice__security__delete_role_request__descriptor, &backoffice__security__delete_role_response__descriptor },
+  { "AssignRole", &backoffice__security__assign_role_request__descriptor, &backoffice__security__assign_role_response__descriptor },
+  { "RevokeRole", &backoffice__security__revoke_role_request__descriptor, &backoffice__security__revoke_role_response__descriptor },
+  { "GetEffectivePermissions", &backoffice__security__get_effective_permissions_request__descriptor, &backoffice__security__get_effective_permissions_response__descriptor },
+};
+const unsigned backoffice__security__roles__method_indices_by_name[] = {
+  5,        /* AssignRole */
+  2,        /* CreateRole */
+  4,        /* DeleteRole */
+  7,        /* GetEffectivePermissions */
+  0,        /* ListPermissions */
+  1,        /* ListRoles */
+  6,        /* RevokeRole */
+  3         /* UpdateRole */
+};
+const ProtobufCServiceDescriptor backoffice__security__roles__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "backoffice.security.Roles",
+  "Roles",
+  "Backoffice__Security__Roles",
+  "backoffice.security",
+  8,
+  backoffice__security__roles__method_descriptors,
+  backoffice__security__roles__method_indices_by_name
+};
+void backoffice__security__roles__list_permissions(ProtobufCService *service,
+                                                   const Backoffice__Security__ListPermissionsRequest *input,
+                                                   Backoffice__Security__ListPermissionsResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__list_roles(ProtobufCService *service,
+                                             const Backoffice__Security__ListRolesRequest *input,
+                                             Backoffice__Security__ListRolesResponse_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__create_role(ProtobufCService *service,
+                                              const Backoffice__Security__CreateRoleRequest *input,
+                                              Backoffice__Security__Role_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__update_role(ProtobufCService *service,
+                                              const Backoffice__Security__UpdateRoleRequest *input,
+                                              Backoffice__Security__Role_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__delete_role(ProtobufCService *service,
+                                              const Backoffice__Security__DeleteRoleRequest *input,
+                                              Backoffice__Security__DeleteRoleResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__assign_role(ProtobufCService *service,
+                                              const Backoffice__Security__AssignRoleRequest *input,
+                                              Backoffice__Security__AssignRoleResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__revoke_role(ProtobufCService *service,
+                                              const Backoffice__Security__RevokeRoleRequest *input,
+                                              Backoffice__Security__RevokeRoleResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__get_effective_permissions(ProtobufCService *service,
+                                                            const Backoffice__Security__GetEffectivePermissionsRequest *input,
+                                                            Backoffice__Security__GetEffectivePermissionsResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__roles__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__roles__init (Backoffice__Security__Roles_Service *service,
+                                        Backoffice__Security__Roles_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &backoffice__security__roles__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor backoffice__security__api_keys__method_descriptors[3] =
+{
+  { "CreateApiKey", &backoffice__security__create_api_key_request__descriptor, &backoffice__security__create_api_key_response__descriptor },
+  { "ListApiKeys", &backoffice__security__list_api_keys_request__descriptor, &backoffice__security__list_api_keys_response__descriptor },
+  { "RevokeApiKey", &backoffice__security__revoke_api_key_request__descriptor, &backoffice__security__revoke_api_key_response__descriptor },
+};
+const unsigned backoffice__security__api_keys__method_indices_by_name[] = {
+  0,        /* CreateApiKey */
+  1,        /* ListApiKeys */
+  2         /* RevokeApiKey */
+};
+const ProtobufCServiceDescriptor backoffice__security__api_keys__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "backoffice.security.ApiKeys",
+  "ApiKeys",
+  "Backoffice__Security__ApiKeys",
+  "backoffice.security",
+  3,
+  backoffice__security__api_keys__method_descriptors,
+  backoffice__security__api_keys__method_indices_by_name
+};
+void backoffice__security__api_keys__create_api_key(ProtobufCService *service,
+                                                    const Backoffice__Security__CreateApiKeyRequest *input,
+                                                    Backoffice__Security__CreateApiKeyResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__api_keys__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__api_keys__list_api_keys(ProtobufCService *service,
+                                                   const Backoffice__Security__ListApiKeysRequest *input,
+                                                   Backoffice__Security__ListApiKeysResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__api_keys__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__api_keys__revoke_api_key(ProtobufCService *service,
+                                                    const Backoffice__Security__RevokeApiKeyRequest *input,
+                                                    Backoffice__Security__RevokeApiKeyResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__api_keys__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__api_keys__init (Backoffice__Security__ApiKeys_Service *service,
+                                           Backoffice__Security__ApiKeys_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &backoffice__security__api_keys__descriptor,
+                                     (ProtobufCServiceDestroy) destroy);
+}
+static const ProtobufCMethodDescriptor backoffice__security__security_events__method_descriptors[1] =
+{
+  { "ListSecurityEvents", &backoffice__security__list_security_events_request__descriptor, &backoffice__security__list_security_events_response__descriptor },
+};
+const unsigned backoffice__security__security_events__method_indices_by_name[] = {
+  0         /* ListSecurityEvents */
+};
+const ProtobufCServiceDescriptor backoffice__security__security_events__descriptor =
+{
+  PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC,
+  "backoffice.security.SecurityEvents",
+  "SecurityEvents",
+  "Backoffice__Security__SecurityEvents",
+  "backoffice.security",
+  1,
+  backoffice__security__security_events__method_descriptors,
+  backoffice__security__security_events__method_indices_by_name
+};
+void backoffice__security__security_events__list_security_events(ProtobufCService *service,
+                                                                 const Backoffice__Security__ListSecurityEventsRequest *input,
+                                                                 Backoffice__Security__ListSecurityEventsResponse_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__security_events__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void backoffice__security__security_events__init (Backoffice__Security__SecurityEvents_Service *service,
+                                                  Backoffice__Security__SecurityEvents_ServiceDestroy destroy)
+{
+  protobuf_c_service_generated_init (&service->base,
+                                     &backoffice__security__security_events__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }

@@ -11,7 +11,13 @@ import RPC
 /// Services of this file, by who calls them:
 ///   Authentication  the gateway, for every call (token or API key in, principal out)
 ///   Accounts        the users service, which owns profiles and keeps credentials here in step
-/// (The security service's other services are added to this file by the issue that builds them.)
+///   Sessions        clients: log in, log out, list and revoke sessions (own ones, or anyone's as admin)
+///   Credentials     clients: change one's own password; admins reset passwords and unlock accounts
+///   Roles           admins: the permission catalogue, custom roles, role assignments, effective permissions
+///   ApiKeys         admins: keys for programs (`boa_<id>_<secret>`, shown once)
+///   SecurityEvents  admins: failed logins, lockouts, throttling and other security-relevant events
+///
+/// Conventions: times are Unix milliseconds (UTC); 0 or empty means unset; page tokens are opaque.
 ///
 /// The messages and services of the proto package `backoffice.security`.
 public enum Security {}
@@ -207,6 +213,493 @@ extension Security {
     public struct RoleList: ProtoMessage {
         /// `repeated string roles = 1`
         public var roles: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.LoginRequest` message.
+    public struct LoginRequest: ProtoMessage {
+        /// The username or the email (an entry containing `@` is taken as an email); case-insensitive.
+        public var login: String = ""
+        /// `string password = 2`
+        public var password: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.LoginResponse` message.
+    public struct LoginResponse: ProtoMessage {
+        /// The session token (`bos_` + 43 characters): shown once, never stored in clear.
+        public var token: String = ""
+        /// The session's public id, as ListMySessions shows it.
+        public var sessionId: String = ""
+        /// The session ends at this time whatever its use (absolute expiry).
+        public var expiresAtUnixMs: Int64 = 0
+        /// It also ends when unused for this long (idle expiry), in milliseconds.
+        public var idleTimeoutMs: Int64 = 0
+        /// Who logged in (the same principal Authenticate returns for the token).
+        public var principal: Auth.Principal? {
+            get { _principal?.value }
+            set { _principal = newValue.map { ProtoBox($0) } }
+        }
+
+        private var _principal: ProtoBox<Auth.Principal>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.LogoutRequest` message.
+    public struct LogoutRequest: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.LogoutResponse` message.
+    public struct LogoutResponse: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// One session, never with its token.
+    public struct Session: ProtoMessage {
+        /// `string session_id = 1`
+        public var sessionId: String = ""
+        /// `string user_id = 2`
+        public var userId: String = ""
+        /// `int64 created_at_unix_ms = 3`
+        public var createdAtUnixMs: Int64 = 0
+        /// `int64 last_seen_at_unix_ms = 4`
+        public var lastSeenAtUnixMs: Int64 = 0
+        /// The absolute expiry.
+        public var expiresAtUnixMs: Int64 = 0
+        /// The client address the login came from.
+        public var clientAddress: String = ""
+        /// True for the session the listing call was made with.
+        public var current: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListMySessionsRequest` message.
+    public struct ListMySessionsRequest: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListSessionsRequest` message.
+    public struct ListSessionsRequest: ProtoMessage {
+        /// Required.
+        public var userId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListSessionsResponse` message.
+    public struct ListSessionsResponse: ProtoMessage {
+        /// `repeated Session sessions = 1`
+        public var sessions: [Security.Session] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.RevokeMySessionRequest` message.
+    public struct RevokeMySessionRequest: ProtoMessage {
+        /// Required.
+        public var sessionId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.RevokeSessionsRequest` message.
+    public struct RevokeSessionsRequest: ProtoMessage {
+        /// The account whose sessions to revoke. Required.
+        public var userId: String = ""
+        /// One session of that account; empty revokes all of them.
+        public var sessionId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.RevokeSessionsResponse` message.
+    public struct RevokeSessionsResponse: ProtoMessage {
+        /// `int32 sessions_revoked = 1`
+        public var sessionsRevoked: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ChangePasswordRequest` message.
+    public struct ChangePasswordRequest: ProtoMessage {
+        /// `string current_password = 1`
+        public var currentPassword: String = ""
+        /// `string new_password = 2`
+        public var newPassword: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ChangePasswordResponse` message.
+    public struct ChangePasswordResponse: ProtoMessage {
+        /// The caller's other sessions that were revoked.
+        public var sessionsRevoked: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ResetPasswordRequest` message.
+    public struct ResetPasswordRequest: ProtoMessage {
+        /// Required.
+        public var userId: String = ""
+        /// Checked against the password policy. Required.
+        public var newPassword: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ResetPasswordResponse` message.
+    public struct ResetPasswordResponse: ProtoMessage {
+        /// `int32 sessions_revoked = 1`
+        public var sessionsRevoked: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.UnlockAccountRequest` message.
+    public struct UnlockAccountRequest: ProtoMessage {
+        /// Required.
+        public var userId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.UnlockAccountResponse` message.
+    public struct UnlockAccountResponse: ProtoMessage {
+        /// Whether the account was locked when it was unlocked.
+        public var wasLocked: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.PermissionInfo` message.
+    public struct PermissionInfo: ProtoMessage {
+        /// `string name = 1`
+        public var name: String = ""
+        /// `string summary = 2`
+        public var summary: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListPermissionsRequest` message.
+    public struct ListPermissionsRequest: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListPermissionsResponse` message.
+    public struct ListPermissionsResponse: ProtoMessage {
+        /// `repeated PermissionInfo permissions = 1`
+        public var permissions: [Security.PermissionInfo] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.Role` message.
+    public struct Role: ProtoMessage {
+        /// Lowercase letters, digits, `-` and `_`, 2 to 40 characters.
+        public var name: String = ""
+        /// `string description = 2`
+        public var description: String = ""
+        /// Sorted permission names.
+        public var permissions: [String] = []
+        /// `bool built_in = 4`
+        public var builtIn: Bool = false
+        /// Incremented by each update (0 for built-in roles).
+        public var version: Int64 = 0
+        /// `int64 created_at_unix_ms = 6`
+        public var createdAtUnixMs: Int64 = 0
+        /// `int64 updated_at_unix_ms = 7`
+        public var updatedAtUnixMs: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListRolesRequest` message.
+    public struct ListRolesRequest: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListRolesResponse` message.
+    public struct ListRolesResponse: ProtoMessage {
+        /// `repeated Role roles = 1`
+        public var roles: [Security.Role] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.CreateRoleRequest` message.
+    public struct CreateRoleRequest: ProtoMessage {
+        /// `string name = 1`
+        public var name: String = ""
+        /// At most 500 characters.
+        public var description: String = ""
+        /// Names from the catalogue (not `suite.internal`).
+        public var permissions: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.UpdateRoleRequest` message.
+    public struct UpdateRoleRequest: ProtoMessage {
+        /// `string name = 1`
+        public var name: String = ""
+        /// `string description = 2`
+        public var description: String = ""
+        /// The role's whole new permission set.
+        public var permissions: [String] = []
+        /// The version the caller read; 0 skips the check.
+        public var expectedVersion: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.DeleteRoleRequest` message.
+    public struct DeleteRoleRequest: ProtoMessage {
+        /// `string name = 1`
+        public var name: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.DeleteRoleResponse` message.
+    public struct DeleteRoleResponse: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.AssignRoleRequest` message.
+    public struct AssignRoleRequest: ProtoMessage {
+        /// `string user_id = 1`
+        public var userId: String = ""
+        /// `string role = 2`
+        public var role: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.AssignRoleResponse` message.
+    public struct AssignRoleResponse: ProtoMessage {
+        /// False when the account already held the role.
+        public var changed: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.RevokeRoleRequest` message.
+    public struct RevokeRoleRequest: ProtoMessage {
+        /// `string user_id = 1`
+        public var userId: String = ""
+        /// `string role = 2`
+        public var role: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.RevokeRoleResponse` message.
+    public struct RevokeRoleResponse: ProtoMessage {
+        /// False when the account did not hold the role.
+        public var changed: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.GetEffectivePermissionsRequest` message.
+    public struct GetEffectivePermissionsRequest: ProtoMessage {
+        /// Required.
+        public var userId: String = ""
+        /// Optional: a permission to explain, e.g. "orders.refund".
+        public var permission: String = ""
+        /// Optional: a full method name to explain, e.g. "backoffice.orders.Orders/Refund".
+        public var method: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.GetEffectivePermissionsResponse` message.
+    public struct GetEffectivePermissionsResponse: ProtoMessage {
+        /// `string user_id = 1`
+        public var userId: String = ""
+        /// `repeated string roles = 2`
+        public var roles: [String] = []
+        /// Sorted, expanded from the roles.
+        public var permissions: [String] = []
+        /// Whether the account is active (a deactivated account holds nothing in practice).
+        public var active: Bool = false
+        /// For the asked permission or method: whether it is allowed.
+        public var allowed: Bool = false
+        /// The permission that is missing when not allowed (empty when allowed, or when the method has
+        /// no rule at all).
+        public var missingPermission: String = ""
+        /// One sentence: why it is allowed or denied.
+        public var explanation: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ApiKey` message.
+    public struct ApiKey: ProtoMessage {
+        /// The public id (`boa_<id>_...`).
+        public var keyId: String = ""
+        /// `string name = 2`
+        public var name: String = ""
+        /// `repeated string roles = 3`
+        public var roles: [String] = []
+        /// The account that created it; keys stop working when that account is deactivated.
+        public var ownerUserId: String = ""
+        /// `int64 created_at_unix_ms = 5`
+        public var createdAtUnixMs: Int64 = 0
+        /// `int64 expires_at_unix_ms = 6`
+        public var expiresAtUnixMs: Int64 = 0
+        /// 0 when never used.
+        public var lastUsedAtUnixMs: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.CreateApiKeyRequest` message.
+    public struct CreateApiKeyRequest: ProtoMessage {
+        /// 1 to 100 characters.
+        public var name: String = ""
+        /// At least one role.
+        public var roles: [String] = []
+        /// In the future, at most one year ahead. Required.
+        public var expiresAtUnixMs: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.CreateApiKeyResponse` message.
+    public struct CreateApiKeyResponse: ProtoMessage {
+        /// `ApiKey api_key = 1`
+        public var apiKey: Security.ApiKey? {
+            get { _apiKey?.value }
+            set { _apiKey = newValue.map { ProtoBox($0) } }
+        }
+        /// The whole key: shown once, stored only as a keyed hash.
+        public var key: String = ""
+
+        private var _apiKey: ProtoBox<Security.ApiKey>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListApiKeysRequest` message.
+    public struct ListApiKeysRequest: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListApiKeysResponse` message.
+    public struct ListApiKeysResponse: ProtoMessage {
+        /// `repeated ApiKey api_keys = 1`
+        public var apiKeys: [Security.ApiKey] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.RevokeApiKeyRequest` message.
+    public struct RevokeApiKeyRequest: ProtoMessage {
+        /// `string key_id = 1`
+        public var keyId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.RevokeApiKeyResponse` message.
+    public struct RevokeApiKeyResponse: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.SecurityEvent` message.
+    public struct SecurityEvent: ProtoMessage {
+        /// `string event_id = 1`
+        public var eventId: String = ""
+        /// `int64 occurred_at_unix_ms = 2`
+        public var occurredAtUnixMs: Int64 = 0
+        /// login_failed, login_throttled, account_locked, login_refused_locked, account_unlocked,
+        /// password_changed, password_reset, ...
+        public var kind: String = ""
+        /// The account concerned, when known.
+        public var userId: String = ""
+        /// The login name presented, for login events (may name no account).
+        public var login: String = ""
+        /// `string client_address = 6`
+        public var clientAddress: String = ""
+        /// Who did it, for administrative events.
+        public var actor: String = ""
+        /// `string detail = 8`
+        public var detail: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListSecurityEventsRequest` message.
+    public struct ListSecurityEventsRequest: ProtoMessage {
+        /// Filters; empty matches everything.
+        public var userId: String = ""
+        /// `string kind = 2`
+        public var kind: String = ""
+        /// 1..500; 0 means 50.
+        public var pageSize: Int32 = 0
+        /// `string page_token = 4`
+        public var pageToken: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.ListSecurityEventsResponse` message.
+    public struct ListSecurityEventsResponse: ProtoMessage {
+        /// `repeated SecurityEvent events = 1`
+        public var events: [Security.SecurityEvent] = []
+        /// `string next_page_token = 2`
+        public var nextPageToken: String = ""
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -423,6 +916,641 @@ extension Security.AccountsHandler {
                 (request: Security.ListAccountRolesRequest, context: ServerContext) in
                 try await self.listAccountRoles(request, context: context)
             },
+        ]
+    }
+}
+
+// MARK: - Service backoffice.security.Sessions
+
+extension Security {
+    /// The methods of the `backoffice.security.Sessions` service, as the RPC core describes them.
+    public enum SessionsService {
+        /// Exchanges a username or email and a password for a session token. UNAUTHENTICATED with the
+        /// same message for an unknown account, a wrong password and a deactivated account; UNAUTHENTICATED
+        /// "account temporarily locked" after 5 failures in a row (for 15 minutes, also for unknown
+        /// names); RESOURCE_EXHAUSTED with `retry-after-ms` when the client address failed too often.
+        public static let login = MethodDescriptor(
+            service: "backoffice.security.Sessions", name: "Login", kind: .unary,
+            requestType: Security.LoginRequest.self, responseType: Security.LoginResponse.self)
+        /// Ends the caller's own session (the one the call was authenticated with).
+        public static let logout = MethodDescriptor(
+            service: "backoffice.security.Sessions", name: "Logout", kind: .unary,
+            requestType: Security.LogoutRequest.self, responseType: Security.LogoutResponse.self)
+        /// The caller's own sessions that are still valid.
+        public static let listMySessions = MethodDescriptor(
+            service: "backoffice.security.Sessions", name: "ListMySessions", kind: .unary,
+            requestType: Security.ListMySessionsRequest.self, responseType: Security.ListSessionsResponse.self)
+        /// Revokes one of the caller's own sessions; NOT_FOUND when it is not one of them.
+        public static let revokeMySession = MethodDescriptor(
+            service: "backoffice.security.Sessions", name: "RevokeMySession", kind: .unary,
+            requestType: Security.RevokeMySessionRequest.self, responseType: Security.RevokeSessionsResponse.self)
+        /// Any account's valid sessions (security.read).
+        public static let listSessions = MethodDescriptor(
+            service: "backoffice.security.Sessions", name: "ListSessions", kind: .unary,
+            requestType: Security.ListSessionsRequest.self, responseType: Security.ListSessionsResponse.self)
+        /// Revokes one session of any account, or all of an account's sessions (security.manage).
+        public static let revokeSessions = MethodDescriptor(
+            service: "backoffice.security.Sessions", name: "RevokeSessions", kind: .unary,
+            requestType: Security.RevokeSessionsRequest.self, responseType: Security.RevokeSessionsResponse.self)
+
+        /// The `backoffice.security.Sessions` service: its name and methods, in declaration order.
+        public static let descriptor = ServiceDescriptor(
+            name: "backoffice.security.Sessions",
+            methods: [login, logout, listMySessions, revokeMySession, listSessions, revokeSessions])
+    }
+
+    /// Logging in and out, and the sessions of an account.
+    ///
+    /// A server's implementation of `backoffice.security.Sessions`: one method per RPC; `methodHandlers` comes with it.
+    public protocol SessionsHandler: RPCService {
+        /// Exchanges a username or email and a password for a session token. UNAUTHENTICATED with the
+        /// same message for an unknown account, a wrong password and a deactivated account; UNAUTHENTICATED
+        /// "account temporarily locked" after 5 failures in a row (for 15 minutes, also for unknown
+        /// names); RESOURCE_EXHAUSTED with `retry-after-ms` when the client address failed too often.
+        func login(_ request: Security.LoginRequest, context: ServerContext) async throws -> Security.LoginResponse
+        /// Ends the caller's own session (the one the call was authenticated with).
+        func logout(_ request: Security.LogoutRequest, context: ServerContext) async throws -> Security.LogoutResponse
+        /// The caller's own sessions that are still valid.
+        func listMySessions(
+            _ request: Security.ListMySessionsRequest, context: ServerContext
+        ) async throws -> Security.ListSessionsResponse
+        /// Revokes one of the caller's own sessions; NOT_FOUND when it is not one of them.
+        func revokeMySession(
+            _ request: Security.RevokeMySessionRequest, context: ServerContext
+        ) async throws -> Security.RevokeSessionsResponse
+        /// Any account's valid sessions (security.read).
+        func listSessions(
+            _ request: Security.ListSessionsRequest, context: ServerContext
+        ) async throws -> Security.ListSessionsResponse
+        /// Revokes one session of any account, or all of an account's sessions (security.manage).
+        func revokeSessions(
+            _ request: Security.RevokeSessionsRequest, context: ServerContext
+        ) async throws -> Security.RevokeSessionsResponse
+    }
+
+    /// Logging in and out, and the sessions of an account.
+    ///
+    /// Calls `backoffice.security.Sessions` through a channel: one method per RPC.
+    public struct SessionsClient: Sendable {
+        /// Carries the calls to a server.
+        public let channel: any RPCChannel
+
+        /// A client that calls through `channel`.
+        public init(channel: any RPCChannel) {
+            self.channel = channel
+        }
+
+        /// Exchanges a username or email and a password for a session token. UNAUTHENTICATED with the
+        /// same message for an unknown account, a wrong password and a deactivated account; UNAUTHENTICATED
+        /// "account temporarily locked" after 5 failures in a row (for 15 minutes, also for unknown
+        /// names); RESOURCE_EXHAUSTED with `retry-after-ms` when the client address failed too often.
+        public func login(
+            _ request: Security.LoginRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.LoginResponse {
+            try await channel.unary(Security.SessionsService.login, request, options: options)
+        }
+
+        /// Ends the caller's own session (the one the call was authenticated with).
+        public func logout(
+            _ request: Security.LogoutRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.LogoutResponse {
+            try await channel.unary(Security.SessionsService.logout, request, options: options)
+        }
+
+        /// The caller's own sessions that are still valid.
+        public func listMySessions(
+            _ request: Security.ListMySessionsRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ListSessionsResponse {
+            try await channel.unary(Security.SessionsService.listMySessions, request, options: options)
+        }
+
+        /// Revokes one of the caller's own sessions; NOT_FOUND when it is not one of them.
+        public func revokeMySession(
+            _ request: Security.RevokeMySessionRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.RevokeSessionsResponse {
+            try await channel.unary(Security.SessionsService.revokeMySession, request, options: options)
+        }
+
+        /// Any account's valid sessions (security.read).
+        public func listSessions(
+            _ request: Security.ListSessionsRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ListSessionsResponse {
+            try await channel.unary(Security.SessionsService.listSessions, request, options: options)
+        }
+
+        /// Revokes one session of any account, or all of an account's sessions (security.manage).
+        public func revokeSessions(
+            _ request: Security.RevokeSessionsRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.RevokeSessionsResponse {
+            try await channel.unary(Security.SessionsService.revokeSessions, request, options: options)
+        }
+    }
+}
+
+extension Security.SessionsHandler {
+    /// The `backoffice.security.Sessions` service.
+    public static var serviceDescriptor: ServiceDescriptor { Security.SessionsService.descriptor }
+
+    /// One handler per method, each calling the method of the same name.
+    public var methodHandlers: [MethodHandler] {
+        [
+            .unary(Security.SessionsService.login) { (request: Security.LoginRequest, context: ServerContext) in
+                try await self.login(request, context: context)
+            },
+            .unary(Security.SessionsService.logout) { (request: Security.LogoutRequest, context: ServerContext) in
+                try await self.logout(request, context: context)
+            },
+            .unary(Security.SessionsService.listMySessions) {
+                (request: Security.ListMySessionsRequest, context: ServerContext) in
+                try await self.listMySessions(request, context: context)
+            },
+            .unary(Security.SessionsService.revokeMySession) {
+                (request: Security.RevokeMySessionRequest, context: ServerContext) in
+                try await self.revokeMySession(request, context: context)
+            },
+            .unary(Security.SessionsService.listSessions) {
+                (request: Security.ListSessionsRequest, context: ServerContext) in
+                try await self.listSessions(request, context: context)
+            },
+            .unary(Security.SessionsService.revokeSessions) {
+                (request: Security.RevokeSessionsRequest, context: ServerContext) in
+                try await self.revokeSessions(request, context: context)
+            },
+        ]
+    }
+}
+
+// MARK: - Service backoffice.security.Credentials
+
+extension Security {
+    /// The methods of the `backoffice.security.Credentials` service, as the RPC core describes them.
+    public enum CredentialsService {
+        /// Changes the caller's own password: needs the current one (INVALID_ARGUMENT on
+        /// `current_password` when wrong) and a new one meeting the policy. Revokes the caller's other
+        /// sessions.
+        public static let changePassword = MethodDescriptor(
+            service: "backoffice.security.Credentials", name: "ChangePassword", kind: .unary,
+            requestType: Security.ChangePasswordRequest.self, responseType: Security.ChangePasswordResponse.self)
+        /// Sets any account's password (security.manage); revokes all of its sessions and clears its lock.
+        public static let resetPassword = MethodDescriptor(
+            service: "backoffice.security.Credentials", name: "ResetPassword", kind: .unary,
+            requestType: Security.ResetPasswordRequest.self, responseType: Security.ResetPasswordResponse.self)
+        /// Clears an account's lockout and failure count (security.manage).
+        public static let unlockAccount = MethodDescriptor(
+            service: "backoffice.security.Credentials", name: "UnlockAccount", kind: .unary,
+            requestType: Security.UnlockAccountRequest.self, responseType: Security.UnlockAccountResponse.self)
+
+        /// The `backoffice.security.Credentials` service: its name and methods, in declaration order.
+        public static let descriptor = ServiceDescriptor(
+            name: "backoffice.security.Credentials", methods: [changePassword, resetPassword, unlockAccount])
+    }
+
+    /// Passwords and lockouts.
+    ///
+    /// A server's implementation of `backoffice.security.Credentials`: one method per RPC; `methodHandlers` comes with
+    /// it.
+    public protocol CredentialsHandler: RPCService {
+        /// Changes the caller's own password: needs the current one (INVALID_ARGUMENT on
+        /// `current_password` when wrong) and a new one meeting the policy. Revokes the caller's other
+        /// sessions.
+        func changePassword(
+            _ request: Security.ChangePasswordRequest, context: ServerContext
+        ) async throws -> Security.ChangePasswordResponse
+        /// Sets any account's password (security.manage); revokes all of its sessions and clears its lock.
+        func resetPassword(
+            _ request: Security.ResetPasswordRequest, context: ServerContext
+        ) async throws -> Security.ResetPasswordResponse
+        /// Clears an account's lockout and failure count (security.manage).
+        func unlockAccount(
+            _ request: Security.UnlockAccountRequest, context: ServerContext
+        ) async throws -> Security.UnlockAccountResponse
+    }
+
+    /// Passwords and lockouts.
+    ///
+    /// Calls `backoffice.security.Credentials` through a channel: one method per RPC.
+    public struct CredentialsClient: Sendable {
+        /// Carries the calls to a server.
+        public let channel: any RPCChannel
+
+        /// A client that calls through `channel`.
+        public init(channel: any RPCChannel) {
+            self.channel = channel
+        }
+
+        /// Changes the caller's own password: needs the current one (INVALID_ARGUMENT on
+        /// `current_password` when wrong) and a new one meeting the policy. Revokes the caller's other
+        /// sessions.
+        public func changePassword(
+            _ request: Security.ChangePasswordRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ChangePasswordResponse {
+            try await channel.unary(Security.CredentialsService.changePassword, request, options: options)
+        }
+
+        /// Sets any account's password (security.manage); revokes all of its sessions and clears its lock.
+        public func resetPassword(
+            _ request: Security.ResetPasswordRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ResetPasswordResponse {
+            try await channel.unary(Security.CredentialsService.resetPassword, request, options: options)
+        }
+
+        /// Clears an account's lockout and failure count (security.manage).
+        public func unlockAccount(
+            _ request: Security.UnlockAccountRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.UnlockAccountResponse {
+            try await channel.unary(Security.CredentialsService.unlockAccount, request, options: options)
+        }
+    }
+}
+
+extension Security.CredentialsHandler {
+    /// The `backoffice.security.Credentials` service.
+    public static var serviceDescriptor: ServiceDescriptor { Security.CredentialsService.descriptor }
+
+    /// One handler per method, each calling the method of the same name.
+    public var methodHandlers: [MethodHandler] {
+        [
+            .unary(Security.CredentialsService.changePassword) {
+                (request: Security.ChangePasswordRequest, context: ServerContext) in
+                try await self.changePassword(request, context: context)
+            },
+            .unary(Security.CredentialsService.resetPassword) {
+                (request: Security.ResetPasswordRequest, context: ServerContext) in
+                try await self.resetPassword(request, context: context)
+            },
+            .unary(Security.CredentialsService.unlockAccount) {
+                (request: Security.UnlockAccountRequest, context: ServerContext) in
+                try await self.unlockAccount(request, context: context)
+            },
+        ]
+    }
+}
+
+// MARK: - Service backoffice.security.Roles
+
+extension Security {
+    /// The methods of the `backoffice.security.Roles` service, as the RPC core describes them.
+    public enum RolesService {
+        /// The permission catalogue (security.read).
+        public static let listPermissions = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "ListPermissions", kind: .unary,
+            requestType: Security.ListPermissionsRequest.self, responseType: Security.ListPermissionsResponse.self)
+        /// Built-in and custom roles with their permissions (security.read).
+        public static let listRoles = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "ListRoles", kind: .unary,
+            requestType: Security.ListRolesRequest.self, responseType: Security.ListRolesResponse.self)
+        /// Creates a custom role (security.manage). PERMISSION_DENIED naming the first permission the
+        /// caller lacks; ALREADY_EXISTS for a taken name (built-in names included).
+        public static let createRole = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "CreateRole", kind: .unary,
+            requestType: Security.CreateRoleRequest.self, responseType: Security.Role.self)
+        /// Replaces a custom role's description and permissions (security.manage); built-in roles are
+        /// FAILED_PRECONDITION; ABORTED when `expected_version` is stale.
+        public static let updateRole = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "UpdateRole", kind: .unary,
+            requestType: Security.UpdateRoleRequest.self, responseType: Security.Role.self)
+        /// Deletes a custom role (security.manage); FAILED_PRECONDITION for built-in roles and roles
+        /// still held by accounts or API keys.
+        public static let deleteRole = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "DeleteRole", kind: .unary,
+            requestType: Security.DeleteRoleRequest.self, responseType: Security.DeleteRoleResponse.self)
+        /// Grants a role to an account (security.manage); PERMISSION_DENIED naming the first permission
+        /// of the role the caller lacks.
+        public static let assignRole = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "AssignRole", kind: .unary,
+            requestType: Security.AssignRoleRequest.self, responseType: Security.AssignRoleResponse.self)
+        /// Takes a role from an account (security.manage); FAILED_PRECONDITION for the admin role of the
+        /// last active admin.
+        public static let revokeRole = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "RevokeRole", kind: .unary,
+            requestType: Security.RevokeRoleRequest.self, responseType: Security.RevokeRoleResponse.self)
+        /// An account's roles and expanded permissions, and whether it may use a given permission or
+        /// method, with the reason when it may not (security.read).
+        public static let getEffectivePermissions = MethodDescriptor(
+            service: "backoffice.security.Roles", name: "GetEffectivePermissions", kind: .unary,
+            requestType: Security.GetEffectivePermissionsRequest.self,
+            responseType: Security.GetEffectivePermissionsResponse.self)
+
+        /// The `backoffice.security.Roles` service: its name and methods, in declaration order.
+        public static let descriptor = ServiceDescriptor(
+            name: "backoffice.security.Roles",
+            methods: [listPermissions, listRoles, createRole, updateRole, deleteRole, assignRole, revokeRole, getEffectivePermissions])
+    }
+
+    /// Permissions, roles and who holds them.
+    ///
+    /// A server's implementation of `backoffice.security.Roles`: one method per RPC; `methodHandlers` comes with it.
+    public protocol RolesHandler: RPCService {
+        /// The permission catalogue (security.read).
+        func listPermissions(
+            _ request: Security.ListPermissionsRequest, context: ServerContext
+        ) async throws -> Security.ListPermissionsResponse
+        /// Built-in and custom roles with their permissions (security.read).
+        func listRoles(
+            _ request: Security.ListRolesRequest, context: ServerContext
+        ) async throws -> Security.ListRolesResponse
+        /// Creates a custom role (security.manage). PERMISSION_DENIED naming the first permission the
+        /// caller lacks; ALREADY_EXISTS for a taken name (built-in names included).
+        func createRole(_ request: Security.CreateRoleRequest, context: ServerContext) async throws -> Security.Role
+        /// Replaces a custom role's description and permissions (security.manage); built-in roles are
+        /// FAILED_PRECONDITION; ABORTED when `expected_version` is stale.
+        func updateRole(_ request: Security.UpdateRoleRequest, context: ServerContext) async throws -> Security.Role
+        /// Deletes a custom role (security.manage); FAILED_PRECONDITION for built-in roles and roles
+        /// still held by accounts or API keys.
+        func deleteRole(
+            _ request: Security.DeleteRoleRequest, context: ServerContext
+        ) async throws -> Security.DeleteRoleResponse
+        /// Grants a role to an account (security.manage); PERMISSION_DENIED naming the first permission
+        /// of the role the caller lacks.
+        func assignRole(
+            _ request: Security.AssignRoleRequest, context: ServerContext
+        ) async throws -> Security.AssignRoleResponse
+        /// Takes a role from an account (security.manage); FAILED_PRECONDITION for the admin role of the
+        /// last active admin.
+        func revokeRole(
+            _ request: Security.RevokeRoleRequest, context: ServerContext
+        ) async throws -> Security.RevokeRoleResponse
+        /// An account's roles and expanded permissions, and whether it may use a given permission or
+        /// method, with the reason when it may not (security.read).
+        func getEffectivePermissions(
+            _ request: Security.GetEffectivePermissionsRequest, context: ServerContext
+        ) async throws -> Security.GetEffectivePermissionsResponse
+    }
+
+    /// Permissions, roles and who holds them.
+    ///
+    /// Calls `backoffice.security.Roles` through a channel: one method per RPC.
+    public struct RolesClient: Sendable {
+        /// Carries the calls to a server.
+        public let channel: any RPCChannel
+
+        /// A client that calls through `channel`.
+        public init(channel: any RPCChannel) {
+            self.channel = channel
+        }
+
+        /// The permission catalogue (security.read).
+        public func listPermissions(
+            _ request: Security.ListPermissionsRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ListPermissionsResponse {
+            try await channel.unary(Security.RolesService.listPermissions, request, options: options)
+        }
+
+        /// Built-in and custom roles with their permissions (security.read).
+        public func listRoles(
+            _ request: Security.ListRolesRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ListRolesResponse {
+            try await channel.unary(Security.RolesService.listRoles, request, options: options)
+        }
+
+        /// Creates a custom role (security.manage). PERMISSION_DENIED naming the first permission the
+        /// caller lacks; ALREADY_EXISTS for a taken name (built-in names included).
+        public func createRole(
+            _ request: Security.CreateRoleRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.Role {
+            try await channel.unary(Security.RolesService.createRole, request, options: options)
+        }
+
+        /// Replaces a custom role's description and permissions (security.manage); built-in roles are
+        /// FAILED_PRECONDITION; ABORTED when `expected_version` is stale.
+        public func updateRole(
+            _ request: Security.UpdateRoleRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.Role {
+            try await channel.unary(Security.RolesService.updateRole, request, options: options)
+        }
+
+        /// Deletes a custom role (security.manage); FAILED_PRECONDITION for built-in roles and roles
+        /// still held by accounts or API keys.
+        public func deleteRole(
+            _ request: Security.DeleteRoleRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.DeleteRoleResponse {
+            try await channel.unary(Security.RolesService.deleteRole, request, options: options)
+        }
+
+        /// Grants a role to an account (security.manage); PERMISSION_DENIED naming the first permission
+        /// of the role the caller lacks.
+        public func assignRole(
+            _ request: Security.AssignRoleRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.AssignRoleResponse {
+            try await channel.unary(Security.RolesService.assignRole, request, options: options)
+        }
+
+        /// Takes a role from an account (security.manage); FAILED_PRECONDITION for the admin role of the
+        /// last active admin.
+        public func revokeRole(
+            _ request: Security.RevokeRoleRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.RevokeRoleResponse {
+            try await channel.unary(Security.RolesService.revokeRole, request, options: options)
+        }
+
+        /// An account's roles and expanded permissions, and whether it may use a given permission or
+        /// method, with the reason when it may not (security.read).
+        public func getEffectivePermissions(
+            _ request: Security.GetEffectivePermissionsRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.GetEffectivePermissionsResponse {
+            try await channel.unary(Security.RolesService.getEffectivePermissions, request, options: options)
+        }
+    }
+}
+
+extension Security.RolesHandler {
+    /// The `backoffice.security.Roles` service.
+    public static var serviceDescriptor: ServiceDescriptor { Security.RolesService.descriptor }
+
+    /// One handler per method, each calling the method of the same name.
+    public var methodHandlers: [MethodHandler] {
+        [
+            .unary(Security.RolesService.listPermissions) {
+                (request: Security.ListPermissionsRequest, context: ServerContext) in
+                try await self.listPermissions(request, context: context)
+            },
+            .unary(Security.RolesService.listRoles) { (request: Security.ListRolesRequest, context: ServerContext) in
+                try await self.listRoles(request, context: context)
+            },
+            .unary(Security.RolesService.createRole) { (request: Security.CreateRoleRequest, context: ServerContext) in
+                try await self.createRole(request, context: context)
+            },
+            .unary(Security.RolesService.updateRole) { (request: Security.UpdateRoleRequest, context: ServerContext) in
+                try await self.updateRole(request, context: context)
+            },
+            .unary(Security.RolesService.deleteRole) { (request: Security.DeleteRoleRequest, context: ServerContext) in
+                try await self.deleteRole(request, context: context)
+            },
+            .unary(Security.RolesService.assignRole) { (request: Security.AssignRoleRequest, context: ServerContext) in
+                try await self.assignRole(request, context: context)
+            },
+            .unary(Security.RolesService.revokeRole) { (request: Security.RevokeRoleRequest, context: ServerContext) in
+                try await self.revokeRole(request, context: context)
+            },
+            .unary(Security.RolesService.getEffectivePermissions) {
+                (request: Security.GetEffectivePermissionsRequest, context: ServerContext) in
+                try await self.getEffectivePermissions(request, context: context)
+            },
+        ]
+    }
+}
+
+// MARK: - Service backoffice.security.ApiKeys
+
+extension Security {
+    /// The methods of the `backoffice.security.ApiKeys` service, as the RPC core describes them.
+    public enum ApiKeysService {
+        /// Creates a key (security.manage); the key is in the response only. PERMISSION_DENIED naming
+        /// the first permission of its roles the caller lacks.
+        public static let createApiKey = MethodDescriptor(
+            service: "backoffice.security.ApiKeys", name: "CreateApiKey", kind: .unary,
+            requestType: Security.CreateApiKeyRequest.self, responseType: Security.CreateApiKeyResponse.self)
+        /// Every key that is not revoked, with its last use (security.read).
+        public static let listApiKeys = MethodDescriptor(
+            service: "backoffice.security.ApiKeys", name: "ListApiKeys", kind: .unary,
+            requestType: Security.ListApiKeysRequest.self, responseType: Security.ListApiKeysResponse.self)
+        /// Revokes a key at once (security.manage).
+        public static let revokeApiKey = MethodDescriptor(
+            service: "backoffice.security.ApiKeys", name: "RevokeApiKey", kind: .unary,
+            requestType: Security.RevokeApiKeyRequest.self, responseType: Security.RevokeApiKeyResponse.self)
+
+        /// The `backoffice.security.ApiKeys` service: its name and methods, in declaration order.
+        public static let descriptor = ServiceDescriptor(
+            name: "backoffice.security.ApiKeys", methods: [createApiKey, listApiKeys, revokeApiKey])
+    }
+
+    /// Keys for programs: `boa_<id>_<secret>`, presented like a session token.
+    ///
+    /// A server's implementation of `backoffice.security.ApiKeys`: one method per RPC; `methodHandlers` comes with it.
+    public protocol ApiKeysHandler: RPCService {
+        /// Creates a key (security.manage); the key is in the response only. PERMISSION_DENIED naming
+        /// the first permission of its roles the caller lacks.
+        func createApiKey(
+            _ request: Security.CreateApiKeyRequest, context: ServerContext
+        ) async throws -> Security.CreateApiKeyResponse
+        /// Every key that is not revoked, with its last use (security.read).
+        func listApiKeys(
+            _ request: Security.ListApiKeysRequest, context: ServerContext
+        ) async throws -> Security.ListApiKeysResponse
+        /// Revokes a key at once (security.manage).
+        func revokeApiKey(
+            _ request: Security.RevokeApiKeyRequest, context: ServerContext
+        ) async throws -> Security.RevokeApiKeyResponse
+    }
+
+    /// Keys for programs: `boa_<id>_<secret>`, presented like a session token.
+    ///
+    /// Calls `backoffice.security.ApiKeys` through a channel: one method per RPC.
+    public struct ApiKeysClient: Sendable {
+        /// Carries the calls to a server.
+        public let channel: any RPCChannel
+
+        /// A client that calls through `channel`.
+        public init(channel: any RPCChannel) {
+            self.channel = channel
+        }
+
+        /// Creates a key (security.manage); the key is in the response only. PERMISSION_DENIED naming
+        /// the first permission of its roles the caller lacks.
+        public func createApiKey(
+            _ request: Security.CreateApiKeyRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.CreateApiKeyResponse {
+            try await channel.unary(Security.ApiKeysService.createApiKey, request, options: options)
+        }
+
+        /// Every key that is not revoked, with its last use (security.read).
+        public func listApiKeys(
+            _ request: Security.ListApiKeysRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ListApiKeysResponse {
+            try await channel.unary(Security.ApiKeysService.listApiKeys, request, options: options)
+        }
+
+        /// Revokes a key at once (security.manage).
+        public func revokeApiKey(
+            _ request: Security.RevokeApiKeyRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.RevokeApiKeyResponse {
+            try await channel.unary(Security.ApiKeysService.revokeApiKey, request, options: options)
+        }
+    }
+}
+
+extension Security.ApiKeysHandler {
+    /// The `backoffice.security.ApiKeys` service.
+    public static var serviceDescriptor: ServiceDescriptor { Security.ApiKeysService.descriptor }
+
+    /// One handler per method, each calling the method of the same name.
+    public var methodHandlers: [MethodHandler] {
+        [
+            .unary(Security.ApiKeysService.createApiKey) {
+                (request: Security.CreateApiKeyRequest, context: ServerContext) in
+                try await self.createApiKey(request, context: context)
+            },
+            .unary(Security.ApiKeysService.listApiKeys) {
+                (request: Security.ListApiKeysRequest, context: ServerContext) in
+                try await self.listApiKeys(request, context: context)
+            },
+            .unary(Security.ApiKeysService.revokeApiKey) {
+                (request: Security.RevokeApiKeyRequest, context: ServerContext) in
+                try await self.revokeApiKey(request, context: context)
+            },
+        ]
+    }
+}
+
+// MARK: - Service backoffice.security.SecurityEvents
+
+extension Security {
+    /// The methods of the `backoffice.security.SecurityEvents` service, as the RPC core describes them.
+    public enum SecurityEventsService {
+        /// Events newest first, filtered (security.read).
+        public static let listSecurityEvents = MethodDescriptor(
+            service: "backoffice.security.SecurityEvents", name: "ListSecurityEvents", kind: .unary,
+            requestType: Security.ListSecurityEventsRequest.self,
+            responseType: Security.ListSecurityEventsResponse.self)
+
+        /// The `backoffice.security.SecurityEvents` service: its name and methods, in declaration order.
+        public static let descriptor = ServiceDescriptor(
+            name: "backoffice.security.SecurityEvents", methods: [listSecurityEvents])
+    }
+
+    /// What happened at the door: failed logins, lockouts, throttling, unlocks, password resets.
+    ///
+    /// A server's implementation of `backoffice.security.SecurityEvents`: one method per RPC; `methodHandlers` comes
+    /// with it.
+    public protocol SecurityEventsHandler: RPCService {
+        /// Events newest first, filtered (security.read).
+        func listSecurityEvents(
+            _ request: Security.ListSecurityEventsRequest, context: ServerContext
+        ) async throws -> Security.ListSecurityEventsResponse
+    }
+
+    /// What happened at the door: failed logins, lockouts, throttling, unlocks, password resets.
+    ///
+    /// Calls `backoffice.security.SecurityEvents` through a channel: one method per RPC.
+    public struct SecurityEventsClient: Sendable {
+        /// Carries the calls to a server.
+        public let channel: any RPCChannel
+
+        /// A client that calls through `channel`.
+        public init(channel: any RPCChannel) {
+            self.channel = channel
+        }
+
+        /// Events newest first, filtered (security.read).
+        public func listSecurityEvents(
+            _ request: Security.ListSecurityEventsRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.ListSecurityEventsResponse {
+            try await channel.unary(Security.SecurityEventsService.listSecurityEvents, request, options: options)
+        }
+    }
+}
+
+extension Security.SecurityEventsHandler {
+    /// The `backoffice.security.SecurityEvents` service.
+    public static var serviceDescriptor: ServiceDescriptor { Security.SecurityEventsService.descriptor }
+
+    /// One handler per method, each calling the method of the same name.
+    public var methodHandlers: [MethodHandler] {
+        [
+            .unary(Security.SecurityEventsService.listSecurityEvents) {
+                (request: Security.ListSecurityEventsRequest, context: ServerContext) in
+                try await self.listSecurityEvents(request, context: context)
+            }
         ]
     }
 }
@@ -1103,5 +2231,2241 @@ extension Security.RoleList: ProtoCBridged {
     public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.pointee.n_roles = self.roles.count
         c.pointee.roles = arena.cStrings(self.roles)
+    }
+}
+
+extension Security.LoginRequest {
+    /// The fully qualified proto name, `backoffice.security.LoginRequest`.
+    public static let protoName = "backoffice.security.LoginRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.LoginRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__login_request__get_packed_size,
+            pack: backoffice__security__login_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.LoginRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__login_request__unpack,
+            freeUnpacked: backoffice__security__login_request__free_unpacked)
+    }
+}
+
+extension Security.LoginRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__LoginRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__login_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.login = try ProtoFromC.string(c.pointee.login)
+        self.password = try ProtoFromC.string(c.pointee.password)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.login.isEmpty {
+            c.pointee.login = arena.cString(self.login)
+        }
+        if !self.password.isEmpty {
+            c.pointee.password = arena.cString(self.password)
+        }
+    }
+}
+
+extension Security.LoginResponse {
+    /// The fully qualified proto name, `backoffice.security.LoginResponse`.
+    public static let protoName = "backoffice.security.LoginResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.LoginResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__login_response__get_packed_size,
+            pack: backoffice__security__login_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.LoginResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__login_response__unpack,
+            freeUnpacked: backoffice__security__login_response__free_unpacked)
+    }
+}
+
+extension Security.LoginResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__LoginResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__login_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.token = try ProtoFromC.string(c.pointee.token)
+        self.sessionId = try ProtoFromC.string(c.pointee.session_id)
+        self.expiresAtUnixMs = c.pointee.expires_at_unix_ms
+        self.idleTimeoutMs = c.pointee.idle_timeout_ms
+        self.principal = try ProtoFromC.message(c.pointee.principal)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.token.isEmpty {
+            c.pointee.token = arena.cString(self.token)
+        }
+        if !self.sessionId.isEmpty {
+            c.pointee.session_id = arena.cString(self.sessionId)
+        }
+        c.pointee.expires_at_unix_ms = self.expiresAtUnixMs
+        c.pointee.idle_timeout_ms = self.idleTimeoutMs
+        if let value = self.principal {
+            c.pointee.principal = arena.message(value)
+        }
+    }
+}
+
+extension Security.LogoutRequest {
+    /// The fully qualified proto name, `backoffice.security.LogoutRequest`.
+    public static let protoName = "backoffice.security.LogoutRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.LogoutRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__logout_request__get_packed_size,
+            pack: backoffice__security__logout_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.LogoutRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__logout_request__unpack,
+            freeUnpacked: backoffice__security__logout_request__free_unpacked)
+    }
+}
+
+extension Security.LogoutRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__LogoutRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__logout_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.LogoutResponse {
+    /// The fully qualified proto name, `backoffice.security.LogoutResponse`.
+    public static let protoName = "backoffice.security.LogoutResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.LogoutResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__logout_response__get_packed_size,
+            pack: backoffice__security__logout_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.LogoutResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__logout_response__unpack,
+            freeUnpacked: backoffice__security__logout_response__free_unpacked)
+    }
+}
+
+extension Security.LogoutResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__LogoutResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__logout_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.Session {
+    /// The fully qualified proto name, `backoffice.security.Session`.
+    public static let protoName = "backoffice.security.Session"
+
+    /// protoc-c's descriptor of `backoffice.security.Session`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__session__get_packed_size,
+            pack: backoffice__security__session__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.Session`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__session__unpack,
+            freeUnpacked: backoffice__security__session__free_unpacked)
+    }
+}
+
+extension Security.Session: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__Session
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__session__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.sessionId = try ProtoFromC.string(c.pointee.session_id)
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.createdAtUnixMs = c.pointee.created_at_unix_ms
+        self.lastSeenAtUnixMs = c.pointee.last_seen_at_unix_ms
+        self.expiresAtUnixMs = c.pointee.expires_at_unix_ms
+        self.clientAddress = try ProtoFromC.string(c.pointee.client_address)
+        self.current = c.pointee.current != 0
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.sessionId.isEmpty {
+            c.pointee.session_id = arena.cString(self.sessionId)
+        }
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        c.pointee.created_at_unix_ms = self.createdAtUnixMs
+        c.pointee.last_seen_at_unix_ms = self.lastSeenAtUnixMs
+        c.pointee.expires_at_unix_ms = self.expiresAtUnixMs
+        if !self.clientAddress.isEmpty {
+            c.pointee.client_address = arena.cString(self.clientAddress)
+        }
+        c.pointee.current = self.current ? 1 : 0
+    }
+}
+
+extension Security.ListMySessionsRequest {
+    /// The fully qualified proto name, `backoffice.security.ListMySessionsRequest`.
+    public static let protoName = "backoffice.security.ListMySessionsRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ListMySessionsRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_my_sessions_request__get_packed_size,
+            pack: backoffice__security__list_my_sessions_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListMySessionsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_my_sessions_request__unpack,
+            freeUnpacked: backoffice__security__list_my_sessions_request__free_unpacked)
+    }
+}
+
+extension Security.ListMySessionsRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListMySessionsRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_my_sessions_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.ListSessionsRequest {
+    /// The fully qualified proto name, `backoffice.security.ListSessionsRequest`.
+    public static let protoName = "backoffice.security.ListSessionsRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ListSessionsRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_sessions_request__get_packed_size,
+            pack: backoffice__security__list_sessions_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListSessionsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_sessions_request__unpack,
+            freeUnpacked: backoffice__security__list_sessions_request__free_unpacked)
+    }
+}
+
+extension Security.ListSessionsRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListSessionsRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_sessions_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+    }
+}
+
+extension Security.ListSessionsResponse {
+    /// The fully qualified proto name, `backoffice.security.ListSessionsResponse`.
+    public static let protoName = "backoffice.security.ListSessionsResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.ListSessionsResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_sessions_response__get_packed_size,
+            pack: backoffice__security__list_sessions_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListSessionsResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_sessions_response__unpack,
+            freeUnpacked: backoffice__security__list_sessions_response__free_unpacked)
+    }
+}
+
+extension Security.ListSessionsResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListSessionsResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_sessions_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.sessions = try ProtoFromC.messages(c.pointee.sessions, count: c.pointee.n_sessions)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.n_sessions = self.sessions.count
+        c.pointee.sessions = arena.messages(self.sessions)
+    }
+}
+
+extension Security.RevokeMySessionRequest {
+    /// The fully qualified proto name, `backoffice.security.RevokeMySessionRequest`.
+    public static let protoName = "backoffice.security.RevokeMySessionRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.RevokeMySessionRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__revoke_my_session_request__get_packed_size,
+            pack: backoffice__security__revoke_my_session_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.RevokeMySessionRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__revoke_my_session_request__unpack,
+            freeUnpacked: backoffice__security__revoke_my_session_request__free_unpacked)
+    }
+}
+
+extension Security.RevokeMySessionRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__RevokeMySessionRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__revoke_my_session_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.sessionId = try ProtoFromC.string(c.pointee.session_id)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.sessionId.isEmpty {
+            c.pointee.session_id = arena.cString(self.sessionId)
+        }
+    }
+}
+
+extension Security.RevokeSessionsRequest {
+    /// The fully qualified proto name, `backoffice.security.RevokeSessionsRequest`.
+    public static let protoName = "backoffice.security.RevokeSessionsRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.RevokeSessionsRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__revoke_sessions_request__get_packed_size,
+            pack: backoffice__security__revoke_sessions_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.RevokeSessionsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__revoke_sessions_request__unpack,
+            freeUnpacked: backoffice__security__revoke_sessions_request__free_unpacked)
+    }
+}
+
+extension Security.RevokeSessionsRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__RevokeSessionsRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__revoke_sessions_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.sessionId = try ProtoFromC.string(c.pointee.session_id)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        if !self.sessionId.isEmpty {
+            c.pointee.session_id = arena.cString(self.sessionId)
+        }
+    }
+}
+
+extension Security.RevokeSessionsResponse {
+    /// The fully qualified proto name, `backoffice.security.RevokeSessionsResponse`.
+    public static let protoName = "backoffice.security.RevokeSessionsResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.RevokeSessionsResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__revoke_sessions_response__get_packed_size,
+            pack: backoffice__security__revoke_sessions_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.RevokeSessionsResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__revoke_sessions_response__unpack,
+            freeUnpacked: backoffice__security__revoke_sessions_response__free_unpacked)
+    }
+}
+
+extension Security.RevokeSessionsResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__RevokeSessionsResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__revoke_sessions_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.sessionsRevoked = c.pointee.sessions_revoked
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.sessions_revoked = self.sessionsRevoked
+    }
+}
+
+extension Security.ChangePasswordRequest {
+    /// The fully qualified proto name, `backoffice.security.ChangePasswordRequest`.
+    public static let protoName = "backoffice.security.ChangePasswordRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ChangePasswordRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__change_password_request__get_packed_size,
+            pack: backoffice__security__change_password_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ChangePasswordRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__change_password_request__unpack,
+            freeUnpacked: backoffice__security__change_password_request__free_unpacked)
+    }
+}
+
+extension Security.ChangePasswordRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ChangePasswordRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__change_password_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.currentPassword = try ProtoFromC.string(c.pointee.current_password)
+        self.newPassword = try ProtoFromC.string(c.pointee.new_password)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.currentPassword.isEmpty {
+            c.pointee.current_password = arena.cString(self.currentPassword)
+        }
+        if !self.newPassword.isEmpty {
+            c.pointee.new_password = arena.cString(self.newPassword)
+        }
+    }
+}
+
+extension Security.ChangePasswordResponse {
+    /// The fully qualified proto name, `backoffice.security.ChangePasswordResponse`.
+    public static let protoName = "backoffice.security.ChangePasswordResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.ChangePasswordResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__change_password_response__get_packed_size,
+            pack: backoffice__security__change_password_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ChangePasswordResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__change_password_response__unpack,
+            freeUnpacked: backoffice__security__change_password_response__free_unpacked)
+    }
+}
+
+extension Security.ChangePasswordResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ChangePasswordResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__change_password_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.sessionsRevoked = c.pointee.sessions_revoked
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.sessions_revoked = self.sessionsRevoked
+    }
+}
+
+extension Security.ResetPasswordRequest {
+    /// The fully qualified proto name, `backoffice.security.ResetPasswordRequest`.
+    public static let protoName = "backoffice.security.ResetPasswordRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ResetPasswordRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__reset_password_request__get_packed_size,
+            pack: backoffice__security__reset_password_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ResetPasswordRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__reset_password_request__unpack,
+            freeUnpacked: backoffice__security__reset_password_request__free_unpacked)
+    }
+}
+
+extension Security.ResetPasswordRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ResetPasswordRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__reset_password_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.newPassword = try ProtoFromC.string(c.pointee.new_password)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        if !self.newPassword.isEmpty {
+            c.pointee.new_password = arena.cString(self.newPassword)
+        }
+    }
+}
+
+extension Security.ResetPasswordResponse {
+    /// The fully qualified proto name, `backoffice.security.ResetPasswordResponse`.
+    public static let protoName = "backoffice.security.ResetPasswordResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.ResetPasswordResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__reset_password_response__get_packed_size,
+            pack: backoffice__security__reset_password_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ResetPasswordResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__reset_password_response__unpack,
+            freeUnpacked: backoffice__security__reset_password_response__free_unpacked)
+    }
+}
+
+extension Security.ResetPasswordResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ResetPasswordResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__reset_password_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.sessionsRevoked = c.pointee.sessions_revoked
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.sessions_revoked = self.sessionsRevoked
+    }
+}
+
+extension Security.UnlockAccountRequest {
+    /// The fully qualified proto name, `backoffice.security.UnlockAccountRequest`.
+    public static let protoName = "backoffice.security.UnlockAccountRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.UnlockAccountRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__unlock_account_request__get_packed_size,
+            pack: backoffice__security__unlock_account_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.UnlockAccountRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__unlock_account_request__unpack,
+            freeUnpacked: backoffice__security__unlock_account_request__free_unpacked)
+    }
+}
+
+extension Security.UnlockAccountRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__UnlockAccountRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__unlock_account_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+    }
+}
+
+extension Security.UnlockAccountResponse {
+    /// The fully qualified proto name, `backoffice.security.UnlockAccountResponse`.
+    public static let protoName = "backoffice.security.UnlockAccountResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.UnlockAccountResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__unlock_account_response__get_packed_size,
+            pack: backoffice__security__unlock_account_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.UnlockAccountResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__unlock_account_response__unpack,
+            freeUnpacked: backoffice__security__unlock_account_response__free_unpacked)
+    }
+}
+
+extension Security.UnlockAccountResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__UnlockAccountResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__unlock_account_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.wasLocked = c.pointee.was_locked != 0
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.was_locked = self.wasLocked ? 1 : 0
+    }
+}
+
+extension Security.PermissionInfo {
+    /// The fully qualified proto name, `backoffice.security.PermissionInfo`.
+    public static let protoName = "backoffice.security.PermissionInfo"
+
+    /// protoc-c's descriptor of `backoffice.security.PermissionInfo`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__permission_info__get_packed_size,
+            pack: backoffice__security__permission_info__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.PermissionInfo`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__permission_info__unpack,
+            freeUnpacked: backoffice__security__permission_info__free_unpacked)
+    }
+}
+
+extension Security.PermissionInfo: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__PermissionInfo
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__permission_info__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.name = try ProtoFromC.string(c.pointee.name)
+        self.summary = try ProtoFromC.string(c.pointee.summary)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.name.isEmpty {
+            c.pointee.name = arena.cString(self.name)
+        }
+        if !self.summary.isEmpty {
+            c.pointee.summary = arena.cString(self.summary)
+        }
+    }
+}
+
+extension Security.ListPermissionsRequest {
+    /// The fully qualified proto name, `backoffice.security.ListPermissionsRequest`.
+    public static let protoName = "backoffice.security.ListPermissionsRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ListPermissionsRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_permissions_request__get_packed_size,
+            pack: backoffice__security__list_permissions_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListPermissionsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_permissions_request__unpack,
+            freeUnpacked: backoffice__security__list_permissions_request__free_unpacked)
+    }
+}
+
+extension Security.ListPermissionsRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListPermissionsRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_permissions_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.ListPermissionsResponse {
+    /// The fully qualified proto name, `backoffice.security.ListPermissionsResponse`.
+    public static let protoName = "backoffice.security.ListPermissionsResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.ListPermissionsResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_permissions_response__get_packed_size,
+            pack: backoffice__security__list_permissions_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListPermissionsResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_permissions_response__unpack,
+            freeUnpacked: backoffice__security__list_permissions_response__free_unpacked)
+    }
+}
+
+extension Security.ListPermissionsResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListPermissionsResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_permissions_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.permissions = try ProtoFromC.messages(c.pointee.permissions, count: c.pointee.n_permissions)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.n_permissions = self.permissions.count
+        c.pointee.permissions = arena.messages(self.permissions)
+    }
+}
+
+extension Security.Role {
+    /// The fully qualified proto name, `backoffice.security.Role`.
+    public static let protoName = "backoffice.security.Role"
+
+    /// protoc-c's descriptor of `backoffice.security.Role`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__role__get_packed_size,
+            pack: backoffice__security__role__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.Role`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__role__unpack, freeUnpacked: backoffice__security__role__free_unpacked)
+    }
+}
+
+extension Security.Role: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__Role
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__role__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.name = try ProtoFromC.string(c.pointee.name)
+        self.description = try ProtoFromC.string(c.pointee.description)
+        self.permissions = try ProtoFromC.strings(c.pointee.permissions, count: c.pointee.n_permissions)
+        self.builtIn = c.pointee.built_in != 0
+        self.version = c.pointee.version
+        self.createdAtUnixMs = c.pointee.created_at_unix_ms
+        self.updatedAtUnixMs = c.pointee.updated_at_unix_ms
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.name.isEmpty {
+            c.pointee.name = arena.cString(self.name)
+        }
+        if !self.description.isEmpty {
+            c.pointee.description = arena.cString(self.description)
+        }
+        c.pointee.n_permissions = self.permissions.count
+        c.pointee.permissions = arena.cStrings(self.permissions)
+        c.pointee.built_in = self.builtIn ? 1 : 0
+        c.pointee.version = self.version
+        c.pointee.created_at_unix_ms = self.createdAtUnixMs
+        c.pointee.updated_at_unix_ms = self.updatedAtUnixMs
+    }
+}
+
+extension Security.ListRolesRequest {
+    /// The fully qualified proto name, `backoffice.security.ListRolesRequest`.
+    public static let protoName = "backoffice.security.ListRolesRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ListRolesRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_roles_request__get_packed_size,
+            pack: backoffice__security__list_roles_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListRolesRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_roles_request__unpack,
+            freeUnpacked: backoffice__security__list_roles_request__free_unpacked)
+    }
+}
+
+extension Security.ListRolesRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListRolesRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_roles_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.ListRolesResponse {
+    /// The fully qualified proto name, `backoffice.security.ListRolesResponse`.
+    public static let protoName = "backoffice.security.ListRolesResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.ListRolesResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_roles_response__get_packed_size,
+            pack: backoffice__security__list_roles_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListRolesResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_roles_response__unpack,
+            freeUnpacked: backoffice__security__list_roles_response__free_unpacked)
+    }
+}
+
+extension Security.ListRolesResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListRolesResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_roles_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.roles = try ProtoFromC.messages(c.pointee.roles, count: c.pointee.n_roles)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.n_roles = self.roles.count
+        c.pointee.roles = arena.messages(self.roles)
+    }
+}
+
+extension Security.CreateRoleRequest {
+    /// The fully qualified proto name, `backoffice.security.CreateRoleRequest`.
+    public static let protoName = "backoffice.security.CreateRoleRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.CreateRoleRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__create_role_request__get_packed_size,
+            pack: backoffice__security__create_role_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.CreateRoleRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__create_role_request__unpack,
+            freeUnpacked: backoffice__security__create_role_request__free_unpacked)
+    }
+}
+
+extension Security.CreateRoleRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__CreateRoleRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__create_role_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.name = try ProtoFromC.string(c.pointee.name)
+        self.description = try ProtoFromC.string(c.pointee.description)
+        self.permissions = try ProtoFromC.strings(c.pointee.permissions, count: c.pointee.n_permissions)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.name.isEmpty {
+            c.pointee.name = arena.cString(self.name)
+        }
+        if !self.description.isEmpty {
+            c.pointee.description = arena.cString(self.description)
+        }
+        c.pointee.n_permissions = self.permissions.count
+        c.pointee.permissions = arena.cStrings(self.permissions)
+    }
+}
+
+extension Security.UpdateRoleRequest {
+    /// The fully qualified proto name, `backoffice.security.UpdateRoleRequest`.
+    public static let protoName = "backoffice.security.UpdateRoleRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.UpdateRoleRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__update_role_request__get_packed_size,
+            pack: backoffice__security__update_role_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.UpdateRoleRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__update_role_request__unpack,
+            freeUnpacked: backoffice__security__update_role_request__free_unpacked)
+    }
+}
+
+extension Security.UpdateRoleRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__UpdateRoleRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__update_role_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.name = try ProtoFromC.string(c.pointee.name)
+        self.description = try ProtoFromC.string(c.pointee.description)
+        self.permissions = try ProtoFromC.strings(c.pointee.permissions, count: c.pointee.n_permissions)
+        self.expectedVersion = c.pointee.expected_version
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.name.isEmpty {
+            c.pointee.name = arena.cString(self.name)
+        }
+        if !self.description.isEmpty {
+            c.pointee.description = arena.cString(self.description)
+        }
+        c.pointee.n_permissions = self.permissions.count
+        c.pointee.permissions = arena.cStrings(self.permissions)
+        c.pointee.expected_version = self.expectedVersion
+    }
+}
+
+extension Security.DeleteRoleRequest {
+    /// The fully qualified proto name, `backoffice.security.DeleteRoleRequest`.
+    public static let protoName = "backoffice.security.DeleteRoleRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.DeleteRoleRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__delete_role_request__get_packed_size,
+            pack: backoffice__security__delete_role_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.DeleteRoleRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__delete_role_request__unpack,
+            freeUnpacked: backoffice__security__delete_role_request__free_unpacked)
+    }
+}
+
+extension Security.DeleteRoleRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__DeleteRoleRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__delete_role_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.name = try ProtoFromC.string(c.pointee.name)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.name.isEmpty {
+            c.pointee.name = arena.cString(self.name)
+        }
+    }
+}
+
+extension Security.DeleteRoleResponse {
+    /// The fully qualified proto name, `backoffice.security.DeleteRoleResponse`.
+    public static let protoName = "backoffice.security.DeleteRoleResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.DeleteRoleResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__delete_role_response__get_packed_size,
+            pack: backoffice__security__delete_role_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.DeleteRoleResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__delete_role_response__unpack,
+            freeUnpacked: backoffice__security__delete_role_response__free_unpacked)
+    }
+}
+
+extension Security.DeleteRoleResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__DeleteRoleResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__delete_role_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.AssignRoleRequest {
+    /// The fully qualified proto name, `backoffice.security.AssignRoleRequest`.
+    public static let protoName = "backoffice.security.AssignRoleRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.AssignRoleRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__assign_role_request__get_packed_size,
+            pack: backoffice__security__assign_role_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.AssignRoleRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__assign_role_request__unpack,
+            freeUnpacked: backoffice__security__assign_role_request__free_unpacked)
+    }
+}
+
+extension Security.AssignRoleRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__AssignRoleRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__assign_role_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.role = try ProtoFromC.string(c.pointee.role)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        if !self.role.isEmpty {
+            c.pointee.role = arena.cString(self.role)
+        }
+    }
+}
+
+extension Security.AssignRoleResponse {
+    /// The fully qualified proto name, `backoffice.security.AssignRoleResponse`.
+    public static let protoName = "backoffice.security.AssignRoleResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.AssignRoleResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__assign_role_response__get_packed_size,
+            pack: backoffice__security__assign_role_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.AssignRoleResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__assign_role_response__unpack,
+            freeUnpacked: backoffice__security__assign_role_response__free_unpacked)
+    }
+}
+
+extension Security.AssignRoleResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__AssignRoleResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__assign_role_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.changed = c.pointee.changed != 0
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.changed = self.changed ? 1 : 0
+    }
+}
+
+extension Security.RevokeRoleRequest {
+    /// The fully qualified proto name, `backoffice.security.RevokeRoleRequest`.
+    public static let protoName = "backoffice.security.RevokeRoleRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.RevokeRoleRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__revoke_role_request__get_packed_size,
+            pack: backoffice__security__revoke_role_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.RevokeRoleRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__revoke_role_request__unpack,
+            freeUnpacked: backoffice__security__revoke_role_request__free_unpacked)
+    }
+}
+
+extension Security.RevokeRoleRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__RevokeRoleRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__revoke_role_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.role = try ProtoFromC.string(c.pointee.role)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        if !self.role.isEmpty {
+            c.pointee.role = arena.cString(self.role)
+        }
+    }
+}
+
+extension Security.RevokeRoleResponse {
+    /// The fully qualified proto name, `backoffice.security.RevokeRoleResponse`.
+    public static let protoName = "backoffice.security.RevokeRoleResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.RevokeRoleResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__revoke_role_response__get_packed_size,
+            pack: backoffice__security__revoke_role_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.RevokeRoleResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__revoke_role_response__unpack,
+            freeUnpacked: backoffice__security__revoke_role_response__free_unpacked)
+    }
+}
+
+extension Security.RevokeRoleResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__RevokeRoleResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__revoke_role_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.changed = c.pointee.changed != 0
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.changed = self.changed ? 1 : 0
+    }
+}
+
+extension Security.GetEffectivePermissionsRequest {
+    /// The fully qualified proto name, `backoffice.security.GetEffectivePermissionsRequest`.
+    public static let protoName = "backoffice.security.GetEffectivePermissionsRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.GetEffectivePermissionsRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__get_effective_permissions_request__get_packed_size,
+            pack: backoffice__security__get_effective_permissions_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.GetEffectivePermissionsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__get_effective_permissions_request__unpack,
+            freeUnpacked: backoffice__security__get_effective_permissions_request__free_unpacked)
+    }
+}
+
+extension Security.GetEffectivePermissionsRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__GetEffectivePermissionsRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__get_effective_permissions_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.permission = try ProtoFromC.string(c.pointee.permission)
+        self.method = try ProtoFromC.string(c.pointee.method)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        if !self.permission.isEmpty {
+            c.pointee.permission = arena.cString(self.permission)
+        }
+        if !self.method.isEmpty {
+            c.pointee.method = arena.cString(self.method)
+        }
+    }
+}
+
+extension Security.GetEffectivePermissionsResponse {
+    /// The fully qualified proto name, `backoffice.security.GetEffectivePermissionsResponse`.
+    public static let protoName = "backoffice.security.GetEffectivePermissionsResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.GetEffectivePermissionsResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__get_effective_permissions_response__get_packed_size,
+            pack: backoffice__security__get_effective_permissions_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.GetEffectivePermissionsResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__get_effective_permissions_response__unpack,
+            freeUnpacked: backoffice__security__get_effective_permissions_response__free_unpacked)
+    }
+}
+
+extension Security.GetEffectivePermissionsResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__GetEffectivePermissionsResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__get_effective_permissions_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.roles = try ProtoFromC.strings(c.pointee.roles, count: c.pointee.n_roles)
+        self.permissions = try ProtoFromC.strings(c.pointee.permissions, count: c.pointee.n_permissions)
+        self.active = c.pointee.active != 0
+        self.allowed = c.pointee.allowed != 0
+        self.missingPermission = try ProtoFromC.string(c.pointee.missing_permission)
+        self.explanation = try ProtoFromC.string(c.pointee.explanation)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        c.pointee.n_roles = self.roles.count
+        c.pointee.roles = arena.cStrings(self.roles)
+        c.pointee.n_permissions = self.permissions.count
+        c.pointee.permissions = arena.cStrings(self.permissions)
+        c.pointee.active = self.active ? 1 : 0
+        c.pointee.allowed = self.allowed ? 1 : 0
+        if !self.missingPermission.isEmpty {
+            c.pointee.missing_permission = arena.cString(self.missingPermission)
+        }
+        if !self.explanation.isEmpty {
+            c.pointee.explanation = arena.cString(self.explanation)
+        }
+    }
+}
+
+extension Security.ApiKey {
+    /// The fully qualified proto name, `backoffice.security.ApiKey`.
+    public static let protoName = "backoffice.security.ApiKey"
+
+    /// protoc-c's descriptor of `backoffice.security.ApiKey`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__api_key__get_packed_size,
+            pack: backoffice__security__api_key__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ApiKey`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__api_key__unpack,
+            freeUnpacked: backoffice__security__api_key__free_unpacked)
+    }
+}
+
+extension Security.ApiKey: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ApiKey
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__api_key__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.keyId = try ProtoFromC.string(c.pointee.key_id)
+        self.name = try ProtoFromC.string(c.pointee.name)
+        self.roles = try ProtoFromC.strings(c.pointee.roles, count: c.pointee.n_roles)
+        self.ownerUserId = try ProtoFromC.string(c.pointee.owner_user_id)
+        self.createdAtUnixMs = c.pointee.created_at_unix_ms
+        self.expiresAtUnixMs = c.pointee.expires_at_unix_ms
+        self.lastUsedAtUnixMs = c.pointee.last_used_at_unix_ms
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.keyId.isEmpty {
+            c.pointee.key_id = arena.cString(self.keyId)
+        }
+        if !self.name.isEmpty {
+            c.pointee.name = arena.cString(self.name)
+        }
+        c.pointee.n_roles = self.roles.count
+        c.pointee.roles = arena.cStrings(self.roles)
+        if !self.ownerUserId.isEmpty {
+            c.pointee.owner_user_id = arena.cString(self.ownerUserId)
+        }
+        c.pointee.created_at_unix_ms = self.createdAtUnixMs
+        c.pointee.expires_at_unix_ms = self.expiresAtUnixMs
+        c.pointee.last_used_at_unix_ms = self.lastUsedAtUnixMs
+    }
+}
+
+extension Security.CreateApiKeyRequest {
+    /// The fully qualified proto name, `backoffice.security.CreateApiKeyRequest`.
+    public static let protoName = "backoffice.security.CreateApiKeyRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.CreateApiKeyRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__create_api_key_request__get_packed_size,
+            pack: backoffice__security__create_api_key_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.CreateApiKeyRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__create_api_key_request__unpack,
+            freeUnpacked: backoffice__security__create_api_key_request__free_unpacked)
+    }
+}
+
+extension Security.CreateApiKeyRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__CreateApiKeyRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__create_api_key_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.name = try ProtoFromC.string(c.pointee.name)
+        self.roles = try ProtoFromC.strings(c.pointee.roles, count: c.pointee.n_roles)
+        self.expiresAtUnixMs = c.pointee.expires_at_unix_ms
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.name.isEmpty {
+            c.pointee.name = arena.cString(self.name)
+        }
+        c.pointee.n_roles = self.roles.count
+        c.pointee.roles = arena.cStrings(self.roles)
+        c.pointee.expires_at_unix_ms = self.expiresAtUnixMs
+    }
+}
+
+extension Security.CreateApiKeyResponse {
+    /// The fully qualified proto name, `backoffice.security.CreateApiKeyResponse`.
+    public static let protoName = "backoffice.security.CreateApiKeyResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.CreateApiKeyResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__create_api_key_response__get_packed_size,
+            pack: backoffice__security__create_api_key_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.CreateApiKeyResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__create_api_key_response__unpack,
+            freeUnpacked: backoffice__security__create_api_key_response__free_unpacked)
+    }
+}
+
+extension Security.CreateApiKeyResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__CreateApiKeyResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__create_api_key_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.apiKey = try ProtoFromC.message(c.pointee.api_key)
+        self.key = try ProtoFromC.string(c.pointee.key)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.apiKey {
+            c.pointee.api_key = arena.message(value)
+        }
+        if !self.key.isEmpty {
+            c.pointee.key = arena.cString(self.key)
+        }
+    }
+}
+
+extension Security.ListApiKeysRequest {
+    /// The fully qualified proto name, `backoffice.security.ListApiKeysRequest`.
+    public static let protoName = "backoffice.security.ListApiKeysRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ListApiKeysRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_api_keys_request__get_packed_size,
+            pack: backoffice__security__list_api_keys_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListApiKeysRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_api_keys_request__unpack,
+            freeUnpacked: backoffice__security__list_api_keys_request__free_unpacked)
+    }
+}
+
+extension Security.ListApiKeysRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListApiKeysRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_api_keys_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.ListApiKeysResponse {
+    /// The fully qualified proto name, `backoffice.security.ListApiKeysResponse`.
+    public static let protoName = "backoffice.security.ListApiKeysResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.ListApiKeysResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_api_keys_response__get_packed_size,
+            pack: backoffice__security__list_api_keys_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListApiKeysResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_api_keys_response__unpack,
+            freeUnpacked: backoffice__security__list_api_keys_response__free_unpacked)
+    }
+}
+
+extension Security.ListApiKeysResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListApiKeysResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_api_keys_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.apiKeys = try ProtoFromC.messages(c.pointee.api_keys, count: c.pointee.n_api_keys)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.n_api_keys = self.apiKeys.count
+        c.pointee.api_keys = arena.messages(self.apiKeys)
+    }
+}
+
+extension Security.RevokeApiKeyRequest {
+    /// The fully qualified proto name, `backoffice.security.RevokeApiKeyRequest`.
+    public static let protoName = "backoffice.security.RevokeApiKeyRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.RevokeApiKeyRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__revoke_api_key_request__get_packed_size,
+            pack: backoffice__security__revoke_api_key_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.RevokeApiKeyRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__revoke_api_key_request__unpack,
+            freeUnpacked: backoffice__security__revoke_api_key_request__free_unpacked)
+    }
+}
+
+extension Security.RevokeApiKeyRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__RevokeApiKeyRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__revoke_api_key_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.keyId = try ProtoFromC.string(c.pointee.key_id)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.keyId.isEmpty {
+            c.pointee.key_id = arena.cString(self.keyId)
+        }
+    }
+}
+
+extension Security.RevokeApiKeyResponse {
+    /// The fully qualified proto name, `backoffice.security.RevokeApiKeyResponse`.
+    public static let protoName = "backoffice.security.RevokeApiKeyResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.RevokeApiKeyResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__revoke_api_key_response__get_packed_size,
+            pack: backoffice__security__revoke_api_key_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.RevokeApiKeyResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__revoke_api_key_response__unpack,
+            freeUnpacked: backoffice__security__revoke_api_key_response__free_unpacked)
+    }
+}
+
+extension Security.RevokeApiKeyResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__RevokeApiKeyResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__revoke_api_key_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.SecurityEvent {
+    /// The fully qualified proto name, `backoffice.security.SecurityEvent`.
+    public static let protoName = "backoffice.security.SecurityEvent"
+
+    /// protoc-c's descriptor of `backoffice.security.SecurityEvent`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__security_event__get_packed_size,
+            pack: backoffice__security__security_event__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.SecurityEvent`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__security_event__unpack,
+            freeUnpacked: backoffice__security__security_event__free_unpacked)
+    }
+}
+
+extension Security.SecurityEvent: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__SecurityEvent
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__security_event__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.eventId = try ProtoFromC.string(c.pointee.event_id)
+        self.occurredAtUnixMs = c.pointee.occurred_at_unix_ms
+        self.kind = try ProtoFromC.string(c.pointee.kind)
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.login = try ProtoFromC.string(c.pointee.login)
+        self.clientAddress = try ProtoFromC.string(c.pointee.client_address)
+        self.actor = try ProtoFromC.string(c.pointee.actor)
+        self.detail = try ProtoFromC.string(c.pointee.detail)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.eventId.isEmpty {
+            c.pointee.event_id = arena.cString(self.eventId)
+        }
+        c.pointee.occurred_at_unix_ms = self.occurredAtUnixMs
+        if !self.kind.isEmpty {
+            c.pointee.kind = arena.cString(self.kind)
+        }
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        if !self.login.isEmpty {
+            c.pointee.login = arena.cString(self.login)
+        }
+        if !self.clientAddress.isEmpty {
+            c.pointee.client_address = arena.cString(self.clientAddress)
+        }
+        if !self.actor.isEmpty {
+            c.pointee.actor = arena.cString(self.actor)
+        }
+        if !self.detail.isEmpty {
+            c.pointee.detail = arena.cString(self.detail)
+        }
+    }
+}
+
+extension Security.ListSecurityEventsRequest {
+    /// The fully qualified proto name, `backoffice.security.ListSecurityEventsRequest`.
+    public static let protoName = "backoffice.security.ListSecurityEventsRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.ListSecurityEventsRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_security_events_request__get_packed_size,
+            pack: backoffice__security__list_security_events_request__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListSecurityEventsRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_security_events_request__unpack,
+            freeUnpacked: backoffice__security__list_security_events_request__free_unpacked)
+    }
+}
+
+extension Security.ListSecurityEventsRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListSecurityEventsRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_security_events_request__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.userId = try ProtoFromC.string(c.pointee.user_id)
+        self.kind = try ProtoFromC.string(c.pointee.kind)
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoFromC.string(c.pointee.page_token)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if !self.userId.isEmpty {
+            c.pointee.user_id = arena.cString(self.userId)
+        }
+        if !self.kind.isEmpty {
+            c.pointee.kind = arena.cString(self.kind)
+        }
+        c.pointee.page_size = self.pageSize
+        if !self.pageToken.isEmpty {
+            c.pointee.page_token = arena.cString(self.pageToken)
+        }
+    }
+}
+
+extension Security.ListSecurityEventsResponse {
+    /// The fully qualified proto name, `backoffice.security.ListSecurityEventsResponse`.
+    public static let protoName = "backoffice.security.ListSecurityEventsResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.ListSecurityEventsResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__list_security_events_response__get_packed_size,
+            pack: backoffice__security__list_security_events_response__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.ListSecurityEventsResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__list_security_events_response__unpack,
+            freeUnpacked: backoffice__security__list_security_events_response__free_unpacked)
+    }
+}
+
+extension Security.ListSecurityEventsResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__ListSecurityEventsResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__list_security_events_response__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.events = try ProtoFromC.messages(c.pointee.events, count: c.pointee.n_events)
+        self.nextPageToken = try ProtoFromC.string(c.pointee.next_page_token)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.pointee.n_events = self.events.count
+        c.pointee.events = arena.messages(self.events)
+        if !self.nextPageToken.isEmpty {
+            c.pointee.next_page_token = arena.cString(self.nextPageToken)
+        }
     }
 }

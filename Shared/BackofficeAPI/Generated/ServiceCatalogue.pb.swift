@@ -11,6 +11,11 @@ public enum ServiceCatalogue {
         Health.HealthService.descriptor,
         Security.AuthenticationService.descriptor,
         Security.AccountsService.descriptor,
+        Security.SessionsService.descriptor,
+        Security.CredentialsService.descriptor,
+        Security.RolesService.descriptor,
+        Security.ApiKeysService.descriptor,
+        Security.SecurityEventsService.descriptor,
         Stats.IngestService.descriptor,
     ]
 }

@@ -30,6 +30,49 @@ typedef struct Backoffice__Security__ListAccountRolesRequest Backoffice__Securit
 typedef struct Backoffice__Security__ListAccountRolesResponse Backoffice__Security__ListAccountRolesResponse;
 typedef struct Backoffice__Security__ListAccountRolesResponse__RolesEntry Backoffice__Security__ListAccountRolesResponse__RolesEntry;
 typedef struct Backoffice__Security__RoleList Backoffice__Security__RoleList;
+typedef struct Backoffice__Security__LoginRequest Backoffice__Security__LoginRequest;
+typedef struct Backoffice__Security__LoginResponse Backoffice__Security__LoginResponse;
+typedef struct Backoffice__Security__LogoutRequest Backoffice__Security__LogoutRequest;
+typedef struct Backoffice__Security__LogoutResponse Backoffice__Security__LogoutResponse;
+typedef struct Backoffice__Security__Session Backoffice__Security__Session;
+typedef struct Backoffice__Security__ListMySessionsRequest Backoffice__Security__ListMySessionsRequest;
+typedef struct Backoffice__Security__ListSessionsRequest Backoffice__Security__ListSessionsRequest;
+typedef struct Backoffice__Security__ListSessionsResponse Backoffice__Security__ListSessionsResponse;
+typedef struct Backoffice__Security__RevokeMySessionRequest Backoffice__Security__RevokeMySessionRequest;
+typedef struct Backoffice__Security__RevokeSessionsRequest Backoffice__Security__RevokeSessionsRequest;
+typedef struct Backoffice__Security__RevokeSessionsResponse Backoffice__Security__RevokeSessionsResponse;
+typedef struct Backoffice__Security__ChangePasswordRequest Backoffice__Security__ChangePasswordRequest;
+typedef struct Backoffice__Security__ChangePasswordResponse Backoffice__Security__ChangePasswordResponse;
+typedef struct Backoffice__Security__ResetPasswordRequest Backoffice__Security__ResetPasswordRequest;
+typedef struct Backoffice__Security__ResetPasswordResponse Backoffice__Security__ResetPasswordResponse;
+typedef struct Backoffice__Security__UnlockAccountRequest Backoffice__Security__UnlockAccountRequest;
+typedef struct Backoffice__Security__UnlockAccountResponse Backoffice__Security__UnlockAccountResponse;
+typedef struct Backoffice__Security__PermissionInfo Backoffice__Security__PermissionInfo;
+typedef struct Backoffice__Security__ListPermissionsRequest Backoffice__Security__ListPermissionsRequest;
+typedef struct Backoffice__Security__ListPermissionsResponse Backoffice__Security__ListPermissionsResponse;
+typedef struct Backoffice__Security__Role Backoffice__Security__Role;
+typedef struct Backoffice__Security__ListRolesRequest Backoffice__Security__ListRolesRequest;
+typedef struct Backoffice__Security__ListRolesResponse Backoffice__Security__ListRolesResponse;
+typedef struct Backoffice__Security__CreateRoleRequest Backoffice__Security__CreateRoleRequest;
+typedef struct Backoffice__Security__UpdateRoleRequest Backoffice__Security__UpdateRoleRequest;
+typedef struct Backoffice__Security__DeleteRoleRequest Backoffice__Security__DeleteRoleRequest;
+typedef struct Backoffice__Security__DeleteRoleResponse Backoffice__Security__DeleteRoleResponse;
+typedef struct Backoffice__Security__AssignRoleRequest Backoffice__Security__AssignRoleRequest;
+typedef struct Backoffice__Security__AssignRoleResponse Backoffice__Security__AssignRoleResponse;
+typedef struct Backoffice__Security__RevokeRoleRequest Backoffice__Security__RevokeRoleRequest;
+typedef struct Backoffice__Security__RevokeRoleResponse Backoffice__Security__RevokeRoleResponse;
+typedef struct Backoffice__Security__GetEffectivePermissionsRequest Backoffice__Security__GetEffectivePermissionsRequest;
+typedef struct Backoffice__Security__GetEffectivePermissionsResponse Backoffice__Security__GetEffectivePermissionsResponse;
+typedef struct Backoffice__Security__ApiKey Backoffice__Security__ApiKey;
+typedef struct Backoffice__Security__CreateApiKeyRequest Backoffice__Security__CreateApiKeyRequest;
+typedef struct Backoffice__Security__CreateApiKeyResponse Backoffice__Security__CreateApiKeyResponse;
+typedef struct Backoffice__Security__ListApiKeysRequest Backoffice__Security__ListApiKeysRequest;
+typedef struct Backoffice__Security__ListApiKeysResponse Backoffice__Security__ListApiKeysResponse;
+typedef struct Backoffice__Security__RevokeApiKeyRequest Backoffice__Security__RevokeApiKeyRequest;
+typedef struct Backoffice__Security__RevokeApiKeyResponse Backoffice__Security__RevokeApiKeyResponse;
+typedef struct Backoffice__Security__SecurityEvent Backoffice__Security__SecurityEvent;
+typedef struct Backoffice__Security__ListSecurityEventsRequest Backoffice__Security__ListSecurityEventsRequest;
+typedef struct Backoffice__Security__ListSecurityEventsResponse Backoffice__Security__ListSecurityEventsResponse;
 
 
 /* --- enums --- */
@@ -270,6 +313,645 @@ struct  Backoffice__Security__RoleList
 #define BACKOFFICE__SECURITY__ROLE_LIST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__role_list__descriptor) \
     , 0,NULL }
+
+
+struct  Backoffice__Security__LoginRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The username or the email (an entry containing `@` is taken as an email); case-insensitive.
+   */
+  char *login;
+  char *password;
+};
+#define BACKOFFICE__SECURITY__LOGIN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__login_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__LoginResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The session token (`bos_` + 43 characters): shown once, never stored in clear.
+   */
+  char *token;
+  /*
+   * The session's public id, as ListMySessions shows it.
+   */
+  char *session_id;
+  /*
+   * The session ends at this time whatever its use (absolute expiry).
+   */
+  int64_t expires_at_unix_ms;
+  /*
+   * It also ends when unused for this long (idle expiry), in milliseconds.
+   */
+  int64_t idle_timeout_ms;
+  /*
+   * Who logged in (the same principal Authenticate returns for the token).
+   */
+  Backoffice__Auth__Principal *principal;
+};
+#define BACKOFFICE__SECURITY__LOGIN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__login_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, NULL }
+
+
+struct  Backoffice__Security__LogoutRequest
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__LOGOUT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__logout_request__descriptor) \
+     }
+
+
+struct  Backoffice__Security__LogoutResponse
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__LOGOUT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__logout_response__descriptor) \
+     }
+
+
+/*
+ * One session, never with its token.
+ */
+struct  Backoffice__Security__Session
+{
+  ProtobufCMessage base;
+  char *session_id;
+  char *user_id;
+  int64_t created_at_unix_ms;
+  int64_t last_seen_at_unix_ms;
+  /*
+   * The absolute expiry.
+   */
+  int64_t expires_at_unix_ms;
+  /*
+   * The client address the login came from.
+   */
+  char *client_address;
+  /*
+   * True for the session the listing call was made with.
+   */
+  protobuf_c_boolean current;
+};
+#define BACKOFFICE__SECURITY__SESSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__session__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Backoffice__Security__ListMySessionsRequest
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__LIST_MY_SESSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_my_sessions_request__descriptor) \
+     }
+
+
+struct  Backoffice__Security__ListSessionsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Required.
+   */
+  char *user_id;
+};
+#define BACKOFFICE__SECURITY__LIST_SESSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_sessions_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ListSessionsResponse
+{
+  ProtobufCMessage base;
+  size_t n_sessions;
+  Backoffice__Security__Session **sessions;
+};
+#define BACKOFFICE__SECURITY__LIST_SESSIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_sessions_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Backoffice__Security__RevokeMySessionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Required.
+   */
+  char *session_id;
+};
+#define BACKOFFICE__SECURITY__REVOKE_MY_SESSION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__revoke_my_session_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__RevokeSessionsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The account whose sessions to revoke. Required.
+   */
+  char *user_id;
+  /*
+   * One session of that account; empty revokes all of them.
+   */
+  char *session_id;
+};
+#define BACKOFFICE__SECURITY__REVOKE_SESSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__revoke_sessions_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__RevokeSessionsResponse
+{
+  ProtobufCMessage base;
+  int32_t sessions_revoked;
+};
+#define BACKOFFICE__SECURITY__REVOKE_SESSIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__revoke_sessions_response__descriptor) \
+    , 0 }
+
+
+struct  Backoffice__Security__ChangePasswordRequest
+{
+  ProtobufCMessage base;
+  char *current_password;
+  char *new_password;
+};
+#define BACKOFFICE__SECURITY__CHANGE_PASSWORD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__change_password_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ChangePasswordResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The caller's other sessions that were revoked.
+   */
+  int32_t sessions_revoked;
+};
+#define BACKOFFICE__SECURITY__CHANGE_PASSWORD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__change_password_response__descriptor) \
+    , 0 }
+
+
+struct  Backoffice__Security__ResetPasswordRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Required.
+   */
+  char *user_id;
+  /*
+   * Checked against the password policy. Required.
+   */
+  char *new_password;
+};
+#define BACKOFFICE__SECURITY__RESET_PASSWORD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__reset_password_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ResetPasswordResponse
+{
+  ProtobufCMessage base;
+  int32_t sessions_revoked;
+};
+#define BACKOFFICE__SECURITY__RESET_PASSWORD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__reset_password_response__descriptor) \
+    , 0 }
+
+
+struct  Backoffice__Security__UnlockAccountRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Required.
+   */
+  char *user_id;
+};
+#define BACKOFFICE__SECURITY__UNLOCK_ACCOUNT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__unlock_account_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__UnlockAccountResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Whether the account was locked when it was unlocked.
+   */
+  protobuf_c_boolean was_locked;
+};
+#define BACKOFFICE__SECURITY__UNLOCK_ACCOUNT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__unlock_account_response__descriptor) \
+    , 0 }
+
+
+struct  Backoffice__Security__PermissionInfo
+{
+  ProtobufCMessage base;
+  char *name;
+  char *summary;
+};
+#define BACKOFFICE__SECURITY__PERMISSION_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__permission_info__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ListPermissionsRequest
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__LIST_PERMISSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_permissions_request__descriptor) \
+     }
+
+
+struct  Backoffice__Security__ListPermissionsResponse
+{
+  ProtobufCMessage base;
+  size_t n_permissions;
+  Backoffice__Security__PermissionInfo **permissions;
+};
+#define BACKOFFICE__SECURITY__LIST_PERMISSIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_permissions_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Backoffice__Security__Role
+{
+  ProtobufCMessage base;
+  /*
+   * Lowercase letters, digits, `-` and `_`, 2 to 40 characters.
+   */
+  char *name;
+  char *description;
+  /*
+   * Sorted permission names.
+   */
+  size_t n_permissions;
+  char **permissions;
+  protobuf_c_boolean built_in;
+  /*
+   * Incremented by each update (0 for built-in roles).
+   */
+  int64_t version;
+  int64_t created_at_unix_ms;
+  int64_t updated_at_unix_ms;
+};
+#define BACKOFFICE__SECURITY__ROLE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__role__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0 }
+
+
+struct  Backoffice__Security__ListRolesRequest
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__LIST_ROLES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_roles_request__descriptor) \
+     }
+
+
+struct  Backoffice__Security__ListRolesResponse
+{
+  ProtobufCMessage base;
+  size_t n_roles;
+  Backoffice__Security__Role **roles;
+};
+#define BACKOFFICE__SECURITY__LIST_ROLES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_roles_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Backoffice__Security__CreateRoleRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  /*
+   * At most 500 characters.
+   */
+  char *description;
+  /*
+   * Names from the catalogue (not `suite.internal`).
+   */
+  size_t n_permissions;
+  char **permissions;
+};
+#define BACKOFFICE__SECURITY__CREATE_ROLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__create_role_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Backoffice__Security__UpdateRoleRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  char *description;
+  /*
+   * The role's whole new permission set.
+   */
+  size_t n_permissions;
+  char **permissions;
+  /*
+   * The version the caller read; 0 skips the check.
+   */
+  int64_t expected_version;
+};
+#define BACKOFFICE__SECURITY__UPDATE_ROLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__update_role_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0 }
+
+
+struct  Backoffice__Security__DeleteRoleRequest
+{
+  ProtobufCMessage base;
+  char *name;
+};
+#define BACKOFFICE__SECURITY__DELETE_ROLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__delete_role_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__DeleteRoleResponse
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__DELETE_ROLE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__delete_role_response__descriptor) \
+     }
+
+
+struct  Backoffice__Security__AssignRoleRequest
+{
+  ProtobufCMessage base;
+  char *user_id;
+  char *role;
+};
+#define BACKOFFICE__SECURITY__ASSIGN_ROLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__assign_role_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__AssignRoleResponse
+{
+  ProtobufCMessage base;
+  /*
+   * False when the account already held the role.
+   */
+  protobuf_c_boolean changed;
+};
+#define BACKOFFICE__SECURITY__ASSIGN_ROLE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__assign_role_response__descriptor) \
+    , 0 }
+
+
+struct  Backoffice__Security__RevokeRoleRequest
+{
+  ProtobufCMessage base;
+  char *user_id;
+  char *role;
+};
+#define BACKOFFICE__SECURITY__REVOKE_ROLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__revoke_role_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__RevokeRoleResponse
+{
+  ProtobufCMessage base;
+  /*
+   * False when the account did not hold the role.
+   */
+  protobuf_c_boolean changed;
+};
+#define BACKOFFICE__SECURITY__REVOKE_ROLE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__revoke_role_response__descriptor) \
+    , 0 }
+
+
+struct  Backoffice__Security__GetEffectivePermissionsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Required.
+   */
+  char *user_id;
+  /*
+   * Optional: a permission to explain, e.g. "orders.refund".
+   */
+  char *permission;
+  /*
+   * Optional: a full method name to explain, e.g. "backoffice.orders.Orders/Refund".
+   */
+  char *method;
+};
+#define BACKOFFICE__SECURITY__GET_EFFECTIVE_PERMISSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__get_effective_permissions_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__GetEffectivePermissionsResponse
+{
+  ProtobufCMessage base;
+  char *user_id;
+  size_t n_roles;
+  char **roles;
+  /*
+   * Sorted, expanded from the roles.
+   */
+  size_t n_permissions;
+  char **permissions;
+  /*
+   * Whether the account is active (a deactivated account holds nothing in practice).
+   */
+  protobuf_c_boolean active;
+  /*
+   * For the asked permission or method: whether it is allowed.
+   */
+  protobuf_c_boolean allowed;
+  /*
+   * The permission that is missing when not allowed (empty when allowed, or when the method has
+   * no rule at all).
+   */
+  char *missing_permission;
+  /*
+   * One sentence: why it is allowed or denied.
+   */
+  char *explanation;
+};
+#define BACKOFFICE__SECURITY__GET_EFFECTIVE_PERMISSIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__get_effective_permissions_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ApiKey
+{
+  ProtobufCMessage base;
+  /*
+   * The public id (`boa_<id>_...`).
+   */
+  char *key_id;
+  char *name;
+  size_t n_roles;
+  char **roles;
+  /*
+   * The account that created it; keys stop working when that account is deactivated.
+   */
+  char *owner_user_id;
+  int64_t created_at_unix_ms;
+  int64_t expires_at_unix_ms;
+  /*
+   * 0 when never used.
+   */
+  int64_t last_used_at_unix_ms;
+};
+#define BACKOFFICE__SECURITY__API_KEY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__api_key__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Backoffice__Security__CreateApiKeyRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 1 to 100 characters.
+   */
+  char *name;
+  /*
+   * At least one role.
+   */
+  size_t n_roles;
+  char **roles;
+  /*
+   * In the future, at most one year ahead. Required.
+   */
+  int64_t expires_at_unix_ms;
+};
+#define BACKOFFICE__SECURITY__CREATE_API_KEY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__create_api_key_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0 }
+
+
+struct  Backoffice__Security__CreateApiKeyResponse
+{
+  ProtobufCMessage base;
+  Backoffice__Security__ApiKey *api_key;
+  /*
+   * The whole key: shown once, stored only as a keyed hash.
+   */
+  char *key;
+};
+#define BACKOFFICE__SECURITY__CREATE_API_KEY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__create_api_key_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ListApiKeysRequest
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__LIST_API_KEYS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_api_keys_request__descriptor) \
+     }
+
+
+struct  Backoffice__Security__ListApiKeysResponse
+{
+  ProtobufCMessage base;
+  size_t n_api_keys;
+  Backoffice__Security__ApiKey **api_keys;
+};
+#define BACKOFFICE__SECURITY__LIST_API_KEYS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_api_keys_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Backoffice__Security__RevokeApiKeyRequest
+{
+  ProtobufCMessage base;
+  char *key_id;
+};
+#define BACKOFFICE__SECURITY__REVOKE_API_KEY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__revoke_api_key_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__RevokeApiKeyResponse
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__REVOKE_API_KEY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__revoke_api_key_response__descriptor) \
+     }
+
+
+struct  Backoffice__Security__SecurityEvent
+{
+  ProtobufCMessage base;
+  char *event_id;
+  int64_t occurred_at_unix_ms;
+  /*
+   * login_failed, login_throttled, account_locked, login_refused_locked, account_unlocked,
+   * password_changed, password_reset, ...
+   */
+  char *kind;
+  /*
+   * The account concerned, when known.
+   */
+  char *user_id;
+  /*
+   * The login name presented, for login events (may name no account).
+   */
+  char *login;
+  char *client_address;
+  /*
+   * Who did it, for administrative events.
+   */
+  char *actor;
+  char *detail;
+};
+#define BACKOFFICE__SECURITY__SECURITY_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__security_event__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ListSecurityEventsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Filters; empty matches everything.
+   */
+  char *user_id;
+  char *kind;
+  /*
+   * 1..500; 0 means 50.
+   */
+  int32_t page_size;
+  char *page_token;
+};
+#define BACKOFFICE__SECURITY__LIST_SECURITY_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_security_events_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Backoffice__Security__ListSecurityEventsResponse
+{
+  ProtobufCMessage base;
+  size_t n_events;
+  Backoffice__Security__SecurityEvent **events;
+  char *next_page_token;
+};
+#define BACKOFFICE__SECURITY__LIST_SECURITY_EVENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_security_events_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /* Backoffice__Security__AuthenticateRequest methods */
@@ -522,6 +1204,823 @@ Backoffice__Security__RoleList *
 void   backoffice__security__role_list__free_unpacked
                      (Backoffice__Security__RoleList *message,
                       ProtobufCAllocator *allocator);
+/* Backoffice__Security__LoginRequest methods */
+void   backoffice__security__login_request__init
+                     (Backoffice__Security__LoginRequest         *message);
+size_t backoffice__security__login_request__get_packed_size
+                     (const Backoffice__Security__LoginRequest   *message);
+size_t backoffice__security__login_request__pack
+                     (const Backoffice__Security__LoginRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__login_request__pack_to_buffer
+                     (const Backoffice__Security__LoginRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__LoginRequest *
+       backoffice__security__login_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__login_request__free_unpacked
+                     (Backoffice__Security__LoginRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__LoginResponse methods */
+void   backoffice__security__login_response__init
+                     (Backoffice__Security__LoginResponse         *message);
+size_t backoffice__security__login_response__get_packed_size
+                     (const Backoffice__Security__LoginResponse   *message);
+size_t backoffice__security__login_response__pack
+                     (const Backoffice__Security__LoginResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__login_response__pack_to_buffer
+                     (const Backoffice__Security__LoginResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__LoginResponse *
+       backoffice__security__login_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__login_response__free_unpacked
+                     (Backoffice__Security__LoginResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__LogoutRequest methods */
+void   backoffice__security__logout_request__init
+                     (Backoffice__Security__LogoutRequest         *message);
+size_t backoffice__security__logout_request__get_packed_size
+                     (const Backoffice__Security__LogoutRequest   *message);
+size_t backoffice__security__logout_request__pack
+                     (const Backoffice__Security__LogoutRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__logout_request__pack_to_buffer
+                     (const Backoffice__Security__LogoutRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__LogoutRequest *
+       backoffice__security__logout_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__logout_request__free_unpacked
+                     (Backoffice__Security__LogoutRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__LogoutResponse methods */
+void   backoffice__security__logout_response__init
+                     (Backoffice__Security__LogoutResponse         *message);
+size_t backoffice__security__logout_response__get_packed_size
+                     (const Backoffice__Security__LogoutResponse   *message);
+size_t backoffice__security__logout_response__pack
+                     (const Backoffice__Security__LogoutResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__logout_response__pack_to_buffer
+                     (const Backoffice__Security__LogoutResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__LogoutResponse *
+       backoffice__security__logout_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__logout_response__free_unpacked
+                     (Backoffice__Security__LogoutResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__Session methods */
+void   backoffice__security__session__init
+                     (Backoffice__Security__Session         *message);
+size_t backoffice__security__session__get_packed_size
+                     (const Backoffice__Security__Session   *message);
+size_t backoffice__security__session__pack
+                     (const Backoffice__Security__Session   *message,
+                      uint8_t             *out);
+size_t backoffice__security__session__pack_to_buffer
+                     (const Backoffice__Security__Session   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__Session *
+       backoffice__security__session__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__session__free_unpacked
+                     (Backoffice__Security__Session *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListMySessionsRequest methods */
+void   backoffice__security__list_my_sessions_request__init
+                     (Backoffice__Security__ListMySessionsRequest         *message);
+size_t backoffice__security__list_my_sessions_request__get_packed_size
+                     (const Backoffice__Security__ListMySessionsRequest   *message);
+size_t backoffice__security__list_my_sessions_request__pack
+                     (const Backoffice__Security__ListMySessionsRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_my_sessions_request__pack_to_buffer
+                     (const Backoffice__Security__ListMySessionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListMySessionsRequest *
+       backoffice__security__list_my_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_my_sessions_request__free_unpacked
+                     (Backoffice__Security__ListMySessionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListSessionsRequest methods */
+void   backoffice__security__list_sessions_request__init
+                     (Backoffice__Security__ListSessionsRequest         *message);
+size_t backoffice__security__list_sessions_request__get_packed_size
+                     (const Backoffice__Security__ListSessionsRequest   *message);
+size_t backoffice__security__list_sessions_request__pack
+                     (const Backoffice__Security__ListSessionsRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_sessions_request__pack_to_buffer
+                     (const Backoffice__Security__ListSessionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListSessionsRequest *
+       backoffice__security__list_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_sessions_request__free_unpacked
+                     (Backoffice__Security__ListSessionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListSessionsResponse methods */
+void   backoffice__security__list_sessions_response__init
+                     (Backoffice__Security__ListSessionsResponse         *message);
+size_t backoffice__security__list_sessions_response__get_packed_size
+                     (const Backoffice__Security__ListSessionsResponse   *message);
+size_t backoffice__security__list_sessions_response__pack
+                     (const Backoffice__Security__ListSessionsResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_sessions_response__pack_to_buffer
+                     (const Backoffice__Security__ListSessionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListSessionsResponse *
+       backoffice__security__list_sessions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_sessions_response__free_unpacked
+                     (Backoffice__Security__ListSessionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__RevokeMySessionRequest methods */
+void   backoffice__security__revoke_my_session_request__init
+                     (Backoffice__Security__RevokeMySessionRequest         *message);
+size_t backoffice__security__revoke_my_session_request__get_packed_size
+                     (const Backoffice__Security__RevokeMySessionRequest   *message);
+size_t backoffice__security__revoke_my_session_request__pack
+                     (const Backoffice__Security__RevokeMySessionRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__revoke_my_session_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeMySessionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__RevokeMySessionRequest *
+       backoffice__security__revoke_my_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__revoke_my_session_request__free_unpacked
+                     (Backoffice__Security__RevokeMySessionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__RevokeSessionsRequest methods */
+void   backoffice__security__revoke_sessions_request__init
+                     (Backoffice__Security__RevokeSessionsRequest         *message);
+size_t backoffice__security__revoke_sessions_request__get_packed_size
+                     (const Backoffice__Security__RevokeSessionsRequest   *message);
+size_t backoffice__security__revoke_sessions_request__pack
+                     (const Backoffice__Security__RevokeSessionsRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__revoke_sessions_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeSessionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__RevokeSessionsRequest *
+       backoffice__security__revoke_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__revoke_sessions_request__free_unpacked
+                     (Backoffice__Security__RevokeSessionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__RevokeSessionsResponse methods */
+void   backoffice__security__revoke_sessions_response__init
+                     (Backoffice__Security__RevokeSessionsResponse         *message);
+size_t backoffice__security__revoke_sessions_response__get_packed_size
+                     (const Backoffice__Security__RevokeSessionsResponse   *message);
+size_t backoffice__security__revoke_sessions_response__pack
+                     (const Backoffice__Security__RevokeSessionsResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__revoke_sessions_response__pack_to_buffer
+                     (const Backoffice__Security__RevokeSessionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__RevokeSessionsResponse *
+       backoffice__security__revoke_sessions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__revoke_sessions_response__free_unpacked
+                     (Backoffice__Security__RevokeSessionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ChangePasswordRequest methods */
+void   backoffice__security__change_password_request__init
+                     (Backoffice__Security__ChangePasswordRequest         *message);
+size_t backoffice__security__change_password_request__get_packed_size
+                     (const Backoffice__Security__ChangePasswordRequest   *message);
+size_t backoffice__security__change_password_request__pack
+                     (const Backoffice__Security__ChangePasswordRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__change_password_request__pack_to_buffer
+                     (const Backoffice__Security__ChangePasswordRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ChangePasswordRequest *
+       backoffice__security__change_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__change_password_request__free_unpacked
+                     (Backoffice__Security__ChangePasswordRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ChangePasswordResponse methods */
+void   backoffice__security__change_password_response__init
+                     (Backoffice__Security__ChangePasswordResponse         *message);
+size_t backoffice__security__change_password_response__get_packed_size
+                     (const Backoffice__Security__ChangePasswordResponse   *message);
+size_t backoffice__security__change_password_response__pack
+                     (const Backoffice__Security__ChangePasswordResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__change_password_response__pack_to_buffer
+                     (const Backoffice__Security__ChangePasswordResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ChangePasswordResponse *
+       backoffice__security__change_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__change_password_response__free_unpacked
+                     (Backoffice__Security__ChangePasswordResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ResetPasswordRequest methods */
+void   backoffice__security__reset_password_request__init
+                     (Backoffice__Security__ResetPasswordRequest         *message);
+size_t backoffice__security__reset_password_request__get_packed_size
+                     (const Backoffice__Security__ResetPasswordRequest   *message);
+size_t backoffice__security__reset_password_request__pack
+                     (const Backoffice__Security__ResetPasswordRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__reset_password_request__pack_to_buffer
+                     (const Backoffice__Security__ResetPasswordRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ResetPasswordRequest *
+       backoffice__security__reset_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__reset_password_request__free_unpacked
+                     (Backoffice__Security__ResetPasswordRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ResetPasswordResponse methods */
+void   backoffice__security__reset_password_response__init
+                     (Backoffice__Security__ResetPasswordResponse         *message);
+size_t backoffice__security__reset_password_response__get_packed_size
+                     (const Backoffice__Security__ResetPasswordResponse   *message);
+size_t backoffice__security__reset_password_response__pack
+                     (const Backoffice__Security__ResetPasswordResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__reset_password_response__pack_to_buffer
+                     (const Backoffice__Security__ResetPasswordResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ResetPasswordResponse *
+       backoffice__security__reset_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__reset_password_response__free_unpacked
+                     (Backoffice__Security__ResetPasswordResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__UnlockAccountRequest methods */
+void   backoffice__security__unlock_account_request__init
+                     (Backoffice__Security__UnlockAccountRequest         *message);
+size_t backoffice__security__unlock_account_request__get_packed_size
+                     (const Backoffice__Security__UnlockAccountRequest   *message);
+size_t backoffice__security__unlock_account_request__pack
+                     (const Backoffice__Security__UnlockAccountRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__unlock_account_request__pack_to_buffer
+                     (const Backoffice__Security__UnlockAccountRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__UnlockAccountRequest *
+       backoffice__security__unlock_account_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__unlock_account_request__free_unpacked
+                     (Backoffice__Security__UnlockAccountRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__UnlockAccountResponse methods */
+void   backoffice__security__unlock_account_response__init
+                     (Backoffice__Security__UnlockAccountResponse         *message);
+size_t backoffice__security__unlock_account_response__get_packed_size
+                     (const Backoffice__Security__UnlockAccountResponse   *message);
+size_t backoffice__security__unlock_account_response__pack
+                     (const Backoffice__Security__UnlockAccountResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__unlock_account_response__pack_to_buffer
+                     (const Backoffice__Security__UnlockAccountResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__UnlockAccountResponse *
+       backoffice__security__unlock_account_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__unlock_account_response__free_unpacked
+                     (Backoffice__Security__UnlockAccountResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__PermissionInfo methods */
+void   backoffice__security__permission_info__init
+                     (Backoffice__Security__PermissionInfo         *message);
+size_t backoffice__security__permission_info__get_packed_size
+                     (const Backoffice__Security__PermissionInfo   *message);
+size_t backoffice__security__permission_info__pack
+                     (const Backoffice__Security__PermissionInfo   *message,
+                      uint8_t             *out);
+size_t backoffice__security__permission_info__pack_to_buffer
+                     (const Backoffice__Security__PermissionInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__PermissionInfo *
+       backoffice__security__permission_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__permission_info__free_unpacked
+                     (Backoffice__Security__PermissionInfo *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListPermissionsRequest methods */
+void   backoffice__security__list_permissions_request__init
+                     (Backoffice__Security__ListPermissionsRequest         *message);
+size_t backoffice__security__list_permissions_request__get_packed_size
+                     (const Backoffice__Security__ListPermissionsRequest   *message);
+size_t backoffice__security__list_permissions_request__pack
+                     (const Backoffice__Security__ListPermissionsRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_permissions_request__pack_to_buffer
+                     (const Backoffice__Security__ListPermissionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListPermissionsRequest *
+       backoffice__security__list_permissions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_permissions_request__free_unpacked
+                     (Backoffice__Security__ListPermissionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListPermissionsResponse methods */
+void   backoffice__security__list_permissions_response__init
+                     (Backoffice__Security__ListPermissionsResponse         *message);
+size_t backoffice__security__list_permissions_response__get_packed_size
+                     (const Backoffice__Security__ListPermissionsResponse   *message);
+size_t backoffice__security__list_permissions_response__pack
+                     (const Backoffice__Security__ListPermissionsResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_permissions_response__pack_to_buffer
+                     (const Backoffice__Security__ListPermissionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListPermissionsResponse *
+       backoffice__security__list_permissions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_permissions_response__free_unpacked
+                     (Backoffice__Security__ListPermissionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__Role methods */
+void   backoffice__security__role__init
+                     (Backoffice__Security__Role         *message);
+size_t backoffice__security__role__get_packed_size
+                     (const Backoffice__Security__Role   *message);
+size_t backoffice__security__role__pack
+                     (const Backoffice__Security__Role   *message,
+                      uint8_t             *out);
+size_t backoffice__security__role__pack_to_buffer
+                     (const Backoffice__Security__Role   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__Role *
+       backoffice__security__role__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__role__free_unpacked
+                     (Backoffice__Security__Role *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListRolesRequest methods */
+void   backoffice__security__list_roles_request__init
+                     (Backoffice__Security__ListRolesRequest         *message);
+size_t backoffice__security__list_roles_request__get_packed_size
+                     (const Backoffice__Security__ListRolesRequest   *message);
+size_t backoffice__security__list_roles_request__pack
+                     (const Backoffice__Security__ListRolesRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_roles_request__pack_to_buffer
+                     (const Backoffice__Security__ListRolesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListRolesRequest *
+       backoffice__security__list_roles_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_roles_request__free_unpacked
+                     (Backoffice__Security__ListRolesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListRolesResponse methods */
+void   backoffice__security__list_roles_response__init
+                     (Backoffice__Security__ListRolesResponse         *message);
+size_t backoffice__security__list_roles_response__get_packed_size
+                     (const Backoffice__Security__ListRolesResponse   *message);
+size_t backoffice__security__list_roles_response__pack
+                     (const Backoffice__Security__ListRolesResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_roles_response__pack_to_buffer
+                     (const Backoffice__Security__ListRolesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListRolesResponse *
+       backoffice__security__list_roles_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_roles_response__free_unpacked
+                     (Backoffice__Security__ListRolesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__CreateRoleRequest methods */
+void   backoffice__security__create_role_request__init
+                     (Backoffice__Security__CreateRoleRequest         *message);
+size_t backoffice__security__create_role_request__get_packed_size
+                     (const Backoffice__Security__CreateRoleRequest   *message);
+size_t backoffice__security__create_role_request__pack
+                     (const Backoffice__Security__CreateRoleRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__create_role_request__pack_to_buffer
+                     (const Backoffice__Security__CreateRoleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__CreateRoleRequest *
+       backoffice__security__create_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__create_role_request__free_unpacked
+                     (Backoffice__Security__CreateRoleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__UpdateRoleRequest methods */
+void   backoffice__security__update_role_request__init
+                     (Backoffice__Security__UpdateRoleRequest         *message);
+size_t backoffice__security__update_role_request__get_packed_size
+                     (const Backoffice__Security__UpdateRoleRequest   *message);
+size_t backoffice__security__update_role_request__pack
+                     (const Backoffice__Security__UpdateRoleRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__update_role_request__pack_to_buffer
+                     (const Backoffice__Security__UpdateRoleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__UpdateRoleRequest *
+       backoffice__security__update_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__update_role_request__free_unpacked
+                     (Backoffice__Security__UpdateRoleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__DeleteRoleRequest methods */
+void   backoffice__security__delete_role_request__init
+                     (Backoffice__Security__DeleteRoleRequest         *message);
+size_t backoffice__security__delete_role_request__get_packed_size
+                     (const Backoffice__Security__DeleteRoleRequest   *message);
+size_t backoffice__security__delete_role_request__pack
+                     (const Backoffice__Security__DeleteRoleRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__delete_role_request__pack_to_buffer
+                     (const Backoffice__Security__DeleteRoleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__DeleteRoleRequest *
+       backoffice__security__delete_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__delete_role_request__free_unpacked
+                     (Backoffice__Security__DeleteRoleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__DeleteRoleResponse methods */
+void   backoffice__security__delete_role_response__init
+                     (Backoffice__Security__DeleteRoleResponse         *message);
+size_t backoffice__security__delete_role_response__get_packed_size
+                     (const Backoffice__Security__DeleteRoleResponse   *message);
+size_t backoffice__security__delete_role_response__pack
+                     (const Backoffice__Security__DeleteRoleResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__delete_role_response__pack_to_buffer
+                     (const Backoffice__Security__DeleteRoleResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__DeleteRoleResponse *
+       backoffice__security__delete_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__delete_role_response__free_unpacked
+                     (Backoffice__Security__DeleteRoleResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__AssignRoleRequest methods */
+void   backoffice__security__assign_role_request__init
+                     (Backoffice__Security__AssignRoleRequest         *message);
+size_t backoffice__security__assign_role_request__get_packed_size
+                     (const Backoffice__Security__AssignRoleRequest   *message);
+size_t backoffice__security__assign_role_request__pack
+                     (const Backoffice__Security__AssignRoleRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__assign_role_request__pack_to_buffer
+                     (const Backoffice__Security__AssignRoleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__AssignRoleRequest *
+       backoffice__security__assign_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__assign_role_request__free_unpacked
+                     (Backoffice__Security__AssignRoleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__AssignRoleResponse methods */
+void   backoffice__security__assign_role_response__init
+                     (Backoffice__Security__AssignRoleResponse         *message);
+size_t backoffice__security__assign_role_response__get_packed_size
+                     (const Backoffice__Security__AssignRoleResponse   *message);
+size_t backoffice__security__assign_role_response__pack
+                     (const Backoffice__Security__AssignRoleResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__assign_role_response__pack_to_buffer
+                     (const Backoffice__Security__AssignRoleResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__AssignRoleResponse *
+       backoffice__security__assign_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__assign_role_response__free_unpacked
+                     (Backoffice__Security__AssignRoleResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__RevokeRoleRequest methods */
+void   backoffice__security__revoke_role_request__init
+                     (Backoffice__Security__RevokeRoleRequest         *message);
+size_t backoffice__security__revoke_role_request__get_packed_size
+                     (const Backoffice__Security__RevokeRoleRequest   *message);
+size_t backoffice__security__revoke_role_request__pack
+                     (const Backoffice__Security__RevokeRoleRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__revoke_role_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeRoleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__RevokeRoleRequest *
+       backoffice__security__revoke_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__revoke_role_request__free_unpacked
+                     (Backoffice__Security__RevokeRoleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__RevokeRoleResponse methods */
+void   backoffice__security__revoke_role_response__init
+                     (Backoffice__Security__RevokeRoleResponse         *message);
+size_t backoffice__security__revoke_role_response__get_packed_size
+                     (const Backoffice__Security__RevokeRoleResponse   *message);
+size_t backoffice__security__revoke_role_response__pack
+                     (const Backoffice__Security__RevokeRoleResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__revoke_role_response__pack_to_buffer
+                     (const Backoffice__Security__RevokeRoleResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__RevokeRoleResponse *
+       backoffice__security__revoke_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__revoke_role_response__free_unpacked
+                     (Backoffice__Security__RevokeRoleResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__GetEffectivePermissionsRequest methods */
+void   backoffice__security__get_effective_permissions_request__init
+                     (Backoffice__Security__GetEffectivePermissionsRequest         *message);
+size_t backoffice__security__get_effective_permissions_request__get_packed_size
+                     (const Backoffice__Security__GetEffectivePermissionsRequest   *message);
+size_t backoffice__security__get_effective_permissions_request__pack
+                     (const Backoffice__Security__GetEffectivePermissionsRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__get_effective_permissions_request__pack_to_buffer
+                     (const Backoffice__Security__GetEffectivePermissionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__GetEffectivePermissionsRequest *
+       backoffice__security__get_effective_permissions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__get_effective_permissions_request__free_unpacked
+                     (Backoffice__Security__GetEffectivePermissionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__GetEffectivePermissionsResponse methods */
+void   backoffice__security__get_effective_permissions_response__init
+                     (Backoffice__Security__GetEffectivePermissionsResponse         *message);
+size_t backoffice__security__get_effective_permissions_response__get_packed_size
+                     (const Backoffice__Security__GetEffectivePermissionsResponse   *message);
+size_t backoffice__security__get_effective_permissions_response__pack
+                     (const Backoffice__Security__GetEffectivePermissionsResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__get_effective_permissions_response__pack_to_buffer
+                     (const Backoffice__Security__GetEffectivePermissionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__GetEffectivePermissionsResponse *
+       backoffice__security__get_effective_permissions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__get_effective_permissions_response__free_unpacked
+                     (Backoffice__Security__GetEffectivePermissionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ApiKey methods */
+void   backoffice__security__api_key__init
+                     (Backoffice__Security__ApiKey         *message);
+size_t backoffice__security__api_key__get_packed_size
+                     (const Backoffice__Security__ApiKey   *message);
+size_t backoffice__security__api_key__pack
+                     (const Backoffice__Security__ApiKey   *message,
+                      uint8_t             *out);
+size_t backoffice__security__api_key__pack_to_buffer
+                     (const Backoffice__Security__ApiKey   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ApiKey *
+       backoffice__security__api_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__api_key__free_unpacked
+                     (Backoffice__Security__ApiKey *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__CreateApiKeyRequest methods */
+void   backoffice__security__create_api_key_request__init
+                     (Backoffice__Security__CreateApiKeyRequest         *message);
+size_t backoffice__security__create_api_key_request__get_packed_size
+                     (const Backoffice__Security__CreateApiKeyRequest   *message);
+size_t backoffice__security__create_api_key_request__pack
+                     (const Backoffice__Security__CreateApiKeyRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__create_api_key_request__pack_to_buffer
+                     (const Backoffice__Security__CreateApiKeyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__CreateApiKeyRequest *
+       backoffice__security__create_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__create_api_key_request__free_unpacked
+                     (Backoffice__Security__CreateApiKeyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__CreateApiKeyResponse methods */
+void   backoffice__security__create_api_key_response__init
+                     (Backoffice__Security__CreateApiKeyResponse         *message);
+size_t backoffice__security__create_api_key_response__get_packed_size
+                     (const Backoffice__Security__CreateApiKeyResponse   *message);
+size_t backoffice__security__create_api_key_response__pack
+                     (const Backoffice__Security__CreateApiKeyResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__create_api_key_response__pack_to_buffer
+                     (const Backoffice__Security__CreateApiKeyResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__CreateApiKeyResponse *
+       backoffice__security__create_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__create_api_key_response__free_unpacked
+                     (Backoffice__Security__CreateApiKeyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListApiKeysRequest methods */
+void   backoffice__security__list_api_keys_request__init
+                     (Backoffice__Security__ListApiKeysRequest         *message);
+size_t backoffice__security__list_api_keys_request__get_packed_size
+                     (const Backoffice__Security__ListApiKeysRequest   *message);
+size_t backoffice__security__list_api_keys_request__pack
+                     (const Backoffice__Security__ListApiKeysRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_api_keys_request__pack_to_buffer
+                     (const Backoffice__Security__ListApiKeysRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListApiKeysRequest *
+       backoffice__security__list_api_keys_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_api_keys_request__free_unpacked
+                     (Backoffice__Security__ListApiKeysRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListApiKeysResponse methods */
+void   backoffice__security__list_api_keys_response__init
+                     (Backoffice__Security__ListApiKeysResponse         *message);
+size_t backoffice__security__list_api_keys_response__get_packed_size
+                     (const Backoffice__Security__ListApiKeysResponse   *message);
+size_t backoffice__security__list_api_keys_response__pack
+                     (const Backoffice__Security__ListApiKeysResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_api_keys_response__pack_to_buffer
+                     (const Backoffice__Security__ListApiKeysResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListApiKeysResponse *
+       backoffice__security__list_api_keys_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_api_keys_response__free_unpacked
+                     (Backoffice__Security__ListApiKeysResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__RevokeApiKeyRequest methods */
+void   backoffice__security__revoke_api_key_request__init
+                     (Backoffice__Security__RevokeApiKeyRequest         *message);
+size_t backoffice__security__revoke_api_key_request__get_packed_size
+                     (const Backoffice__Security__RevokeApiKeyRequest   *message);
+size_t backoffice__security__revoke_api_key_request__pack
+                     (const Backoffice__Security__RevokeApiKeyRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__revoke_api_key_request__pack_to_buffer
+                     (const Backoffice__Security__RevokeApiKeyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__RevokeApiKeyRequest *
+       backoffice__security__revoke_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__revoke_api_key_request__free_unpacked
+                     (Backoffice__Security__RevokeApiKeyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__RevokeApiKeyResponse methods */
+void   backoffice__security__revoke_api_key_response__init
+                     (Backoffice__Security__RevokeApiKeyResponse         *message);
+size_t backoffice__security__revoke_api_key_response__get_packed_size
+                     (const Backoffice__Security__RevokeApiKeyResponse   *message);
+size_t backoffice__security__revoke_api_key_response__pack
+                     (const Backoffice__Security__RevokeApiKeyResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__revoke_api_key_response__pack_to_buffer
+                     (const Backoffice__Security__RevokeApiKeyResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__RevokeApiKeyResponse *
+       backoffice__security__revoke_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__revoke_api_key_response__free_unpacked
+                     (Backoffice__Security__RevokeApiKeyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__SecurityEvent methods */
+void   backoffice__security__security_event__init
+                     (Backoffice__Security__SecurityEvent         *message);
+size_t backoffice__security__security_event__get_packed_size
+                     (const Backoffice__Security__SecurityEvent   *message);
+size_t backoffice__security__security_event__pack
+                     (const Backoffice__Security__SecurityEvent   *message,
+                      uint8_t             *out);
+size_t backoffice__security__security_event__pack_to_buffer
+                     (const Backoffice__Security__SecurityEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__SecurityEvent *
+       backoffice__security__security_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__security_event__free_unpacked
+                     (Backoffice__Security__SecurityEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListSecurityEventsRequest methods */
+void   backoffice__security__list_security_events_request__init
+                     (Backoffice__Security__ListSecurityEventsRequest         *message);
+size_t backoffice__security__list_security_events_request__get_packed_size
+                     (const Backoffice__Security__ListSecurityEventsRequest   *message);
+size_t backoffice__security__list_security_events_request__pack
+                     (const Backoffice__Security__ListSecurityEventsRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_security_events_request__pack_to_buffer
+                     (const Backoffice__Security__ListSecurityEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListSecurityEventsRequest *
+       backoffice__security__list_security_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_security_events_request__free_unpacked
+                     (Backoffice__Security__ListSecurityEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__ListSecurityEventsResponse methods */
+void   backoffice__security__list_security_events_response__init
+                     (Backoffice__Security__ListSecurityEventsResponse         *message);
+size_t backoffice__security__list_security_events_response__get_packed_size
+                     (const Backoffice__Security__ListSecurityEventsResponse   *message);
+size_t backoffice__security__list_security_events_response__pack
+                     (const Backoffice__Security__ListSecurityEventsResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__list_security_events_response__pack_to_buffer
+                     (const Backoffice__Security__ListSecurityEventsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__ListSecurityEventsResponse *
+       backoffice__security__list_security_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__list_security_events_response__free_unpacked
+                     (Backoffice__Security__ListSecurityEventsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Backoffice__Security__AuthenticateRequest_Closure)
@@ -565,6 +2064,135 @@ typedef void (*Backoffice__Security__ListAccountRolesResponse_Closure)
                   void *closure_data);
 typedef void (*Backoffice__Security__RoleList_Closure)
                  (const Backoffice__Security__RoleList *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__LoginRequest_Closure)
+                 (const Backoffice__Security__LoginRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__LoginResponse_Closure)
+                 (const Backoffice__Security__LoginResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__LogoutRequest_Closure)
+                 (const Backoffice__Security__LogoutRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__LogoutResponse_Closure)
+                 (const Backoffice__Security__LogoutResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__Session_Closure)
+                 (const Backoffice__Security__Session *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListMySessionsRequest_Closure)
+                 (const Backoffice__Security__ListMySessionsRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListSessionsRequest_Closure)
+                 (const Backoffice__Security__ListSessionsRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListSessionsResponse_Closure)
+                 (const Backoffice__Security__ListSessionsResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__RevokeMySessionRequest_Closure)
+                 (const Backoffice__Security__RevokeMySessionRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__RevokeSessionsRequest_Closure)
+                 (const Backoffice__Security__RevokeSessionsRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__RevokeSessionsResponse_Closure)
+                 (const Backoffice__Security__RevokeSessionsResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ChangePasswordRequest_Closure)
+                 (const Backoffice__Security__ChangePasswordRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ChangePasswordResponse_Closure)
+                 (const Backoffice__Security__ChangePasswordResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ResetPasswordRequest_Closure)
+                 (const Backoffice__Security__ResetPasswordRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ResetPasswordResponse_Closure)
+                 (const Backoffice__Security__ResetPasswordResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__UnlockAccountRequest_Closure)
+                 (const Backoffice__Security__UnlockAccountRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__UnlockAccountResponse_Closure)
+                 (const Backoffice__Security__UnlockAccountResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__PermissionInfo_Closure)
+                 (const Backoffice__Security__PermissionInfo *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListPermissionsRequest_Closure)
+                 (const Backoffice__Security__ListPermissionsRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListPermissionsResponse_Closure)
+                 (const Backoffice__Security__ListPermissionsResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__Role_Closure)
+                 (const Backoffice__Security__Role *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListRolesRequest_Closure)
+                 (const Backoffice__Security__ListRolesRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListRolesResponse_Closure)
+                 (const Backoffice__Security__ListRolesResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__CreateRoleRequest_Closure)
+                 (const Backoffice__Security__CreateRoleRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__UpdateRoleRequest_Closure)
+                 (const Backoffice__Security__UpdateRoleRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__DeleteRoleRequest_Closure)
+                 (const Backoffice__Security__DeleteRoleRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__DeleteRoleResponse_Closure)
+                 (const Backoffice__Security__DeleteRoleResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__AssignRoleRequest_Closure)
+                 (const Backoffice__Security__AssignRoleRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__AssignRoleResponse_Closure)
+                 (const Backoffice__Security__AssignRoleResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__RevokeRoleRequest_Closure)
+                 (const Backoffice__Security__RevokeRoleRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__RevokeRoleResponse_Closure)
+                 (const Backoffice__Security__RevokeRoleResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__GetEffectivePermissionsRequest_Closure)
+                 (const Backoffice__Security__GetEffectivePermissionsRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__GetEffectivePermissionsResponse_Closure)
+                 (const Backoffice__Security__GetEffectivePermissionsResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ApiKey_Closure)
+                 (const Backoffice__Security__ApiKey *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__CreateApiKeyRequest_Closure)
+                 (const Backoffice__Security__CreateApiKeyRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__CreateApiKeyResponse_Closure)
+                 (const Backoffice__Security__CreateApiKeyResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListApiKeysRequest_Closure)
+                 (const Backoffice__Security__ListApiKeysRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListApiKeysResponse_Closure)
+                 (const Backoffice__Security__ListApiKeysResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__RevokeApiKeyRequest_Closure)
+                 (const Backoffice__Security__RevokeApiKeyRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__RevokeApiKeyResponse_Closure)
+                 (const Backoffice__Security__RevokeApiKeyResponse *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__SecurityEvent_Closure)
+                 (const Backoffice__Security__SecurityEvent *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListSecurityEventsRequest_Closure)
+                 (const Backoffice__Security__ListSecurityEventsRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__ListSecurityEventsResponse_Closure)
+                 (const Backoffice__Security__ListSecurityEventsResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -647,6 +2275,255 @@ void backoffice__security__accounts__list_account_roles(ProtobufCService *servic
                                                         const Backoffice__Security__ListAccountRolesRequest *input,
                                                         Backoffice__Security__ListAccountRolesResponse_Closure closure,
                                                         void *closure_data);
+typedef struct Backoffice__Security__Sessions_Service Backoffice__Security__Sessions_Service;
+struct Backoffice__Security__Sessions_Service
+{
+  ProtobufCService base;
+  void (*login)(Backoffice__Security__Sessions_Service *service,
+                const Backoffice__Security__LoginRequest *input,
+                Backoffice__Security__LoginResponse_Closure closure,
+                void *closure_data);
+  void (*logout)(Backoffice__Security__Sessions_Service *service,
+                 const Backoffice__Security__LogoutRequest *input,
+                 Backoffice__Security__LogoutResponse_Closure closure,
+                 void *closure_data);
+  void (*list_my_sessions)(Backoffice__Security__Sessions_Service *service,
+                           const Backoffice__Security__ListMySessionsRequest *input,
+                           Backoffice__Security__ListSessionsResponse_Closure closure,
+                           void *closure_data);
+  void (*revoke_my_session)(Backoffice__Security__Sessions_Service *service,
+                            const Backoffice__Security__RevokeMySessionRequest *input,
+                            Backoffice__Security__RevokeSessionsResponse_Closure closure,
+                            void *closure_data);
+  void (*list_sessions)(Backoffice__Security__Sessions_Service *service,
+                        const Backoffice__Security__ListSessionsRequest *input,
+                        Backoffice__Security__ListSessionsResponse_Closure closure,
+                        void *closure_data);
+  void (*revoke_sessions)(Backoffice__Security__Sessions_Service *service,
+                          const Backoffice__Security__RevokeSessionsRequest *input,
+                          Backoffice__Security__RevokeSessionsResponse_Closure closure,
+                          void *closure_data);
+};
+typedef void (*Backoffice__Security__Sessions_ServiceDestroy)(Backoffice__Security__Sessions_Service *);
+void backoffice__security__sessions__init (Backoffice__Security__Sessions_Service *service,
+                                           Backoffice__Security__Sessions_ServiceDestroy destroy);
+#define BACKOFFICE__SECURITY__SESSIONS__BASE_INIT \
+    { &backoffice__security__sessions__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define BACKOFFICE__SECURITY__SESSIONS__INIT(function_prefix__) \
+    { BACKOFFICE__SECURITY__SESSIONS__BASE_INIT,\
+      function_prefix__ ## login,\
+      function_prefix__ ## logout,\
+      function_prefix__ ## list_my_sessions,\
+      function_prefix__ ## revoke_my_session,\
+      function_prefix__ ## list_sessions,\
+      function_prefix__ ## revoke_sessions  }
+void backoffice__security__sessions__login(ProtobufCService *service,
+                                           const Backoffice__Security__LoginRequest *input,
+                                           Backoffice__Security__LoginResponse_Closure closure,
+                                           void *closure_data);
+void backoffice__security__sessions__logout(ProtobufCService *service,
+                                            const Backoffice__Security__LogoutRequest *input,
+                                            Backoffice__Security__LogoutResponse_Closure closure,
+                                            void *closure_data);
+void backoffice__security__sessions__list_my_sessions(ProtobufCService *service,
+                                                      const Backoffice__Security__ListMySessionsRequest *input,
+                                                      Backoffice__Security__ListSessionsResponse_Closure closure,
+                                                      void *closure_data);
+void backoffice__security__sessions__revoke_my_session(ProtobufCService *service,
+                                                       const Backoffice__Security__RevokeMySessionRequest *input,
+                                                       Backoffice__Security__RevokeSessionsResponse_Closure closure,
+                                                       void *closure_data);
+void backoffice__security__sessions__list_sessions(ProtobufCService *service,
+                                                   const Backoffice__Security__ListSessionsRequest *input,
+                                                   Backoffice__Security__ListSessionsResponse_Closure closure,
+                                                   void *closure_data);
+void backoffice__security__sessions__revoke_sessions(ProtobufCService *service,
+                                                     const Backoffice__Security__RevokeSessionsRequest *input,
+                                                     Backoffice__Security__RevokeSessionsResponse_Closure closure,
+                                                     void *closure_data);
+typedef struct Backoffice__Security__Credentials_Service Backoffice__Security__Credentials_Service;
+struct Backoffice__Security__Credentials_Service
+{
+  ProtobufCService base;
+  void (*change_password)(Backoffice__Security__Credentials_Service *service,
+                          const Backoffice__Security__ChangePasswordRequest *input,
+                          Backoffice__Security__ChangePasswordResponse_Closure closure,
+                          void *closure_data);
+  void (*reset_password)(Backoffice__Security__Credentials_Service *service,
+                         const Backoffice__Security__ResetPasswordRequest *input,
+                         Backoffice__Security__ResetPasswordResponse_Closure closure,
+                         void *closure_data);
+  void (*unlock_account)(Backoffice__Security__Credentials_Service *service,
+                         const Backoffice__Security__UnlockAccountRequest *input,
+                         Backoffice__Security__UnlockAccountResponse_Closure closure,
+                         void *closure_data);
+};
+typedef void (*Backoffice__Security__Credentials_ServiceDestroy)(Backoffice__Security__Credentials_Service *);
+void backoffice__security__credentials__init (Backoffice__Security__Credentials_Service *service,
+                                              Backoffice__Security__Credentials_ServiceDestroy destroy);
+#define BACKOFFICE__SECURITY__CREDENTIALS__BASE_INIT \
+    { &backoffice__security__credentials__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define BACKOFFICE__SECURITY__CREDENTIALS__INIT(function_prefix__) \
+    { BACKOFFICE__SECURITY__CREDENTIALS__BASE_INIT,\
+      function_prefix__ ## change_password,\
+      function_prefix__ ## reset_password,\
+      function_prefix__ ## unlock_account  }
+void backoffice__security__credentials__change_password(ProtobufCService *service,
+                                                        const Backoffice__Security__ChangePasswordRequest *input,
+                                                        Backoffice__Security__ChangePasswordResponse_Closure closure,
+                                                        void *closure_data);
+void backoffice__security__credentials__reset_password(ProtobufCService *service,
+                                                       const Backoffice__Security__ResetPasswordRequest *input,
+                                                       Backoffice__Security__ResetPasswordResponse_Closure closure,
+                                                       void *closure_data);
+void backoffice__security__credentials__unlock_account(ProtobufCService *service,
+                                                       const Backoffice__Security__UnlockAccountRequest *input,
+                                                       Backoffice__Security__UnlockAccountResponse_Closure closure,
+                                                       void *closure_data);
+typedef struct Backoffice__Security__Roles_Service Backoffice__Security__Roles_Service;
+struct Backoffice__Security__Roles_Service
+{
+  ProtobufCService base;
+  void (*list_permissions)(Backoffice__Security__Roles_Service *service,
+                           const Backoffice__Security__ListPermissionsRequest *input,
+                           Backoffice__Security__ListPermissionsResponse_Closure closure,
+                           void *closure_data);
+  void (*list_roles)(Backoffice__Security__Roles_Service *service,
+                     const Backoffice__Security__ListRolesRequest *input,
+                     Backoffice__Security__ListRolesResponse_Closure closure,
+                     void *closure_data);
+  void (*create_role)(Backoffice__Security__Roles_Service *service,
+                      const Backoffice__Security__CreateRoleRequest *input,
+                      Backoffice__Security__Role_Closure closure,
+                      void *closure_data);
+  void (*update_role)(Backoffice__Security__Roles_Service *service,
+                      const Backoffice__Security__UpdateRoleRequest *input,
+                      Backoffice__Security__Role_Closure closure,
+                      void *closure_data);
+  void (*delete_role)(Backoffice__Security__Roles_Service *service,
+                      const Backoffice__Security__DeleteRoleRequest *input,
+                      Backoffice__Security__DeleteRoleResponse_Closure closure,
+                      void *closure_data);
+  void (*assign_role)(Backoffice__Security__Roles_Service *service,
+                      const Backoffice__Security__AssignRoleRequest *input,
+                      Backoffice__Security__AssignRoleResponse_Closure closure,
+                      void *closure_data);
+  void (*revoke_role)(Backoffice__Security__Roles_Service *service,
+                      const Backoffice__Security__RevokeRoleRequest *input,
+                      Backoffice__Security__RevokeRoleResponse_Closure closure,
+                      void *closure_data);
+  void (*get_effective_permissions)(Backoffice__Security__Roles_Service *service,
+                                    const Backoffice__Security__GetEffectivePermissionsRequest *input,
+                                    Backoffice__Security__GetEffectivePermissionsResponse_Closure closure,
+                                    void *closure_data);
+};
+typedef void (*Backoffice__Security__Roles_ServiceDestroy)(Backoffice__Security__Roles_Service *);
+void backoffice__security__roles__init (Backoffice__Security__Roles_Service *service,
+                                        Backoffice__Security__Roles_ServiceDestroy destroy);
+#define BACKOFFICE__SECURITY__ROLES__BASE_INIT \
+    { &backoffice__security__roles__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define BACKOFFICE__SECURITY__ROLES__INIT(function_prefix__) \
+    { BACKOFFICE__SECURITY__ROLES__BASE_INIT,\
+      function_prefix__ ## list_permissions,\
+      function_prefix__ ## list_roles,\
+      function_prefix__ ## create_role,\
+      function_prefix__ ## update_role,\
+      function_prefix__ ## delete_role,\
+      function_prefix__ ## assign_role,\
+      function_prefix__ ## revoke_role,\
+      function_prefix__ ## get_effective_permissions  }
+void backoffice__security__roles__list_permissions(ProtobufCService *service,
+                                                   const Backoffice__Security__ListPermissionsRequest *input,
+                                                   Backoffice__Security__ListPermissionsResponse_Closure closure,
+                                                   void *closure_data);
+void backoffice__security__roles__list_roles(ProtobufCService *service,
+                                             const Backoffice__Security__ListRolesRequest *input,
+                                             Backoffice__Security__ListRolesResponse_Closure closure,
+                                             void *closure_data);
+void backoffice__security__roles__create_role(ProtobufCService *service,
+                                              const Backoffice__Security__CreateRoleRequest *input,
+                                              Backoffice__Security__Role_Closure closure,
+                                              void *closure_data);
+void backoffice__security__roles__update_role(ProtobufCService *service,
+                                              const Backoffice__Security__UpdateRoleRequest *input,
+                                              Backoffice__Security__Role_Closure closure,
+                                              void *closure_data);
+void backoffice__security__roles__delete_role(ProtobufCService *service,
+                                              const Backoffice__Security__DeleteRoleRequest *input,
+                                              Backoffice__Security__DeleteRoleResponse_Closure closure,
+                                              void *closure_data);
+void backoffice__security__roles__assign_role(ProtobufCService *service,
+                                              const Backoffice__Security__AssignRoleRequest *input,
+                                              Backoffice__Security__AssignRoleResponse_Closure closure,
+                                              void *closure_data);
+void backoffice__security__roles__revoke_role(ProtobufCService *service,
+                                              const Backoffice__Security__RevokeRoleRequest *input,
+                                              Backoffice__Security__RevokeRoleResponse_Closure closure,
+                                              void *closure_data);
+void backoffice__security__roles__get_effective_permissions(ProtobufCService *service,
+                                                            const Backoffice__Security__GetEffectivePermissionsRequest *input,
+                                                            Backoffice__Security__GetEffectivePermissionsResponse_Closure closure,
+                                                            void *closure_data);
+typedef struct Backoffice__Security__ApiKeys_Service Backoffice__Security__ApiKeys_Service;
+struct Backoffice__Security__ApiKeys_Service
+{
+  ProtobufCService base;
+  void (*create_api_key)(Backoffice__Security__ApiKeys_Service *service,
+                         const Backoffice__Security__CreateApiKeyRequest *input,
+                         Backoffice__Security__CreateApiKeyResponse_Closure closure,
+                         void *closure_data);
+  void (*list_api_keys)(Backoffice__Security__ApiKeys_Service *service,
+                        const Backoffice__Security__ListApiKeysRequest *input,
+                        Backoffice__Security__ListApiKeysResponse_Closure closure,
+                        void *closure_data);
+  void (*revoke_api_key)(Backoffice__Security__ApiKeys_Service *service,
+                         const Backoffice__Security__RevokeApiKeyRequest *input,
+                         Backoffice__Security__RevokeApiKeyResponse_Closure closure,
+                         void *closure_data);
+};
+typedef void (*Backoffice__Security__ApiKeys_ServiceDestroy)(Backoffice__Security__ApiKeys_Service *);
+void backoffice__security__api_keys__init (Backoffice__Security__ApiKeys_Service *service,
+                                           Backoffice__Security__ApiKeys_ServiceDestroy destroy);
+#define BACKOFFICE__SECURITY__API_KEYS__BASE_INIT \
+    { &backoffice__security__api_keys__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define BACKOFFICE__SECURITY__API_KEYS__INIT(function_prefix__) \
+    { BACKOFFICE__SECURITY__API_KEYS__BASE_INIT,\
+      function_prefix__ ## create_api_key,\
+      function_prefix__ ## list_api_keys,\
+      function_prefix__ ## revoke_api_key  }
+void backoffice__security__api_keys__create_api_key(ProtobufCService *service,
+                                                    const Backoffice__Security__CreateApiKeyRequest *input,
+                                                    Backoffice__Security__CreateApiKeyResponse_Closure closure,
+                                                    void *closure_data);
+void backoffice__security__api_keys__list_api_keys(ProtobufCService *service,
+                                                   const Backoffice__Security__ListApiKeysRequest *input,
+                                                   Backoffice__Security__ListApiKeysResponse_Closure closure,
+                                                   void *closure_data);
+void backoffice__security__api_keys__revoke_api_key(ProtobufCService *service,
+                                                    const Backoffice__Security__RevokeApiKeyRequest *input,
+                                                    Backoffice__Security__RevokeApiKeyResponse_Closure closure,
+                                                    void *closure_data);
+typedef struct Backoffice__Security__SecurityEvents_Service Backoffice__Security__SecurityEvents_Service;
+struct Backoffice__Security__SecurityEvents_Service
+{
+  ProtobufCService base;
+  void (*list_security_events)(Backoffice__Security__SecurityEvents_Service *service,
+                               const Backoffice__Security__ListSecurityEventsRequest *input,
+                               Backoffice__Security__ListSecurityEventsResponse_Closure closure,
+                               void *closure_data);
+};
+typedef void (*Backoffice__Security__SecurityEvents_ServiceDestroy)(Backoffice__Security__SecurityEvents_Service *);
+void backoffice__security__security_events__init (Backoffice__Security__SecurityEvents_Service *service,
+                                                  Backoffice__Security__SecurityEvents_ServiceDestroy destroy);
+#define BACKOFFICE__SECURITY__SECURITY_EVENTS__BASE_INIT \
+    { &backoffice__security__security_events__descriptor, protobuf_c_service_invoke_internal, NULL }
+#define BACKOFFICE__SECURITY__SECURITY_EVENTS__INIT(function_prefix__) \
+    { BACKOFFICE__SECURITY__SECURITY_EVENTS__BASE_INIT,\
+      function_prefix__ ## list_security_events  }
+void backoffice__security__security_events__list_security_events(ProtobufCService *service,
+                                                                 const Backoffice__Security__ListSecurityEventsRequest *input,
+                                                                 Backoffice__Security__ListSecurityEventsResponse_Closure closure,
+                                                                 void *closure_data);
 
 /* --- descriptors --- */
 
@@ -665,8 +2542,56 @@ extern const ProtobufCMessageDescriptor backoffice__security__list_account_roles
 extern const ProtobufCMessageDescriptor backoffice__security__list_account_roles_response__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__security__list_account_roles_response__roles_entry__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__security__role_list__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__login_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__login_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__logout_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__logout_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__session__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_my_sessions_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_sessions_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_sessions_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__revoke_my_session_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__revoke_sessions_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__revoke_sessions_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__change_password_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__change_password_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__reset_password_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__reset_password_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__unlock_account_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__unlock_account_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__permission_info__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_permissions_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_permissions_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__role__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_roles_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_roles_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__create_role_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__update_role_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__delete_role_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__delete_role_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__assign_role_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__assign_role_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__revoke_role_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__revoke_role_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__get_effective_permissions_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__get_effective_permissions_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__api_key__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__create_api_key_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__create_api_key_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_api_keys_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_api_keys_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__revoke_api_key_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__revoke_api_key_response__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__security_event__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_security_events_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__list_security_events_response__descriptor;
 extern const ProtobufCServiceDescriptor backoffice__security__authentication__descriptor;
 extern const ProtobufCServiceDescriptor backoffice__security__accounts__descriptor;
+extern const ProtobufCServiceDescriptor backoffice__security__sessions__descriptor;
+extern const ProtobufCServiceDescriptor backoffice__security__credentials__descriptor;
+extern const ProtobufCServiceDescriptor backoffice__security__roles__descriptor;
+extern const ProtobufCServiceDescriptor backoffice__security__api_keys__descriptor;
+extern const ProtobufCServiceDescriptor backoffice__security__security_events__descriptor;
 
 PROTOBUF_C__END_DECLS
 
