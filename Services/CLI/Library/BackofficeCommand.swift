@@ -5,6 +5,8 @@ public enum BackofficeCommand {
 
         Commands:
           up        start the whole suite on this machine (Ctrl-C stops it)
+          login     log in through the gateway and keep the session
+          logout    end the session
           call      call any method with JSON in and JSON out
 
         Run `backoffice <command> --help` for a command's options.
@@ -20,6 +22,8 @@ public enum BackofficeCommand {
         switch command {
         case "up": return await UpCommand.run(rest, context: context)
         case "call": return await CallCommand.run(rest, context: context)
+        case "login": return await SessionCommands.login(rest, context: context)
+        case "logout": return await SessionCommands.logout(rest, context: context)
         case "--help", "-h", "help":
             context.out(help)
             return 0
