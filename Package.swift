@@ -119,7 +119,9 @@ let package = Package(
 
         .target(
             name: "BackofficeCLI",
-            dependencies: ["RPC", "BackofficeAPI", "ProtoRuntime", "ProtoJSON", "ServiceRuntime", "Crypto", "Processes"],
+            dependencies: [
+                "RPC", "BackofficeAPI", "ProtoRuntime", "ProtoJSON", "ServiceRuntime", "Crypto", "Processes", "Storage",
+            ],
             path: "Services/CLI/Library", swiftSettings: swiftSettings),
         .executableTarget(
             name: "backoffice", dependencies: ["BackofficeCLI"], path: "Services/CLI/Executable",

@@ -8,6 +8,8 @@ public enum BackofficeCommand {
           login     log in through the gateway and keep the session
           logout    end the session
           call      call any method with JSON in and JSON out
+          backup    copy every database of a running suite into a folder
+          restore   put a backup back into a stopped suite's data folder
 
         Run `backoffice <command> --help` for a command's options.
         """
@@ -24,6 +26,8 @@ public enum BackofficeCommand {
         case "call": return await CallCommand.run(rest, context: context)
         case "login": return await SessionCommands.login(rest, context: context)
         case "logout": return await SessionCommands.logout(rest, context: context)
+        case "backup": return await BackupCommands.backup(rest, context: context)
+        case "restore": return await BackupCommands.restore(rest, context: context)
         case "--help", "-h", "help":
             context.out(help)
             return 0
