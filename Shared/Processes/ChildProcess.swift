@@ -166,4 +166,9 @@ public struct ChildProcessError: Error, CustomStringConvertible {
     /// What went wrong.
     public let message: String
     public var description: String { message }
+
+    /// An error saying `message`.
+    public init(message: String) {
+        self.message = message
+    }
 }
