@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "backoffice-orders", targets: ["backoffice-orders"]),
         .executable(name: "backoffice-stats", targets: ["backoffice-stats"]),
         .executable(name: "backoffice-gateway", targets: ["backoffice-gateway"]),
+        .executable(name: "backoffice", targets: ["backoffice"]),
     ],
     targets: [
         // MARK: C libraries from Debian
@@ -47,6 +48,10 @@ let package = Package(
             path: "Shared/BackofficeAPI", swiftSettings: swiftSettings),
 
         // MARK: Shared layers
+        .target(name: "Processes", dependencies: ["CSystem"], path: "Shared/Processes", swiftSettings: swiftSettings),
+        .target(
+            name: "ProtoJSON", dependencies: ["CProtobufC", "ProtoRuntime"], path: "Shared/ProtoJSON",
+            swiftSettings: swiftSettings),
         .target(name: "Storage", dependencies: ["CSQLite"], path: "Shared/Storage", swiftSettings: swiftSettings),
         .target(name: "Crypto", dependencies: ["CSodium"], path: "Shared/Crypto", swiftSettings: swiftSettings),
         .target(
@@ -112,6 +117,16 @@ let package = Package(
             name: "backoffice-gateway", dependencies: ["Gateway", "ServiceRuntime"],
             path: "Services/Gateway/Executable", swiftSettings: swiftSettings),
 
+        .target(
+            name: "BackofficeCLI",
+            dependencies: [
+                "RPC", "BackofficeAPI", "ProtoRuntime", "ProtoJSON", "ServiceRuntime", "Crypto", "Processes", "Storage",
+            ],
+            path: "Services/CLI/Library", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "backoffice", dependencies: ["BackofficeCLI"], path: "Services/CLI/Executable",
+            swiftSettings: swiftSettings),
+
         // MARK: Benchmarks (never part of the test run)
         .executableTarget(
             name: "backoffice-bench",
@@ -120,7 +135,7 @@ let package = Package(
 
         // MARK: Tests
         .target(
-            name: "TestSupport", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime", "CSystem"],
+            name: "TestSupport", dependencies: ["RPC", "BackofficeAPI", "EchoService", "ServiceRuntime", "CSystem", "Processes"],
             path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "ProtoRuntimeTests", dependencies: ["ProtoRuntime", "BackofficeAPI", "RPC", "CProtobufC"],
@@ -129,6 +144,11 @@ let package = Package(
             name: "RPCTests", dependencies: ["RPC", "BackofficeAPI", "EchoService", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackofficeCLITests", dependencies: ["BackofficeCLI", "TestSupport", "ProtoJSON", "RPC", "BackofficeAPI"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProtoJSONTests", dependencies: ["ProtoJSON", "BackofficeAPI", "ProtoRuntime"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SecurityServiceTests",
             dependencies: [

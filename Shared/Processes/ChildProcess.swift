@@ -3,29 +3,43 @@ import CSystem
 import Glibc
 import Synchronization
 
-/// A child process started with `posix_spawn`, its standard output and error captured through
-/// pipes that this type owns and closes exactly once.
+/// A child process started with `posix_spawn`, its standard output and error read through pipes
+/// that this type owns and closes exactly once: kept whole (tests read them afterwards), or handed
+/// over line by line (the launcher prefixes each line with the process's name) and not kept.
 ///
 /// Foundation's `Process` and `Pipe` are avoided on purpose: a file descriptor closed twice in a
-/// test process that runs many socket tests in parallel closes somebody else's socket.
+/// process that runs many sockets in parallel closes somebody else's socket.
 public final class ChildProcess: Sendable {
+    /// What becomes of the child's output.
+    public enum Output: Sendable {
+        /// Kept whole, for `standardOutput` and `standardError`.
+        case capture
+        /// Each complete line (without its newline) handed to the closure as it arrives, with
+        /// `true` for standard error; nothing is kept.
+        case lines(@Sendable (_ line: String, _ isError: Bool) -> Void)
+    }
+
     /// The child's process id.
     public let pid: pid_t
     private let output = Mutex<(out: [UInt8], err: [UInt8])>(([], []))
     private let exitStatus = Mutex<Int32?>(nil)
     private let readers = Mutex<Int>(2)
+    private let handling: Output
 
     /// Starts `executable` with `arguments` and `environment`; signals the child with default
-    /// dispositions and an empty mask whatever the test process has set.
-    public init(executable: String, arguments: [String], environment: [String: String]) throws {
+    /// dispositions and an empty mask whatever this process has set.
+    public init(executable: String, arguments: [String], environment: [String: String], output: Output = .capture) throws {
+        handling = output
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         guard csystem_pipe2(&outPipe, O_CLOEXEC) == 0, csystem_pipe2(&errPipe, O_CLOEXEC) == 0 else {
-            throw ServiceProcessError(message: "pipe2 failed: errno \(errno)")
+            throw ChildProcessError(message: "pipe2 failed: errno \(errno)")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // No standard input: a child never waits on (or steals) the parent's terminal or pipe.
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         var attributes = posix_spawnattr_t()
@@ -55,7 +69,7 @@ public final class ChildProcess: Sendable {
         guard status == 0 else {
             close(outPipe[0])
             close(errPipe[0])
-            throw ServiceProcessError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
+            throw ChildProcessError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
         }
         pid = child
         startReader(outPipe[0], isError: false)
@@ -66,11 +80,26 @@ public final class ChildProcess: Sendable {
     private func startReader(_ fd: Int32, isError: Bool) {
         let thread = Thread { [self] in
             var chunk = [UInt8](repeating: 0, count: 4096)
+            var pending: [UInt8] = []
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
-                output.withLock { isError ? $0.err.append(contentsOf: chunk[0..<count]) : $0.out.append(contentsOf: chunk[0..<count]) }
+                switch handling {
+                case .capture:
+                    output.withLock {
+                        isError ? $0.err.append(contentsOf: chunk[0..<count]) : $0.out.append(contentsOf: chunk[0..<count])
+                    }
+                case .lines(let handle):
+                    pending.append(contentsOf: chunk[0..<count])
+                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                        handle(String(decoding: pending[..<newline], as: UTF8.self), isError)
+                        pending.removeSubrange(...newline)
+                    }
+                }
+            }
+            if case .lines(let handle) = handling, !pending.isEmpty {
+                handle(String(decoding: pending, as: UTF8.self), isError)
             }
             close(fd)
             readers.withLock { $0 -= 1 }
@@ -78,7 +107,7 @@ public final class ChildProcess: Sendable {
         thread.start()
     }
 
-    /// Everything the child wrote to standard output so far.
+    /// Everything the child wrote to standard output so far (empty when lines are handed over).
     public var standardOutput: String { String(decoding: output.withLock { $0.out }, as: UTF8.self) }
     /// Everything the child wrote to standard error so far.
     public var standardError: String { String(decoding: output.withLock { $0.err }, as: UTF8.self) }
@@ -129,5 +158,17 @@ public final class ChildProcess: Sendable {
     /// Sends `signal` to the child, unless it has already exited (its pid may be reused).
     public func signal(_ signal: Int32) {
         if exitCode == nil { kill(pid, signal) }
+    }
+}
+
+/// A child process could not be started.
+public struct ChildProcessError: Error, CustomStringConvertible {
+    /// What went wrong.
+    public let message: String
+    public var description: String { message }
+
+    /// An error saying `message`.
+    public init(message: String) {
+        self.message = message
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+
+/// What `backoffice up` starts: every process of the suite with its port, data folder and the
+/// flags that tie them together (the internal key, where each finds the services it calls).
+public struct SuitePlan: Sendable {
+    /// One process of the suite.
+    public struct Member: Sendable, Equatable {
+        /// A process called `name`, running `executable` with `arguments`, listening on `port`.
+        public init(name: String, executable: String, port: Int, arguments: [String]) {
+            self.name = name
+            self.executable = executable
+            self.port = port
+            self.arguments = arguments
+        }
+
+        /// The short name used as the log prefix: `security`, `gateway`.
+        public var name: String
+        /// The executable's file name: `backoffice-security`.
+        public var executable: String
+        /// The loopback port it listens on (kept across restarts, so the others can find it).
+        public var port: Int
+        /// Its arguments, `--listen` and `--internal-key` included.
+        public var arguments: [String]
+    }
+
+    /// The services in start order, then the gateway last.
+    public var members: [Member]
+
+    /// A plan of exactly these processes (tests supervise other executables this way).
+    public init(members: [Member]) {
+        self.members = members
+    }
+
+    /// The gateway's address.
+    public var gatewayAddress: String { "127.0.0.1:\(members.last?.port ?? 0)" }
+
+    /// The plan for a suite in `dataDirectory` whose gateway listens on `gatewayPort`; the
+    /// services get the loopback ports `servicePorts` hands out.
+    public init(dataDirectory: URL, gatewayPort: Int, internalKeyHex: String, servicePorts: () throws -> Int) rethrows {
+        func address(_ port: Int) -> String { "127.0.0.1:\(port)" }
+        var members: [Member] = []
+        var ports: [String: Int] = [:]
+        for name in ["security", "users", "stats", "orders", "content"] {
+            let port = try servicePorts()
+            ports[name] = port
+            var arguments = [
+                "--listen", address(port), "--data-dir", dataDirectory.appendingPathComponent(name).path,
+                "--internal-key", internalKeyHex,
+            ]
+            switch name {
+            case "users": arguments += ["--security", address(ports["security"]!)]
+            case "orders": arguments += ["--stats", address(ports["stats"]!)]
+            default: break
+            }
+            members.append(Member(name: name, executable: "backoffice-\(name)", port: port, arguments: arguments))
+        }
+        var gateway = [
+            "--listen", address(gatewayPort), "--data-dir", dataDirectory.appendingPathComponent("gateway").path,
+            "--internal-key", internalKeyHex,
+        ]
+        for member in members {
+            gateway += ["--route", "\(member.name)=\(address(member.port))"]
+        }
+        members.append(Member(name: "gateway", executable: "backoffice-gateway", port: gatewayPort, arguments: gateway))
+        self.members = members
+    }
+}

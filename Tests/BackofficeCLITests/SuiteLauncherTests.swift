@@ -1,0 +1,69 @@
+import BackofficeCLI
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// The launcher's supervision, with echo servers standing in for the suite's processes.
+@Suite(.timeLimit(.minutes(1)))
+struct SuiteLauncherTests {
+    static func echoPlan(ports: [Int]) -> SuitePlan {
+        SuitePlan(
+            members: ports.enumerated().map { index, port in
+                SuitePlan.Member(
+                    name: "echo\(index)", executable: "backoffice-echo", port: port,
+                    arguments: ["--listen", "127.0.0.1:\(port)"])
+            })
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    static func eventually(_ what: String, within seconds: Double = 10, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { throw LauncherError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    @Test func prefixesLinesRestartsADeadProcessAndStopsAll() async throws {
+        let lines = Locked<[String]>([])
+        let ports = try [LoopbackPort.free(), LoopbackPort.free()]
+        let launcher = SuiteLauncher(
+            plan: Self.echoPlan(ports: ports), binaryDirectory: ServiceProcess.binaryDirectory,
+            environment: ProcessInfo.processInfo.environment, emit: { line in lines.withLock { $0.append(line) } })
+        let running = Task { await launcher.run() }
+        try await Self.eventually("both to listen") {
+            lines.withLock { all in ports.allSatisfy { port in all.contains { $0.contains("LISTENING 127.0.0.1:\(port)") } } }
+        }
+        #expect(lines.withLock { $0.contains { $0.hasPrefix("echo0 | LISTENING") } })
+        let first = try #require(launcher.pids["echo1"])
+        kill(first, SIGKILL)
+        try await Self.eventually("the restart") { launcher.pids["echo1"].map { $0 != first } ?? false }
+        #expect(lines.withLock { $0.contains { $0.contains("echo1 exited (killed by signal 9); restarting in") } })
+        try await Self.eventually("the restarted one to listen") { LoopbackPort.isListening(ports[1]) }
+        let pids = launcher.pids.values
+        await launcher.stop(grace: .seconds(5))
+        await running.value
+        for pid in pids { #expect(kill(pid, 0) != 0, "pid \(pid) still runs") }
+        #expect(!ports.contains(where: LoopbackPort.isListening))
+    }
+
+    @Test func aDataFolderHasOneSuiteAtATime() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("suite-lock-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var lock: DataDirectoryLock? = try DataDirectoryLock(directory: directory)
+        #expect(DataDirectoryLock.isHeld(directory: directory))
+        let error = #expect(throws: LauncherError.self) { try DataDirectoryLock(directory: directory) }
+        #expect(error?.description == "\(directory.path) is in use by another suite (pid \(getpid()))")
+        withExtendedLifetime(lock) {}
+        lock = nil
+        #expect(!DataDirectoryLock.isHeld(directory: directory))
+        #expect(throws: Never.self) { try DataDirectoryLock(directory: directory) }
+    }
+
+    @Test func restartDelaysGrowAndAreCapped() {
+        let delays = (1...10).map(SuiteLauncher.restartDelay(afterFailures:))
+        #expect(Array(delays.prefix(4)) == [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2)])
+        #expect(delays.last == .seconds(30))
+    }
+}
