@@ -13,6 +13,7 @@ extension AccessPolicy {
         MethodRule(Security.SessionsService.login, .public, readOnly: false),
         MethodRule(Security.SessionsService.logout, .authenticated, readOnly: false),
         MethodRule(Security.SessionsService.listMySessions, .authenticated, readOnly: true),
+        MethodRule(Security.SessionsService.whoAmI, .authenticated, readOnly: true),
         MethodRule(Security.SessionsService.revokeMySession, .authenticated, readOnly: false),
         MethodRule(Security.SessionsService.listSessions, .permission(.securityRead), readOnly: true),
         MethodRule(Security.SessionsService.revokeSessions, .permission(.securityManage), readOnly: false),

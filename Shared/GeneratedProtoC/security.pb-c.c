@@ -868,6 +868,96 @@ void   backoffice__security__list_my_sessions_request__free_unpacked
   assert(message->base.descriptor == &backoffice__security__list_my_sessions_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   backoffice__security__who_am_irequest__init
+                     (Backoffice__Security__WhoAmIRequest         *message)
+{
+  static const Backoffice__Security__WhoAmIRequest init_value = BACKOFFICE__SECURITY__WHO_AM_IREQUEST__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__who_am_irequest__get_packed_size
+                     (const Backoffice__Security__WhoAmIRequest *message)
+{
+  assert(message->base.descriptor == &backoffice__security__who_am_irequest__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__who_am_irequest__pack
+                     (const Backoffice__Security__WhoAmIRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__who_am_irequest__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__who_am_irequest__pack_to_buffer
+                     (const Backoffice__Security__WhoAmIRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__who_am_irequest__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__WhoAmIRequest *
+       backoffice__security__who_am_irequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__WhoAmIRequest *)
+     protobuf_c_message_unpack (&backoffice__security__who_am_irequest__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__who_am_irequest__free_unpacked
+                     (Backoffice__Security__WhoAmIRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__who_am_irequest__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   backoffice__security__who_am_iresponse__init
+                     (Backoffice__Security__WhoAmIResponse         *message)
+{
+  static const Backoffice__Security__WhoAmIResponse init_value = BACKOFFICE__SECURITY__WHO_AM_IRESPONSE__INIT;
+  *message = init_value;
+}
+size_t backoffice__security__who_am_iresponse__get_packed_size
+                     (const Backoffice__Security__WhoAmIResponse *message)
+{
+  assert(message->base.descriptor == &backoffice__security__who_am_iresponse__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t backoffice__security__who_am_iresponse__pack
+                     (const Backoffice__Security__WhoAmIResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &backoffice__security__who_am_iresponse__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t backoffice__security__who_am_iresponse__pack_to_buffer
+                     (const Backoffice__Security__WhoAmIResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &backoffice__security__who_am_iresponse__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Backoffice__Security__WhoAmIResponse *
+       backoffice__security__who_am_iresponse__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Backoffice__Security__WhoAmIResponse *)
+     protobuf_c_message_unpack (&backoffice__security__who_am_iresponse__descriptor,
+                                allocator, len, data);
+}
+void   backoffice__security__who_am_iresponse__free_unpacked
+                     (Backoffice__Security__WhoAmIResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &backoffice__security__who_am_iresponse__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   backoffice__security__list_sessions_request__init
                      (Backoffice__Security__ListSessionsRequest         *message)
 {
@@ -3498,6 +3588,62 @@ const ProtobufCMessageDescriptor backoffice__security__list_my_sessions_request_
   (ProtobufCMessageInit) backoffice__security__list_my_sessions_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define backoffice__security__who_am_irequest__field_descriptors NULL
+#define backoffice__security__who_am_irequest__field_indices_by_name NULL
+#define backoffice__security__who_am_irequest__number_ranges NULL
+const ProtobufCMessageDescriptor backoffice__security__who_am_irequest__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.WhoAmIRequest",
+  "WhoAmIRequest",
+  "Backoffice__Security__WhoAmIRequest",
+  "backoffice.security",
+  sizeof(Backoffice__Security__WhoAmIRequest),
+  0,
+  backoffice__security__who_am_irequest__field_descriptors,
+  backoffice__security__who_am_irequest__field_indices_by_name,
+  0,  backoffice__security__who_am_irequest__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__who_am_irequest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor backoffice__security__who_am_iresponse__field_descriptors[1] =
+{
+  {
+    "principal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__WhoAmIResponse, principal),
+    &backoffice__auth__principal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned backoffice__security__who_am_iresponse__field_indices_by_name[] = {
+  0,   /* field[0] = principal */
+};
+static const ProtobufCIntRange backoffice__security__who_am_iresponse__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor backoffice__security__who_am_iresponse__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "backoffice.security.WhoAmIResponse",
+  "WhoAmIResponse",
+  "Backoffice__Security__WhoAmIResponse",
+  "backoffice.security",
+  sizeof(Backoffice__Security__WhoAmIResponse),
+  1,
+  backoffice__security__who_am_iresponse__field_descriptors,
+  backoffice__security__who_am_iresponse__field_indices_by_name,
+  1,  backoffice__security__who_am_iresponse__number_ranges,
+  (ProtobufCMessageInit) backoffice__security__who_am_iresponse__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor backoffice__security__list_sessions_request__field_descriptors[1] =
 {
   {
@@ -5525,22 +5671,24 @@ void backoffice__security__accounts__init (Backoffice__Security__Accounts_Servic
                                      &backoffice__security__accounts__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }
-static const ProtobufCMethodDescriptor backoffice__security__sessions__method_descriptors[6] =
+static const ProtobufCMethodDescriptor backoffice__security__sessions__method_descriptors[7] =
 {
   { "Login", &backoffice__security__login_request__descriptor, &backoffice__security__login_response__descriptor },
   { "Logout", &backoffice__security__logout_request__descriptor, &backoffice__security__logout_response__descriptor },
   { "ListMySessions", &backoffice__security__list_my_sessions_request__descriptor, &backoffice__security__list_sessions_response__descriptor },
   { "RevokeMySession", &backoffice__security__revoke_my_session_request__descriptor, &backoffice__security__revoke_sessions_response__descriptor },
+  { "WhoAmI", &backoffice__security__who_am_irequest__descriptor, &backoffice__security__who_am_iresponse__descriptor },
   { "ListSessions", &backoffice__security__list_sessions_request__descriptor, &backoffice__security__list_sessions_response__descriptor },
   { "RevokeSessions", &backoffice__security__revoke_sessions_request__descriptor, &backoffice__security__revoke_sessions_response__descriptor },
 };
 const unsigned backoffice__security__sessions__method_indices_by_name[] = {
   2,        /* ListMySessions */
-  4,        /* ListSessions */
+  5,        /* ListSessions */
   0,        /* Login */
   1,        /* Logout */
   3,        /* RevokeMySession */
-  5         /* RevokeSessions */
+  6,        /* RevokeSessions */
+  4         /* WhoAmI */
 };
 const ProtobufCServiceDescriptor backoffice__security__sessions__descriptor =
 {
@@ -5549,7 +5697,7 @@ const ProtobufCServiceDescriptor backoffice__security__sessions__descriptor =
   "Sessions",
   "Backoffice__Security__Sessions",
   "backoffice.security",
-  6,
+  7,
   backoffice__security__sessions__method_descriptors,
   backoffice__security__sessions__method_indices_by_name
 };
@@ -5585,13 +5733,21 @@ void backoffice__security__sessions__revoke_my_session(ProtobufCService *service
   assert(service->descriptor == &backoffice__security__sessions__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void backoffice__security__sessions__who_am_i(ProtobufCService *service,
+                                              const Backoffice__Security__WhoAmIRequest *input,
+                                              Backoffice__Security__WhoAmIResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &backoffice__security__sessions__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void backoffice__security__sessions__list_sessions(ProtobufCService *service,
                                                    const Backoffice__Security__ListSessionsRequest *input,
                                                    Backoffice__Security__ListSessionsResponse_Closure closure,
                                                    void *closure_data)
 {
   assert(service->descriptor == &backoffice__security__sessions__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void backoffice__security__sessions__revoke_sessions(ProtobufCService *service,
                                                      const Backoffice__Security__RevokeSessionsRequest *input,
@@ -5599,7 +5755,7 @@ void backoffice__security__sessions__revoke_sessions(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &backoffice__security__sessions__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void backoffice__security__sessions__init (Backoffice__Security__Sessions_Service *service,
                                            Backoffice__Security__Sessions_ServiceDestroy destroy)

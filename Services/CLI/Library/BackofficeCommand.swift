@@ -7,6 +7,9 @@ public enum BackofficeCommand {
           up        start the whole suite on this machine (Ctrl-C stops it)
           login     log in through the gateway and keep the session
           logout    end the session
+          whoami    show who the saved session belongs to
+          services  list every service and method with its access rule
+          describe  show a method's request and response fields
           call      call any method with JSON in and JSON out
           backup    copy every database of a running suite into a folder
           restore   put a backup back into a stopped suite's data folder
@@ -26,6 +29,9 @@ public enum BackofficeCommand {
         case "call": return await CallCommand.run(rest, context: context)
         case "login": return await SessionCommands.login(rest, context: context)
         case "logout": return await SessionCommands.logout(rest, context: context)
+        case "whoami": return await SessionCommands.whoami(rest, context: context)
+        case "services": return await ReflectionCommands.services(rest, context: context)
+        case "describe": return await ReflectionCommands.describe(rest, context: context)
         case "backup": return await BackupCommands.backup(rest, context: context)
         case "restore": return await BackupCommands.restore(rest, context: context)
         case "--help", "-h", "help":

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RPC
 
 /// How the command-line client reaches the gateway and who it is there: the gateway's address
@@ -66,7 +67,10 @@ struct SessionFile {
             FileManager.default.createFile(
                 atPath: temporary.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
         else { throw UsageError("cannot write \(temporary.path)") }
-        _ = try FileManager.default.replaceItemAt(path, withItemAt: temporary)
+        guard rename(temporary.path, path.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw UsageError("cannot save the session in \(path.path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Forgets the token.

@@ -290,6 +290,26 @@ extension Security {
         public init() {}
     }
 
+    /// The `backoffice.security.WhoAmIRequest` message.
+    public struct WhoAmIRequest: ProtoMessage {
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
+    /// The `backoffice.security.WhoAmIResponse` message.
+    public struct WhoAmIResponse: ProtoMessage {
+        /// The caller: subject, kind, roles, permissions, session and its expiry.
+        public var principal: Auth.Principal? {
+            get { _principal?.value }
+            set { _principal = newValue.map { ProtoBox($0) } }
+        }
+
+        private var _principal: ProtoBox<Auth.Principal>?
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+
     /// The `backoffice.security.ListSessionsRequest` message.
     public struct ListSessionsRequest: ProtoMessage {
         /// Required.
@@ -944,6 +964,11 @@ extension Security {
         public static let revokeMySession = MethodDescriptor(
             service: "backoffice.security.Sessions", name: "RevokeMySession", kind: .unary,
             requestType: Security.RevokeMySessionRequest.self, responseType: Security.RevokeSessionsResponse.self)
+        /// The caller as the gateway authenticated it: the principal it forwards (what `backoffice
+        /// whoami` shows). UNAUTHENTICATED without a caller.
+        public static let whoAmI = MethodDescriptor(
+            service: "backoffice.security.Sessions", name: "WhoAmI", kind: .unary,
+            requestType: Security.WhoAmIRequest.self, responseType: Security.WhoAmIResponse.self)
         /// Any account's valid sessions (security.read).
         public static let listSessions = MethodDescriptor(
             service: "backoffice.security.Sessions", name: "ListSessions", kind: .unary,
@@ -956,7 +981,7 @@ extension Security {
         /// The `backoffice.security.Sessions` service: its name and methods, in declaration order.
         public static let descriptor = ServiceDescriptor(
             name: "backoffice.security.Sessions",
-            methods: [login, logout, listMySessions, revokeMySession, listSessions, revokeSessions])
+            methods: [login, logout, listMySessions, revokeMySession, whoAmI, listSessions, revokeSessions])
     }
 
     /// Logging in and out, and the sessions of an account.
@@ -978,6 +1003,9 @@ extension Security {
         func revokeMySession(
             _ request: Security.RevokeMySessionRequest, context: ServerContext
         ) async throws -> Security.RevokeSessionsResponse
+        /// The caller as the gateway authenticated it: the principal it forwards (what `backoffice
+        /// whoami` shows). UNAUTHENTICATED without a caller.
+        func whoAmI(_ request: Security.WhoAmIRequest, context: ServerContext) async throws -> Security.WhoAmIResponse
         /// Any account's valid sessions (security.read).
         func listSessions(
             _ request: Security.ListSessionsRequest, context: ServerContext
@@ -1031,6 +1059,14 @@ extension Security {
             try await channel.unary(Security.SessionsService.revokeMySession, request, options: options)
         }
 
+        /// The caller as the gateway authenticated it: the principal it forwards (what `backoffice
+        /// whoami` shows). UNAUTHENTICATED without a caller.
+        public func whoAmI(
+            _ request: Security.WhoAmIRequest, options: CallOptions = CallOptions()
+        ) async throws -> Security.WhoAmIResponse {
+            try await channel.unary(Security.SessionsService.whoAmI, request, options: options)
+        }
+
         /// Any account's valid sessions (security.read).
         public func listSessions(
             _ request: Security.ListSessionsRequest, options: CallOptions = CallOptions()
@@ -1067,6 +1103,9 @@ extension Security.SessionsHandler {
             .unary(Security.SessionsService.revokeMySession) {
                 (request: Security.RevokeMySessionRequest, context: ServerContext) in
                 try await self.revokeMySession(request, context: context)
+            },
+            .unary(Security.SessionsService.whoAmI) { (request: Security.WhoAmIRequest, context: ServerContext) in
+                try await self.whoAmI(request, context: context)
             },
             .unary(Security.SessionsService.listSessions) {
                 (request: Security.ListSessionsRequest, context: ServerContext) in
@@ -2545,6 +2584,100 @@ extension Security.ListMySessionsRequest: ProtoCBridged {
 
     /// Copies the message into `c`, with every pointer into `arena`.
     public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.WhoAmIRequest {
+    /// The fully qualified proto name, `backoffice.security.WhoAmIRequest`.
+    public static let protoName = "backoffice.security.WhoAmIRequest"
+
+    /// protoc-c's descriptor of `backoffice.security.WhoAmIRequest`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__who_am_irequest__get_packed_size,
+            pack: backoffice__security__who_am_irequest__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.WhoAmIRequest`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__who_am_irequest__unpack,
+            freeUnpacked: backoffice__security__who_am_irequest__free_unpacked)
+    }
+}
+
+extension Security.WhoAmIRequest: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__WhoAmIRequest
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__who_am_irequest__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+    }
+}
+
+extension Security.WhoAmIResponse {
+    /// The fully qualified proto name, `backoffice.security.WhoAmIResponse`.
+    public static let protoName = "backoffice.security.WhoAmIResponse"
+
+    /// protoc-c's descriptor of `backoffice.security.WhoAmIResponse`.
+    public static var protobufDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { cDescriptor }
+
+    // Points at a constant that protoc-c generated and nothing ever writes.
+    nonisolated(unsafe) private static let cDescriptor = ProtoCodec.descriptor(of: Self.self)
+
+    /// Appends the message's wire encoding to `buffer`.
+    public func serialize(into buffer: inout [UInt8]) {
+        ProtoCodec.serialize(
+            self, into: &buffer, packedSize: backoffice__security__who_am_iresponse__get_packed_size,
+            pack: backoffice__security__who_am_iresponse__pack)
+    }
+
+    /// Decodes a message from its wire encoding; throws `ProtoDecodingError` for bytes that are not a
+    /// valid encoding of `backoffice.security.WhoAmIResponse`.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try ProtoCodec.decode(
+            bytes, unpack: backoffice__security__who_am_iresponse__unpack,
+            freeUnpacked: backoffice__security__who_am_iresponse__free_unpacked)
+    }
+}
+
+extension Security.WhoAmIResponse: ProtoCBridged {
+    /// The protoc-c struct of the message.
+    public typealias CMessage = Backoffice__Security__WhoAmIResponse
+
+    /// Sets `message` to protoc-c's defaults.
+    public static func cInitialize(_ message: UnsafeMutablePointer<CMessage>) {
+        backoffice__security__who_am_iresponse__init(message)
+    }
+
+    /// Copies a struct that protobuf-c unpacked; throws when a string is not UTF-8.
+    public init(cMessage c: UnsafePointer<CMessage>) throws(ProtoFromC.InvalidUTF8) {
+        self.init()
+        self.principal = try ProtoFromC.message(c.pointee.principal)
+    }
+
+    /// Copies the message into `c`, with every pointer into `arena`.
+    public func fillC(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        if let value = self.principal {
+            c.pointee.principal = arena.message(value)
+        }
     }
 }
 

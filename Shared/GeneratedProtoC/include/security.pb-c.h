@@ -36,6 +36,8 @@ typedef struct Backoffice__Security__LogoutRequest Backoffice__Security__LogoutR
 typedef struct Backoffice__Security__LogoutResponse Backoffice__Security__LogoutResponse;
 typedef struct Backoffice__Security__Session Backoffice__Security__Session;
 typedef struct Backoffice__Security__ListMySessionsRequest Backoffice__Security__ListMySessionsRequest;
+typedef struct Backoffice__Security__WhoAmIRequest Backoffice__Security__WhoAmIRequest;
+typedef struct Backoffice__Security__WhoAmIResponse Backoffice__Security__WhoAmIResponse;
 typedef struct Backoffice__Security__ListSessionsRequest Backoffice__Security__ListSessionsRequest;
 typedef struct Backoffice__Security__ListSessionsResponse Backoffice__Security__ListSessionsResponse;
 typedef struct Backoffice__Security__RevokeMySessionRequest Backoffice__Security__RevokeMySessionRequest;
@@ -411,6 +413,28 @@ struct  Backoffice__Security__ListMySessionsRequest
 #define BACKOFFICE__SECURITY__LIST_MY_SESSIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__list_my_sessions_request__descriptor) \
      }
+
+
+struct  Backoffice__Security__WhoAmIRequest
+{
+  ProtobufCMessage base;
+};
+#define BACKOFFICE__SECURITY__WHO_AM_IREQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__who_am_irequest__descriptor) \
+     }
+
+
+struct  Backoffice__Security__WhoAmIResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The caller: subject, kind, roles, permissions, session and its expiry.
+   */
+  Backoffice__Auth__Principal *principal;
+};
+#define BACKOFFICE__SECURITY__WHO_AM_IRESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__who_am_iresponse__descriptor) \
+    , NULL }
 
 
 struct  Backoffice__Security__ListSessionsRequest
@@ -1318,6 +1342,44 @@ Backoffice__Security__ListMySessionsRequest *
 void   backoffice__security__list_my_sessions_request__free_unpacked
                      (Backoffice__Security__ListMySessionsRequest *message,
                       ProtobufCAllocator *allocator);
+/* Backoffice__Security__WhoAmIRequest methods */
+void   backoffice__security__who_am_irequest__init
+                     (Backoffice__Security__WhoAmIRequest         *message);
+size_t backoffice__security__who_am_irequest__get_packed_size
+                     (const Backoffice__Security__WhoAmIRequest   *message);
+size_t backoffice__security__who_am_irequest__pack
+                     (const Backoffice__Security__WhoAmIRequest   *message,
+                      uint8_t             *out);
+size_t backoffice__security__who_am_irequest__pack_to_buffer
+                     (const Backoffice__Security__WhoAmIRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__WhoAmIRequest *
+       backoffice__security__who_am_irequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__who_am_irequest__free_unpacked
+                     (Backoffice__Security__WhoAmIRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Backoffice__Security__WhoAmIResponse methods */
+void   backoffice__security__who_am_iresponse__init
+                     (Backoffice__Security__WhoAmIResponse         *message);
+size_t backoffice__security__who_am_iresponse__get_packed_size
+                     (const Backoffice__Security__WhoAmIResponse   *message);
+size_t backoffice__security__who_am_iresponse__pack
+                     (const Backoffice__Security__WhoAmIResponse   *message,
+                      uint8_t             *out);
+size_t backoffice__security__who_am_iresponse__pack_to_buffer
+                     (const Backoffice__Security__WhoAmIResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Backoffice__Security__WhoAmIResponse *
+       backoffice__security__who_am_iresponse__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   backoffice__security__who_am_iresponse__free_unpacked
+                     (Backoffice__Security__WhoAmIResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Backoffice__Security__ListSessionsRequest methods */
 void   backoffice__security__list_sessions_request__init
                      (Backoffice__Security__ListSessionsRequest         *message);
@@ -2083,6 +2145,12 @@ typedef void (*Backoffice__Security__Session_Closure)
 typedef void (*Backoffice__Security__ListMySessionsRequest_Closure)
                  (const Backoffice__Security__ListMySessionsRequest *message,
                   void *closure_data);
+typedef void (*Backoffice__Security__WhoAmIRequest_Closure)
+                 (const Backoffice__Security__WhoAmIRequest *message,
+                  void *closure_data);
+typedef void (*Backoffice__Security__WhoAmIResponse_Closure)
+                 (const Backoffice__Security__WhoAmIResponse *message,
+                  void *closure_data);
 typedef void (*Backoffice__Security__ListSessionsRequest_Closure)
                  (const Backoffice__Security__ListSessionsRequest *message,
                   void *closure_data);
@@ -2295,6 +2363,10 @@ struct Backoffice__Security__Sessions_Service
                             const Backoffice__Security__RevokeMySessionRequest *input,
                             Backoffice__Security__RevokeSessionsResponse_Closure closure,
                             void *closure_data);
+  void (*who_am_i)(Backoffice__Security__Sessions_Service *service,
+                   const Backoffice__Security__WhoAmIRequest *input,
+                   Backoffice__Security__WhoAmIResponse_Closure closure,
+                   void *closure_data);
   void (*list_sessions)(Backoffice__Security__Sessions_Service *service,
                         const Backoffice__Security__ListSessionsRequest *input,
                         Backoffice__Security__ListSessionsResponse_Closure closure,
@@ -2315,6 +2387,7 @@ void backoffice__security__sessions__init (Backoffice__Security__Sessions_Servic
       function_prefix__ ## logout,\
       function_prefix__ ## list_my_sessions,\
       function_prefix__ ## revoke_my_session,\
+      function_prefix__ ## who_am_i,\
       function_prefix__ ## list_sessions,\
       function_prefix__ ## revoke_sessions  }
 void backoffice__security__sessions__login(ProtobufCService *service,
@@ -2333,6 +2406,10 @@ void backoffice__security__sessions__revoke_my_session(ProtobufCService *service
                                                        const Backoffice__Security__RevokeMySessionRequest *input,
                                                        Backoffice__Security__RevokeSessionsResponse_Closure closure,
                                                        void *closure_data);
+void backoffice__security__sessions__who_am_i(ProtobufCService *service,
+                                              const Backoffice__Security__WhoAmIRequest *input,
+                                              Backoffice__Security__WhoAmIResponse_Closure closure,
+                                              void *closure_data);
 void backoffice__security__sessions__list_sessions(ProtobufCService *service,
                                                    const Backoffice__Security__ListSessionsRequest *input,
                                                    Backoffice__Security__ListSessionsResponse_Closure closure,
@@ -2548,6 +2625,8 @@ extern const ProtobufCMessageDescriptor backoffice__security__logout_request__de
 extern const ProtobufCMessageDescriptor backoffice__security__logout_response__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__security__session__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__security__list_my_sessions_request__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__who_am_irequest__descriptor;
+extern const ProtobufCMessageDescriptor backoffice__security__who_am_iresponse__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__security__list_sessions_request__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__security__list_sessions_response__descriptor;
 extern const ProtobufCMessageDescriptor backoffice__security__revoke_my_session_request__descriptor;

@@ -78,7 +78,7 @@ enum MethodLookup {
             return short == name || short == normalized || $0.fullName.hasSuffix("/" + name) && !name.contains("/")
         }
         guard matches.count == 1 else {
-            if matches.isEmpty { throw UsageError("unknown method \(name) (see backoffice services)") }
+            if matches.isEmpty { throw UsageError("unknown method \(name); backoffice services lists them") }
             throw UsageError("\(name) is ambiguous: \(matches.map(\.fullName).joined(separator: ", "))")
         }
         return matches[0]

@@ -2,7 +2,7 @@ import BackofficeAPI
 import Foundation
 import RPC
 
-/// `backoffice login` and `logout`: the session the other commands use.
+/// `backoffice login`, `logout` and `whoami`: the session the other commands use.
 enum SessionCommands {
     static let loginHelp = """
         Usage: backoffice login [USERNAME] [--password-stdin] [--gateway HOST:PORT]
@@ -18,6 +18,30 @@ enum SessionCommands {
 
         Ends the saved session at the security service and forgets its token.
         """
+
+    static let whoamiHelp = """
+        Usage: backoffice whoami [--gateway HOST:PORT]
+
+        Shows who the saved session belongs to: user id, name, kind, roles, permissions and the
+        session's expiry, as the gateway authenticates it.
+        """
+
+    static func whoami(_ words: [String], context: CommandContext) async -> Int32 {
+        await run("whoami", words, valued: ["gateway"], flags: [], help: whoamiHelp, context: context) { _, gateway in
+            guard gateway.token != nil else { throw RPCError(.unauthenticated, "not logged in (run backoffice login)") }
+            let client = gateway.client()
+            defer { Task { await client.close() } }
+            let response = try await Security.SessionsClient(channel: client).whoAmI(
+                Security.WhoAmIRequest(), options: gateway.callOptions(timeout: .seconds(10)))
+            let principal = response.principal ?? Auth.Principal()
+            context.out("user:        \(principal.subjectId)")
+            context.out("name:        \(principal.displayName)")
+            context.out("kind:        \(principal.kind.protoName ?? "unknown")")
+            context.out("roles:       \(principal.roles.joined(separator: ", "))")
+            context.out("permissions: \(principal.permissions.sorted().joined(separator: ", "))")
+            context.out("session:     \(principal.sessionId), ends by \(Self.time(principal.expiresAtUnixMs))")
+        }
+    }
 
     static func login(_ words: [String], context: CommandContext) async -> Int32 {
         await run("login", words, valued: ["gateway"], flags: ["password-stdin"], help: loginHelp, context: context) {
@@ -78,7 +102,7 @@ enum SessionCommands {
                 context.out(help)
                 return 0
             }
-            if name != "login" && !arguments.positionals.isEmpty {
+            if !["login", "describe"].contains(name) && !arguments.positionals.isEmpty {
                 throw UsageError("unexpected argument \(arguments.positionals[0])")
             }
             try await body(arguments, try GatewayConnection(option: arguments.options["gateway"], context: context))

@@ -58,9 +58,15 @@ public struct SuitePlan: Sendable {
             "--listen", address(gatewayPort), "--data-dir", dataDirectory.appendingPathComponent("gateway").path,
             "--internal-key", internalKeyHex,
         ]
-        for member in members {
-            gateway += ["--route", "\(member.name)=\(address(member.port))"]
+        // Which proto packages each process serves (the audit trail lives in the security service).
+        let packages = [
+            "security": ["backoffice.security", "backoffice.audit"], "users": ["backoffice.users"],
+            "stats": ["backoffice.stats"], "orders": ["backoffice.orders"], "content": ["backoffice.content"],
+        ]
+        let routes = members.flatMap { member in
+            (packages[member.name] ?? []).map { "\($0)=\(address(member.port))" }
         }
+        gateway += ["--routes", routes.joined(separator: ";")]
         members.append(Member(name: "gateway", executable: "backoffice-gateway", port: gatewayPort, arguments: gateway))
         self.members = members
     }

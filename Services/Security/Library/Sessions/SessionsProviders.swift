@@ -37,6 +37,12 @@ public struct SessionsProvider: Security.SessionsHandler {
         try await core.logout(caller: context.principal)
     }
 
+    public func whoAmI(_ request: Security.WhoAmIRequest, context: ServerContext) async throws -> Security.WhoAmIResponse {
+        var response = Security.WhoAmIResponse()
+        response.principal = try Caller.require(context.principal)
+        return response
+    }
+
     public func listMySessions(
         _ request: Security.ListMySessionsRequest, context: ServerContext
     ) async throws -> Security.ListSessionsResponse {
