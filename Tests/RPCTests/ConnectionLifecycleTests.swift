@@ -37,7 +37,9 @@ struct ConnectionLifecycleTests {
         let raw = try RawConnection(to: address)
         try await raw.handshake()
         try await raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-        try await raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 1500))
+        // Call 1 stays in flight long enough for call 2 to arrive even on a loaded machine (once
+        // call 1 is done the server closes the connection, and call 2 would get no status).
+        try await raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 5000))
         #expect(await probe.waitFor("started"))
         let shutdown = Task { await server.shutdown() }
         let goAway = try RawConnection.goAway(of: try await raw.frame(ofType: RawConnection.FrameKind.goAway))
