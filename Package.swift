@@ -148,6 +148,9 @@ let package = Package(
             name: "BackofficeCLITests", dependencies: ["BackofficeCLI", "TestSupport", "ProtoJSON", "RPC", "BackofficeAPI"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "EndToEndTests", dependencies: ["TestSupport", "RPC", "BackofficeAPI", "ProtoRuntime", "BackofficeCLI"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "ProtoJSONTests", dependencies: ["ProtoJSON", "BackofficeAPI", "ProtoRuntime"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SecurityServiceTests",

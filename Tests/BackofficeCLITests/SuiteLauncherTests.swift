@@ -18,11 +18,7 @@ struct SuiteLauncherTests {
 
     /// Waits (bounded) until `condition` holds.
     static func eventually(_ what: String, within seconds: Double = 10, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            guard Date() < deadline else { throw LauncherError("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = try await TestSupport.eventually(what, within: seconds, every: .milliseconds(20)) { condition() ? true : nil }
     }
 
     @Test func prefixesLinesRestartsADeadProcessAndStopsAll() async throws {

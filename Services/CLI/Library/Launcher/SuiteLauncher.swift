@@ -21,6 +21,8 @@ public final class SuiteLauncher: Sendable {
         var stopping = false
         var children: [String: ChildProcess] = [:]
         var gatewayListening: String?
+        /// The processes that have said they listen (at least once).
+        var listening: Set<String> = []
     }
 
     /// Restart delays: 0.25 s doubling to 30 s; a process that ran a minute starts again from 0.25 s.
@@ -46,12 +48,26 @@ public final class SuiteLauncher: Sendable {
     public var pids: [String: Int32] { state.withLock { $0.children.mapValues(\.pid) } }
 
     /// Starts every process and keeps them running until `stop()`; returns once all have exited.
-    public func run() async {
+    ///
+    /// The services start first, all at once; the gateway (the plan's last member) starts once
+    /// they all listen (or after `servicesGrace`), so that its first health checks find them up.
+    public func run(servicesGrace: Duration = .seconds(15)) async {
         let width = plan.members.map(\.name.count).max() ?? 0
+        func prefix(_ member: SuitePlan.Member) -> String {
+            member.name.padding(toLength: width, withPad: " ", startingAt: 0) + " | "
+        }
+        let services = plan.members.dropLast()
         await withTaskGroup(of: Void.self) { group in
-            for member in plan.members {
-                let prefix = member.name.padding(toLength: width, withPad: " ", startingAt: 0) + " | "
-                group.addTask { await self.supervise(member, prefix: prefix) }
+            for member in services {
+                group.addTask { await self.supervise(member, prefix: prefix(member)) }
+            }
+            let names = Set(services.map(\.name))
+            let end = ContinuousClock.now + servicesGrace
+            while ContinuousClock.now < end, !state.withLock({ names.isSubset(of: $0.listening) || $0.stopping }) {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            if let gateway = plan.members.last {
+                group.addTask { await self.supervise(gateway, prefix: prefix(gateway)) }
             }
         }
     }
@@ -106,6 +122,9 @@ public final class SuiteLauncher: Sendable {
             let password = line.dropFirst("ADMIN PASSWORD ".count)
             emit("backoffice: first start: created the user `admin` with the password \(password) (shown only this once)")
             return
+        }
+        if !isError, line.hasPrefix("LISTENING ") {
+            state.withLock { _ = $0.listening.insert(member.name) }
         }
         if !isError, member.name == "gateway", line.hasPrefix("LISTENING ") {
             let address = String(line.dropFirst("LISTENING ".count))
