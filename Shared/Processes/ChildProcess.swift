@@ -28,7 +28,12 @@ public final class ChildProcess: Sendable {
 
     /// Starts `executable` with `arguments` and `environment`; signals the child with default
     /// dispositions and an empty mask whatever this process has set.
-    public init(executable: String, arguments: [String], environment: [String: String], output: Output = .capture) throws {
+    ///
+    /// The child's standard input is `input` (then end of file) when given, else empty (`/dev/null`).
+    public init(
+        executable: String, arguments: [String], environment: [String: String], input: [UInt8]? = nil,
+        output: Output = .capture
+    ) throws {
         handling = output
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
@@ -39,7 +44,15 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // No standard input: a child never waits on (or steals) the parent's terminal or pipe.
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var inPipe: [Int32] = [-1, -1]
+        if input != nil {
+            guard csystem_pipe2(&inPipe, O_CLOEXEC) == 0 else {
+                throw ChildProcessError(message: "pipe2 failed: errno \(errno)")
+            }
+            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         var attributes = posix_spawnattr_t()
@@ -64,16 +77,33 @@ public final class ChildProcess: Sendable {
         }
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        if input != nil { close(inPipe[0]) }
         close(outPipe[1])
         close(errPipe[1])
         guard status == 0 else {
+            if input != nil { close(inPipe[1]) }
             close(outPipe[0])
             close(errPipe[0])
             throw ChildProcessError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
         }
         pid = child
+        if let input { Self.startWriter(inPipe[1], input) }
         startReader(outPipe[0], isError: false)
         startReader(errPipe[0], isError: true)
+    }
+
+    /// Writes `bytes` to the child's standard input on a thread of its own, then closes it.
+    private static func startWriter(_ fd: Int32, _ bytes: [UInt8]) {
+        Thread {
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { break }
+                offset += written
+            }
+            close(fd)
+        }.start()
     }
 
     /// Reads one pipe to its end on a thread of its own, then closes it.

@@ -61,13 +61,15 @@ public final class ServiceProcess: Sendable {
     public func stop() { child.terminate() }
 
     /// Runs the executable to completion with `arguments` (e.g. `--help`); its status and output.
-    /// `environment` is added to the test process's own.
+    /// `environment` is added to the test process's own; `input` is its standard input.
     public static func runToCompletion(
-        _ name: String, arguments: [String], environment: [String: String] = [:], timeout: Double = 15
+        _ name: String, arguments: [String], environment: [String: String] = [:], input: String? = nil,
+        timeout: Double = 15
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let child = try ChildProcess(
             executable: binaryDirectory.appendingPathComponent(name).path, arguments: arguments,
-            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new })
+            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+            input: input.map { Array($0.utf8) })
         guard let status = await child.waitForExit(timeout: timeout) else {
             child.signal(SIGKILL)
             _ = await child.waitForExit(timeout: 5)

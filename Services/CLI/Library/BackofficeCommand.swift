@@ -11,6 +11,11 @@ public enum BackofficeCommand {
           services  list every service and method with its access rule
           describe  show a method's request and response fields
           call      call any method with JSON in and JSON out
+          users     list | create            accounts (staff and customers)
+          content   list | publish           content items
+          orders    list | show              orders
+          stats     summary                  figures of the last days
+          audit     list                     the audit trail
           backup    copy every database of a running suite into a folder
           restore   put a backup back into a stopped suite's data folder
 
@@ -32,6 +37,7 @@ public enum BackofficeCommand {
         case "whoami": return await SessionCommands.whoami(rest, context: context)
         case "services": return await ReflectionCommands.services(rest, context: context)
         case "describe": return await ReflectionCommands.describe(rest, context: context)
+        case "users", "content", "orders", "stats", "audit": return await DailyCommands.run(command, rest, context: context)
         case "backup": return await BackupCommands.backup(rest, context: context)
         case "restore": return await BackupCommands.restore(rest, context: context)
         case "--help", "-h", "help":

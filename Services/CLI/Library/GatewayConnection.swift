@@ -4,7 +4,7 @@ import RPC
 
 /// How the command-line client reaches the gateway and who it is there: the gateway's address
 /// (`--gateway`, else BACKOFFICE_GATEWAY, else 127.0.0.1:7000) and the saved session token.
-struct GatewayConnection {
+struct GatewayConnection: Sendable {
     static let defaultAddress = "127.0.0.1:7000"
 
     let address: SocketAddress

@@ -38,7 +38,9 @@ enum ReflectionCommands {
     }
 
     static func describe(_ words: [String], context: CommandContext) async -> Int32 {
-        await SessionCommands.run("describe", words, valued: ["gateway"], flags: [], help: describeHelp, context: context) {
+        await SessionCommands.run(
+            "describe", words, valued: ["gateway"], flags: [], help: describeHelp, takesPositionals: true, context: context
+        ) {
             arguments, gateway in
             guard arguments.positionals.count == 1 else { throw UsageError("name exactly one METHOD") }
             let wanted = try MethodLookup.find(arguments.positionals[0]).fullName

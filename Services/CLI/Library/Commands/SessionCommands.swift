@@ -44,7 +44,10 @@ enum SessionCommands {
     }
 
     static func login(_ words: [String], context: CommandContext) async -> Int32 {
-        await run("login", words, valued: ["gateway"], flags: ["password-stdin"], help: loginHelp, context: context) {
+        await run(
+            "login", words, valued: ["gateway"], flags: ["password-stdin"], help: loginHelp, takesPositionals: true,
+            context: context
+        ) {
             arguments, gateway in
             guard arguments.positionals.count <= 1 else { throw UsageError("name at most one USERNAME") }
             guard let username = arguments.positionals.first ?? PasswordPrompt.askVisibly("Username: "), !username.isEmpty
@@ -93,8 +96,8 @@ enum SessionCommands {
 
     /// Parses, handles `--help`, connects, runs `body`, and turns errors into one line and a status.
     static func run(
-        _ name: String, _ words: [String], valued: Set<String>, flags: Set<String>, help: String, context: CommandContext,
-        body: (Arguments, GatewayConnection) async throws -> Void
+        _ name: String, _ words: [String], valued: Set<String>, flags: Set<String>, help: String,
+        takesPositionals: Bool = false, context: CommandContext, body: (Arguments, GatewayConnection) async throws -> Void
     ) async -> Int32 {
         do {
             let arguments = try Arguments(words, valued: valued, flags: flags)
@@ -102,7 +105,7 @@ enum SessionCommands {
                 context.out(help)
                 return 0
             }
-            if !["login", "describe"].contains(name) && !arguments.positionals.isEmpty {
+            if !takesPositionals && !arguments.positionals.isEmpty {
                 throw UsageError("unexpected argument \(arguments.positionals[0])")
             }
             try await body(arguments, try GatewayConnection(option: arguments.options["gateway"], context: context))
