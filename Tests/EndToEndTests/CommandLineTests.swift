@@ -102,3 +102,25 @@ struct CommandLineTests {
         #expect(result.stderr.hasPrefix("UNAVAILABLE: ") && result.stderr.split(separator: "\n").count == 1)
     }
 }
+
+/// The Python client (Clients/python/demo.py) logs in through the gateway of a running suite and
+/// calls a few methods, speaking the protocol as docs/PROTOCOL.md describes it.
+@Suite(.timeLimit(.minutes(2)))
+struct PythonThroughTheGatewayTests {
+    @Test func logsInCallsAndLogsOut() async throws {
+        let suite = try await RunningSuite()
+        defer { Task { _ = await suite.stop() } }
+        try await suite.adminCreated()
+        let result = try await PythonClient.run(
+            "demo.py", [suite.gateway.host, String(suite.gateway.port), "admin"], input: RunningSuite.adminPassword + "\n")
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("reflection: ") == true)
+        #expect(
+            Array(lines.dropFirst())
+                == [
+                    "without a session: UNAUTHENTICATED", "logged in as Administrator with roles admin",
+                    "me: admin <admin@localhost>", "users: 1", "after logout: UNAUTHENTICATED",
+                ])
+    }
+}

@@ -71,6 +71,15 @@ struct AdmissionUnitTests {
         #expect(cache.principal(for: "a") == nil)
     }
 
+    @Test func aForgottenCredentialIsLookedUpAgain() {
+        let cache = CredentialCache(capacity: 10, clock: ManualClock().clock)
+        cache.store(TestPrincipals.user, for: "ending", cacheForMillis: 1000)
+        cache.store(TestPrincipals.user, for: "staying", cacheForMillis: 1000)
+        cache.forget("ending")
+        #expect(cache.principal(for: "ending") == nil)
+        #expect(cache.principal(for: "staying") != nil)
+    }
+
     @Test func theCacheIsBounded() {
         let cache = CredentialCache(capacity: 3, clock: ManualClock().clock)
         for index in 0..<10 { cache.store(TestPrincipals.user, for: "k\(index)", cacheForMillis: 1000) }

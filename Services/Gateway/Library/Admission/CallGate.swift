@@ -99,6 +99,15 @@ public struct CallGate: Sendable {
         }
     }
 
+    /// After a logout through this gateway succeeded, forgets the caller's credential, so that the
+    /// ended session is refused at once here (elsewhere the cache's one-second bound applies).
+    public func forgetCredential(afterLogoutOf context: ServerContext) {
+        guard context.method.fullName == Security.SessionsService.logout.fullName,
+            let credential = try? Credential.from(context.metadata)
+        else { return }
+        authenticator.cache.forget(credential)
+    }
+
     /// PERMISSION_DENIED naming the permission `rule` requires when `principal` lacks it.
     func checkPermission(_ principal: Auth.Principal, rule: MethodRule, method: String) throws(RPCError) {
         if case .permission(let permission) = rule.rule, !principal.holds(permission) {

@@ -51,6 +51,11 @@ public final class CredentialCache: Sendable {
         }
     }
 
+    /// Forgets `credential` at once (its session just ended through this gateway).
+    public func forget(_ credential: String) {
+        entries.withLock { _ = $0.removeValue(forKey: credential) }
+    }
+
     /// How many credentials are remembered (expired ones included until touched).
     public var count: Int { entries.withLock { $0.count } }
 }

@@ -112,7 +112,9 @@ public final class GatewayService: UnknownMethodService {
         }
         let code: StatusCode
         switch outcome {
-        case .success: code = .ok
+        case .success:
+            code = .ok
+            gate.forgetCredential(afterLogoutOf: context)
         case .failure(let error): code = RPCError(converting: error).code
         }
         logCall(context, requestID: requestID, principal: principal, code: code, since: started)
