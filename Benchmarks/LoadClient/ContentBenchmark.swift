@@ -44,52 +44,19 @@ enum ContentBenchmark {
             _ = try await Content.PublicContentClient(channel: client).getPublishedItem(request, options: options)
         }
 
-        let phase = PhaseFlag()
-        let stats = (0..<outstanding).map { _ in WorkerStats() }
-        let workers = (0..<outstanding).map { index -> Task<Void, Never> in
-            let client = clients[index % clients.count]
-            let front = Content.PublicContentClient(channel: client)
-            let stat = stats[index]
-            let request = request
-            stat.latenciesNanos.reserveCapacity(Int(seconds * 50_000) / max(1, outstanding) + 1024)
-            return Task(executorPreference: client.eventLoops[0]) {
-                while true {
-                    let current = phase.current
-                    if current == .done { return }
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    do {
-                        _ = try await front.getPublishedItem(request, options: options)
-                        if current == .measuring { stat.latenciesNanos.append(DispatchTime.now().uptimeNanoseconds - start) }
-                    } catch {
-                        if current == .measuring { stat.errors += 1 }
-                    }
-                }
-            }
+        let fronts = clients.map { Content.PublicContentClient(channel: $0) }
+        let result = try await runClosedLoop(
+            clients: clients, outstanding: outstanding, seconds: seconds, warmup: warmup, expectedRate: 50_000
+        ) { [request] worker, _ in
+            _ = try await fronts[worker % fronts.count].getPublishedItem(request, options: options)
         }
-        try await Task.sleep(for: .milliseconds(Int(warmup * 1000)))
-        let measureStart = DispatchTime.now().uptimeNanoseconds
-        phase.set(.measuring)
-        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-        phase.set(.done)
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - measureStart) / 1e9
-        for worker in workers { await worker.value }
-
-        let latencies = stats.flatMap(\.latenciesNanos).sorted()
-        let errors = stats.reduce(0) { $0 + $1.errors }
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
-        }
-        let rps = Double(latencies.count) / elapsed
         print("| call | connections | outstanding | requests/s | p50 (µs) | p99 (µs) | errors |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         print(
             String(
-                format: "| PublicContent/GetPublishedItem | %d | %d | %.0f | %.0f | %.0f | %d |", connections, outstanding, rps,
-                percentile(0.50), percentile(0.99), errors))
-        print(
-            String(
-                format: "RESULT rps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f calls=%d errors=%d", rps, percentile(0.50),
-                percentile(0.99), percentile(0.999), latencies.count, errors))
+                format: "| PublicContent/GetPublishedItem | %d | %d | %.0f | %.0f | %.0f | %d |", connections, outstanding,
+                result.callsPerSecond, result.percentileMicros(0.50), result.percentileMicros(0.99), result.errors))
+        print(result.resultLine())
         for client in clients { await client.close() }
     }
 

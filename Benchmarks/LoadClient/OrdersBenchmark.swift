@@ -41,59 +41,25 @@ func ordersLoad(
             stock, options: .forwarding(clerk, method: Orders.CatalogService.adjustStock, signer: signer))
     }
 
-    let phase = PhaseFlag()
-    let stats = (0..<outstanding).map { _ in WorkerStats() }
-    let workers = (0..<outstanding).map { index -> Task<Void, Never> in
-        let client = clients[index % clients.count]
-        let orders = Orders.OrdersClient(channel: client)
-        let stat = stats[index]
-        return Task(executorPreference: client.eventLoops[0]) {
-            var lineA = Orders.OrderLineRequest()
-            lineA.sku = "BENCH-A"
-            lineA.quantity = 1
-            var lineB = lineA
-            lineB.sku = "BENCH-B"
-            lineB.quantity = 2
-            var sent = 0
-            while true {
-                let current = phase.current
-                if current == .done { return }
-                sent += 1
-                let number = sent * outstanding + index
-                var request = Orders.CreateOrderRequest()
-                request.customerId = "bench-customer-\(number % 1000)"
-                request.idempotencyKey = "bench-\(index)-\(number)"
-                request.lines = [lineA, lineB]
-                // Signing is part of the client's cost, as at the gateway; it is measured too.
-                let start = DispatchTime.now().uptimeNanoseconds
-                do {
-                    _ = try await orders.createOrder(
-                        request, options: .forwarding(clerk, method: Orders.OrdersService.createOrder, signer: signer))
-                    if current == .measuring { stat.latenciesNanos.append(DispatchTime.now().uptimeNanoseconds - start) }
-                } catch {
-                    if current == .measuring { stat.errors += 1 }
-                }
-            }
-        }
+    let ordersClients = clients.map { Orders.OrdersClient(channel: $0) }
+    var lineA = Orders.OrderLineRequest()
+    lineA.sku = "BENCH-A"
+    lineA.quantity = 1
+    var lineB = lineA
+    lineB.sku = "BENCH-B"
+    lineB.quantity = 2
+    let result = try await runClosedLoop(
+        clients: clients, outstanding: outstanding, seconds: seconds, warmup: warmup, expectedRate: 5_000
+    ) { [lineA, lineB] worker, sequence in
+        let number = sequence * outstanding + worker
+        var request = Orders.CreateOrderRequest()
+        request.customerId = "bench-customer-\(number % 1000)"
+        request.idempotencyKey = "bench-\(worker)-\(number)"
+        request.lines = [lineA, lineB]
+        // Signing is part of the client's cost, as at the gateway; it is measured too.
+        _ = try await ordersClients[worker % ordersClients.count].createOrder(
+            request, options: .forwarding(clerk, method: Orders.OrdersService.createOrder, signer: signer))
     }
-    try await Task.sleep(for: .milliseconds(Int(warmup * 1000)))
-    let measureStart = DispatchTime.now().uptimeNanoseconds
-    phase.set(.measuring)
-    try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-    phase.set(.done)
-    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - measureStart) / 1e9
-    for worker in workers { await worker.value }
-
-    var all = stats.flatMap(\.latenciesNanos)
-    all.sort()
-    let errors = stats.reduce(0) { $0 + $1.errors }
-    func percentile(_ p: Double) -> Double {
-        guard !all.isEmpty else { return 0 }
-        return Double(all[min(all.count - 1, Int(Double(all.count) * p))]) / 1000
-    }
-    print(
-        String(
-            format: "RESULT orders_per_s=%.1f p50_us=%.1f p99_us=%.1f calls=%d errors=%d",
-            Double(all.count) / elapsed, percentile(0.50), percentile(0.99), all.count, errors))
+    print(result.resultLine(rate: "orders_per_s"))
     for client in clients { await client.close() }
 }

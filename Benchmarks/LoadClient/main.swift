@@ -30,28 +30,6 @@ let usage = """
           session token obtained by logging in through the gateway.
     """
 
-/// Per-worker measurements, merged at the end.
-final class WorkerStats: @unchecked Sendable {
-    // @unchecked Sendable: each worker writes only its own instance; the main task reads them
-    // after every worker has finished.
-    var latenciesNanos: [UInt64] = []
-    var errors = 0
-}
-
-/// The phases of a load run, shared by every worker.
-enum Phase: Int {
-    case warmup = 0, measuring = 1, done = 2
-}
-
-/// The phase every worker reads before each call.
-final class PhaseFlag: Sendable {
-    private let value = Atomic<Int>(Phase.warmup.rawValue)
-
-    var current: Phase { Phase(rawValue: value.load(ordering: .relaxed)) ?? .done }
-
-    func set(_ phase: Phase) { value.store(phase.rawValue, ordering: .relaxed) }
-}
-
 func serve(port: Int) async throws -> Never {
     var configuration = RPCServer.Configuration()
     configuration.address = SocketAddress(host: "127.0.0.1", port: port)
@@ -68,58 +46,18 @@ func load(
 ) async throws {
     let target = SocketAddress(host: host, port: port)
     let clients = (0..<connections).map { _ in RPCClient(target: target) }
-    let phase = PhaseFlag()
     var request = Echo.EchoRequest()
     request.payload = [UInt8](repeating: 0x61, count: payloadSize)
-    let stats = (0..<outstanding).map { _ in WorkerStats() }
-    let measuredSeconds = Mutex<Double>(0)
 
     // Prime every connection so that connecting is not measured.
     for client in clients { _ = try await Echo.EchoClient(channel: client).unary(request, options: options) }
-
-    let workers = (0..<outstanding).map { index -> Task<Void, Never> in
-        let client = clients[index % clients.count]
-        let echo = Echo.EchoClient(channel: client)
-        let stat = stats[index]
-        let request = request
-        stat.latenciesNanos.reserveCapacity(Int(seconds * 200_000) / max(1, outstanding) + 1024)
-        return Task(executorPreference: client.eventLoops[0]) {
-            while true {
-                let current = phase.current
-                if current == .done { return }
-                let start = DispatchTime.now().uptimeNanoseconds
-                do {
-                    _ = try await echo.unary(request, options: options)
-                    if current == .measuring {
-                        stat.latenciesNanos.append(DispatchTime.now().uptimeNanoseconds - start)
-                    }
-                } catch {
-                    if current == .measuring { stat.errors += 1 }
-                }
-            }
-        }
+    let echoes = clients.map { Echo.EchoClient(channel: $0) }
+    let result = try await runClosedLoop(
+        clients: clients, outstanding: outstanding, seconds: seconds, warmup: warmup, expectedRate: 200_000
+    ) { [request] worker, _ in
+        _ = try await echoes[worker % echoes.count].unary(request, options: options)
     }
-    try await Task.sleep(for: .milliseconds(Int(warmup * 1000)))
-    let measureStart = DispatchTime.now().uptimeNanoseconds
-    phase.set(.measuring)
-    try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-    phase.set(.done)
-    measuredSeconds.withLock { $0 = Double(DispatchTime.now().uptimeNanoseconds - measureStart) / 1e9 }
-    for worker in workers { await worker.value }
-
-    var all: [UInt64] = []
-    for stat in stats { all.append(contentsOf: stat.latenciesNanos) }
-    all.sort()
-    let errors = stats.reduce(0) { $0 + $1.errors }
-    func percentile(_ p: Double) -> Double {
-        guard !all.isEmpty else { return 0 }
-        return Double(all[min(all.count - 1, Int(Double(all.count) * p))]) / 1000
-    }
-    let elapsed = measuredSeconds.withLock { $0 }
-    print(
-        String(
-            format: "RESULT rps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f calls=%d errors=%d",
-            Double(all.count) / elapsed, percentile(0.50), percentile(0.99), percentile(0.999), all.count, errors))
+    print(result.resultLine())
     for client in clients { await client.close() }
 }
 

@@ -9,35 +9,36 @@ import TestSupport
 @Suite(.timeLimit(.minutes(2)))
 struct LauncherTests {
     @Test func upAnswersHealthChecksRefusesASecondSuiteAndStopsCleanly() async throws {
-        let suite = try await RunningSuite()
-        let gateway = RPCClient(target: suite.gateway)
-        let check = Health.CheckRequest()
-        let answered = ContinuousClock.now
-        _ = try await eventually("the gateway's health check") { () -> Bool? in
-            (try? await Health.HealthClient(channel: gateway).check(check, options: CallOptions(timeout: .seconds(2)))) != nil
-                ? true : nil
-        }
-        let toHealthy = suite.startup + (ContinuousClock.now - answered)
-        print("backoffice up: gateway answering health checks after \(toHealthy)")
-        #expect(toHealthy < .seconds(15), "far beyond the 3 s target even on a loaded machine")
+        try await RunningSuite.with { suite in
+            let gateway = RPCClient(target: suite.gateway)
+            let check = Health.CheckRequest()
+            let answered = ContinuousClock.now
+            _ = try await eventually("the gateway's health check") { () -> Bool? in
+                (try? await Health.HealthClient(channel: gateway).check(check, options: CallOptions(timeout: .seconds(2)))) != nil
+                    ? true : nil
+            }
+            let toHealthy = suite.startup + (ContinuousClock.now - answered)
+            print("backoffice up: gateway answering health checks after \(toHealthy)")
+            #expect(toHealthy < .seconds(15), "far beyond the 3 s target even on a loaded machine")
 
-        // A second suite on the same data folder is refused with one line, and nothing else starts.
-        let second = try await ServiceProcess.runToCompletion(
-            "backoffice", arguments: ["up", "--data-dir", suite.dataDirectory.path, "--gateway-port", "1"])
-        #expect(second.status == 1)
-        #expect(second.stderr.hasPrefix("backoffice up: \(suite.dataDirectory.path) is in use by another suite (pid "))
-        #expect(second.stdout.isEmpty)
+            // A second suite on the same data folder is refused with one line, and nothing else starts.
+            let second = try await ServiceProcess.runToCompletion(
+                "backoffice", arguments: ["up", "--data-dir", suite.dataDirectory.path, "--gateway-port", "1"])
+            #expect(second.status == 1)
+            #expect(second.stderr.hasPrefix("backoffice up: \(suite.dataDirectory.path) is in use by another suite (pid "))
+            #expect(second.stdout.isEmpty)
 
-        await gateway.close()
-        let status = await suite.stop()
-        #expect(status == 0)
-        #expect(suite.launcher.standardOutput.contains("backoffice: stopped"))
-        // Every process was stopped: the gateway's port is free again.
-        let probe = RPCClient(target: suite.gateway)
-        let refused = await #expect(throws: RPCError.self) {
-            _ = try await Health.HealthClient(channel: probe).check(check, options: CallOptions(timeout: .seconds(2)))
+            await gateway.close()
+            let status = await suite.stop()
+            #expect(status == 0)
+            #expect(suite.launcher.standardOutput.contains("backoffice: stopped"))
+            // Every process was stopped: the gateway's port is free again.
+            let probe = RPCClient(target: suite.gateway)
+            let refused = await #expect(throws: RPCError.self) {
+                _ = try await Health.HealthClient(channel: probe).check(check, options: CallOptions(timeout: .seconds(2)))
+            }
+            #expect(refused?.code == .unavailable)
+            await probe.close()
         }
-        #expect(refused?.code == .unavailable)
-        await probe.close()
     }
 }

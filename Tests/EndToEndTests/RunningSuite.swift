@@ -17,26 +17,39 @@ final class RunningSuite: Sendable {
     /// From `backoffice up` starting to the gateway saying it listens.
     let startup: Duration
 
-    /// Starts the suite and waits (at most 30 s) for the gateway's address.
+    /// Starts the suite and waits (at most 30 s) for the gateway's address. A free port can be
+    /// taken by another process before the gateway binds it (suites start in parallel here): the
+    /// launcher then refuses at once, and the start is tried again on another port.
     init() async throws {
         dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID().uuidString)")
-        let port = try LoopbackPort.free()
-        let started = ContinuousClock.now
-        launcher = try ChildProcess(
-            executable: ServiceProcess.binaryDirectory.appendingPathComponent("backoffice").path,
-            arguments: ["up", "--data-dir", dataDirectory.path, "--gateway-port", String(port)],
-            environment: ProcessInfo.processInfo.environment.merging(["BACKOFFICE_ADMIN_PASSWORD": Self.adminPassword]) { _, new in new })
-        let marker = "backoffice: the gateway listens on 127.0.0.1:\(port)"
-        let deadline = Date().addingTimeInterval(30)
-        while !launcher.standardOutput.contains(marker) {
-            guard Date() < deadline, launcher.exitCode == nil else {
-                launcher.signal(SIGKILL)
-                throw ChildProcessError(message: "backoffice up did not start:\n\(launcher.standardOutput.suffix(4000))")
+        var failures: [String] = []
+        for _ in 0..<3 {
+            let port = try LoopbackPort.free()
+            let started = ContinuousClock.now
+            let launcher = try ChildProcess(
+                executable: ServiceProcess.binaryDirectory.appendingPathComponent("backoffice").path,
+                arguments: ["up", "--data-dir", dataDirectory.path, "--gateway-port", String(port)],
+                environment: ProcessInfo.processInfo.environment.merging(["BACKOFFICE_ADMIN_PASSWORD": Self.adminPassword]) {
+                    _, new in new
+                })
+            let marker = "backoffice: the gateway listens on 127.0.0.1:\(port)"
+            let deadline = Date().addingTimeInterval(30)
+            while !launcher.standardOutput.contains(marker) && launcher.exitCode == nil && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(10))
             }
-            try await Task.sleep(for: .milliseconds(10))
+            if launcher.standardOutput.contains(marker) {
+                self.launcher = launcher
+                startup = ContinuousClock.now - started
+                gateway = SocketAddress(host: "127.0.0.1", port: port)
+                return
+            }
+            if launcher.exitCode == nil {
+                launcher.signal(SIGTERM)
+                _ = await launcher.waitForExit(timeout: 20)
+            }
+            failures.append("stdout:\n\(launcher.standardOutput.suffix(2000))\nstderr:\n\(launcher.standardError.suffix(2000))")
         }
-        startup = ContinuousClock.now - started
-        gateway = SocketAddress(host: "127.0.0.1", port: port)
+        throw ChildProcessError(message: "backoffice up did not start:\n" + failures.joined(separator: "\n---\n"))
     }
 
     /// Waits (at most 30 s) until the users service has logged that it created the first admin,
@@ -49,6 +62,20 @@ final class RunningSuite: Sendable {
             }
         } catch {
             throw ChildProcessError(message: "\(error); the suite said:\n\(launcher.standardOutput.suffix(3000))")
+        }
+    }
+
+    /// Runs `body` with a suite started for it, and always stops the suite afterwards (also when
+    /// `body` throws), waiting until every process it started is gone.
+    static func with<T>(_ body: (RunningSuite) async throws -> T) async throws -> T {
+        let suite = try await RunningSuite()
+        do {
+            let result = try await body(suite)
+            _ = await suite.stop()
+            return result
+        } catch {
+            _ = await suite.stop()
+            throw error
         }
     }
 

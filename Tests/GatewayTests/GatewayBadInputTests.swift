@@ -14,7 +14,7 @@ import TestSupport
 struct GatewayBadInputTests {
     @Test func noTokenIsUnauthenticatedAndNeverReachesSecurityOrTheService() async throws {
         try await GatewayFixture.with { fixture in
-            let error = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: CallOptions(timeout: .seconds(5))) }
+            let error = await rpcError { _ = try await fixture.echoClient.unary(.with(), options: CallOptions(timeout: .seconds(5))) }
             #expect(error?.code == .unauthenticated)
             #expect(error?.message.contains("Bearer") == true)
             #expect(fixture.fake.authentications == 0)
@@ -23,7 +23,7 @@ struct GatewayBadInputTests {
 
     @Test func badTokenIsUnauthenticated() async throws {
         try await GatewayFixture.with { fixture in
-            let error = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-nonsense")) }
+            let error = await rpcError { _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-nonsense")) }
             #expect(error?.code == .unauthenticated)
             #expect(error?.message == "the credential is not valid (unknown, expired or revoked)")
             #expect(fixture.fake.authentications == 1)
@@ -35,7 +35,7 @@ struct GatewayBadInputTests {
     @Test func malformedAuthorizationIsUnauthenticated() async throws {
         try await GatewayFixture.with { fixture in
             let options = CallOptions(timeout: .seconds(5), metadata: [Metadata.Keys.authorization: "Basic dXNlcjpwdw=="])
-            let error = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: options) }
+            let error = await rpcError { _ = try await fixture.echoClient.unary(.with(), options: options) }
             #expect(error?.code == .unauthenticated)
             #expect(fixture.fake.authentications == 0)
         }
@@ -44,7 +44,7 @@ struct GatewayBadInputTests {
     @Test func expiredTokenIsUnauthenticated() async throws {
         try await GatewayFixture.with { fixture in
             fixture.fake.accept("tok-expired", as: TestPrincipals.make("u_expired", expiresInMs: -1000))
-            let error = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-expired")) }
+            let error = await rpcError { _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-expired")) }
             #expect(error?.code == .unauthenticated)
         }
     }
@@ -58,7 +58,7 @@ struct GatewayBadInputTests {
             fixture.fake.revoke("tok-soon-deactivated")
             let revokedAt = ContinuousClock.now
             let refused = await GatewayFixture.eventually(within: 3) {
-                let error = await statusOf {
+                let error = await rpcError {
                     _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-soon-deactivated"))
                 }
                 return error?.code == .unauthenticated
@@ -73,7 +73,7 @@ struct GatewayBadInputTests {
     @Test func missingPermissionIsPermissionDeniedNamingIt() async throws {
         try await GatewayFixture.with { fixture in
             let audit = Audit.AuditClient(channel: fixture.client)
-            let error = await statusOf { _ = try await audit.query(Audit.QueryRequest(), options: GatewayFixture.bearer("tok-user")) }
+            let error = await rpcError { _ = try await audit.query(Audit.QueryRequest(), options: GatewayFixture.bearer("tok-user")) }
             #expect(error?.code == .permissionDenied)
             #expect(error?.message == "backoffice.audit.Audit/Query requires the permission audit.read")
             #expect(!fixture.fake.seen.contains { $0.method == Audit.AuditService.query.fullName })
@@ -88,7 +88,7 @@ struct GatewayBadInputTests {
             let unlisted = MethodDescriptor(
                 service: "backoffice.echo.Echo", name: "Unlisted", kind: .unary, requestType: RawMessage.self,
                 responseType: RawMessage.self)
-            let denied = await statusOf {
+            let denied = await rpcError {
                 let _: RawMessage = try await fixture.client.unary(unlisted, RawMessage(), options: GatewayFixture.bearer("tok-internal"))
             }
             #expect(denied?.code == .permissionDenied)
@@ -97,7 +97,7 @@ struct GatewayBadInputTests {
             let nowhere = MethodDescriptor(
                 service: "backoffice.nowhere.Nothing", name: "Call", kind: .unary, requestType: RawMessage.self,
                 responseType: RawMessage.self)
-            let unknown = await statusOf {
+            let unknown = await rpcError {
                 let _: RawMessage = try await fixture.client.unary(nowhere, RawMessage(), options: GatewayFixture.bearer("tok-internal"))
             }
             #expect(unknown?.code == .unimplemented)
@@ -110,11 +110,11 @@ struct GatewayBadInputTests {
             let health = Health.HealthClient(channel: fixture.client)
             let check = try await health.check(Health.CheckRequest(), options: CallOptions(timeout: .seconds(5)))
             #expect(check.process == "backoffice-gateway")
-            let anonymous = await statusOf {
+            let anonymous = await rpcError {
                 _ = try await health.metrics(Health.MetricsRequest(), options: CallOptions(timeout: .seconds(5)))
             }
             #expect(anonymous?.code == .unauthenticated)
-            let withoutPermission = await statusOf {
+            let withoutPermission = await rpcError {
                 _ = try await health.metrics(Health.MetricsRequest(), options: GatewayFixture.bearer("tok-user"))
             }
             #expect(withoutPermission?.code == .permissionDenied)
@@ -128,7 +128,7 @@ struct GatewayBadInputTests {
             let forged = PrincipalSigner(key: SecretKey.random()).metadataValue(
                 for: TestPrincipals.internalProgram, method: Echo.EchoService.unary.fullName, validFor: .seconds(60))
             let direct = RPCClient(target: fixture.echo.address)
-            let error = await statusOf {
+            let error = await rpcError {
                 _ = try await Echo.EchoClient(channel: direct).unary(
                     .with(), options: CallOptions(timeout: .seconds(5), metadata: [PrincipalSigner.metadataKey: forged]))
             }
@@ -155,7 +155,7 @@ struct GatewayBadInputTests {
         try await GatewayFixture.with(gatewayArguments: ["--principal-rate", "2", "--principal-burst", "20"]) { fixture in
             var exhausted: [RPCError] = []
             for _ in 0..<60 {
-                if let error = await statusOf({
+                if let error = await rpcError({
                     _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-user"))
                 }) {
                     exhausted.append(error)
@@ -173,7 +173,7 @@ struct GatewayBadInputTests {
 
     @Test func aDeadlineOfTenDaysIsRefused() async throws {
         try await GatewayFixture.with { fixture in
-            let error = await statusOf {
+            let error = await rpcError {
                 _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-user", timeout: .seconds(864_000)))
             }
             #expect(error?.code == .invalidArgument)
@@ -199,7 +199,7 @@ struct GatewayBadInputTests {
                     let started = Locked(false)
                     let finished = Locked(false)
                     let attempt = Task {
-                        let outcome = await statusOf {
+                        let outcome = await rpcError {
                             try await fixture.echoClient.expand(
                                 .with(repeat: 1000, delayMillis: 10), options: GatewayFixture.bearer("tok-user", timeout: .seconds(20))
                             ) { _ in started.withLock { $0 = true } }
@@ -229,7 +229,7 @@ struct GatewayBadInputTests {
 
                 // Down: calls fail at once, not after their deadline.
                 let beforeDown = ContinuousClock.now
-                let down = await statusOf {
+                let down = await rpcError {
                     _ = try await fixture.echoClient.unary(.with(), options: GatewayFixture.bearer("tok-user", timeout: .seconds(10)))
                 }
                 let whileDown = ContinuousClock.now - beforeDown

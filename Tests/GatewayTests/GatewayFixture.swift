@@ -129,15 +129,3 @@ final class GatewayFixture: @unchecked Sendable {
         return await condition()
     }
 }
-
-/// The status a call ended with, or OK.
-func statusOf(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(.unknown, "\(error)")
-    }
-}

@@ -32,7 +32,7 @@ struct GatewayForwardingTests {
             #expect(collected.index == 3)
 
             // Statuses and their details come back as the service sent them.
-            let failed = await statusOf {
+            let failed = await rpcError {
                 _ = try await fixture.echoClient.unary(.with(failCode: .notFound, failMessage: "no such thing"), options: options)
             }
             #expect(failed?.code == .notFound)
@@ -59,7 +59,7 @@ struct GatewayForwardingTests {
             _ = try await fixture.echoClient.unary(.with(), options: options)
             // Calls in flight on the instance that dies are retried on the other one.
             let calls = (0..<8).map { _ in
-                Task { await statusOf { _ = try await fixture.echoClient.unary(.with(delayMillis: 200), options: options) } }
+                Task { await rpcError { _ = try await fixture.echoClient.unary(.with(delayMillis: 200), options: options) } }
             }
             try await Task.sleep(for: .milliseconds(50))
             fixture.echo.signal(SIGKILL)
@@ -68,7 +68,7 @@ struct GatewayForwardingTests {
                 #expect(error == nil, "\(String(describing: error))")
             }
             for _ in 0..<10 {
-                let error = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: options) }
+                let error = await rpcError { _ = try await fixture.echoClient.unary(.with(), options: options) }
                 #expect(error == nil, "\(String(describing: error))")
             }
         }
@@ -79,7 +79,7 @@ struct GatewayForwardingTests {
             let options = GatewayFixture.bearer("tok-user", timeout: .seconds(10))
             let received = Locked<[UInt32]>([])
             let call = Task {
-                await statusOf {
+                await rpcError {
                     try await fixture.echoClient.expand(.with(repeat: 5, delayMillis: 100), options: options) { response in
                         received.withLock { $0.append(response.index) }
                     }
@@ -128,7 +128,7 @@ struct GatewayForwardingTests {
             request.userId = "u_target"
             request.status = .deactivated
             _ = try await accounts.setAccountStatus(request, options: GatewayFixture.bearer("tok-internal"))
-            let denied = await statusOf { _ = try await accounts.setAccountStatus(request, options: GatewayFixture.bearer("tok-user")) }
+            let denied = await rpcError { _ = try await accounts.setAccountStatus(request, options: GatewayFixture.bearer("tok-user")) }
             #expect(denied?.code == .permissionDenied)
 
             #expect(await GatewayFixture.eventually { fixture.fake.records.count >= 2 })

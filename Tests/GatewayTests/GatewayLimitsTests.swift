@@ -18,7 +18,7 @@ struct GatewayLimitsTests {
                 Task {
                     var outcome: RPCError?
                     for _ in 0..<500 {
-                        outcome = await statusOf {
+                        outcome = await rpcError {
                             _ = try await fixture.echoClient.unary(.with(delayMillis: 20_000), options: options)
                         }
                         guard outcome?.code == .resourceExhausted, !Task.isCancelled else { break }
@@ -31,7 +31,7 @@ struct GatewayLimitsTests {
             var refused: RPCError?
             for _ in 0..<250 where refused == nil {
                 try await Task.sleep(for: .milliseconds(20))
-                refused = await statusOf { _ = try await fixture.echoClient.unary(.with(), options: options) }
+                refused = await rpcError { _ = try await fixture.echoClient.unary(.with(), options: options) }
             }
             #expect(refused?.code == .resourceExhausted)
             #expect(refused?.message == "too many concurrent calls by one caller (limit 2)")
@@ -63,7 +63,7 @@ struct GatewayLimitsTests {
     @Test func callsWithoutADeadlineGetTheDefaultOne() async throws {
         try await GatewayFixture.with(gatewayArguments: ["--default-deadline", "200ms"]) { fixture in
             let started = ContinuousClock.now
-            let error = await statusOf {
+            let error = await rpcError {
                 _ = try await fixture.echoClient.unary(.with(delayMillis: 3000), options: GatewayFixture.bearer("tok-user", timeout: nil))
             }
             #expect(error?.code == .deadlineExceeded)

@@ -102,7 +102,7 @@ struct GatewaySecurityEndToEndTests {
                 Security.LogoutRequest(), options: GatewayFixture.bearer(token))
             let loggedOutAt = ContinuousClock.now
             let refused = await GatewayFixture.eventually(within: 3) {
-                await statusOf { _ = try await echo.unary(.with(), options: GatewayFixture.bearer(token)) }?.code == .unauthenticated
+                await rpcError { _ = try await echo.unary(.with(), options: GatewayFixture.bearer(token)) }?.code == .unauthenticated
             }
             #expect(refused)
             #expect(ContinuousClock.now - loggedOutAt < .milliseconds(1300))
@@ -139,7 +139,7 @@ struct GatewaySecurityEndToEndTests {
                 request, options: suite.asUsersService(Security.AccountsService.setAccountStatus))
             let deactivatedAt = ContinuousClock.now
             let refused = await GatewayFixture.eventually(within: 3) {
-                await statusOf { _ = try await echo.unary(.with(), options: GatewayFixture.bearer(token)) }?.code == .unauthenticated
+                await rpcError { _ = try await echo.unary(.with(), options: GatewayFixture.bearer(token)) }?.code == .unauthenticated
             }
             #expect(refused)
             #expect(ContinuousClock.now - deactivatedAt < .milliseconds(1300))
@@ -174,7 +174,7 @@ struct GatewaySecurityEndToEndTests {
                     case .public, .authenticated: allowed = true
                     case .permission(let permission): allowed = role.permissions.contains(permission)
                     }
-                    let error = await statusOf { try await call(suite.client, GatewayFixture.bearer(token)) }
+                    let error = await rpcError { try await call(suite.client, GatewayFixture.bearer(token)) }
                     if allowed {
                         let expected: StatusCode = method.service == Stats.IngestService.descriptor.name ? .unavailable : .ok
                         #expect(error?.code ?? .ok == expected, "\(role) \(method): \(String(describing: error))")

@@ -5,7 +5,7 @@ import Glibc
 /// `protoc --python_out` generates from every proto in Protos/ on its path, by Debian's python3.
 public enum PythonClient {
     /// The repository root.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// Runs `script` from Clients/python with classes `protoc --python_out` generates from every

@@ -3,6 +3,7 @@ import BackofficeAPI
 import Foundation
 import RPC
 import Testing
+import TestSupport
 
 @testable import SecurityService
 
@@ -12,16 +13,16 @@ struct AccountsTests {
     @Test func aDuplicateEmailInAnotherCaseIsAlreadyExists() async throws {
         let fixture = try await SecurityCoreFixture()
         try await fixture.createAccount("u_1", username: "carol", email: "carol@example.com")
-        let error = await thrownRPCError {
+        let error = await rpcError {
             try await fixture.createAccount("u_2", username: "caroline", email: "Carol@EXAMPLE.com")
         }
         #expect(error?.code == .alreadyExists)
         #expect(error?.message == "the email is already in use")
         #expect(try await fixture.count("accounts") == 1)
-        let sameName = await thrownRPCError { try await fixture.createAccount("u_3", username: "CAROL", email: "x@example.com") }
+        let sameName = await rpcError { try await fixture.createAccount("u_3", username: "CAROL", email: "x@example.com") }
         #expect(sameName?.code == .alreadyExists)
         #expect(sameName?.message == "the username is already taken")
-        let sameID = await thrownRPCError { try await fixture.createAccount("u_1", username: "other", email: "o@example.com") }
+        let sameID = await rpcError { try await fixture.createAccount("u_1", username: "other", email: "o@example.com") }
         #expect(sameID?.code == .alreadyExists)
         #expect(try await fixture.count("accounts") == 1)
     }
@@ -35,7 +36,7 @@ struct AccountsTests {
         request.displayName = String(repeating: "d", count: 201)
         request.kind = .staff
         request.password = String(repeating: "Zq9!", count: 33)
-        let error = await thrownRPCError { _ = try await fixture.core.createAccount(request, caller: SecurityCoreFixture.service) }
+        let error = await rpcError { _ = try await fixture.core.createAccount(request, caller: SecurityCoreFixture.service) }
         #expect(error?.code == .invalidArgument)
         #expect(
             Set(error?.fieldViolations.map(\.field) ?? []) == ["user_id", "username", "email", "display_name", "password"])
@@ -45,12 +46,12 @@ struct AccountsTests {
 
     @Test func aCommonPasswordIsRefusedWithoutEchoingIt() async throws {
         let fixture = try await SecurityCoreFixture()
-        let error = await thrownRPCError { try await fixture.createAccount("u_1", username: "carol", password: "qwertyuiop123") }
+        let error = await rpcError { try await fixture.createAccount("u_1", username: "carol", password: "qwertyuiop123") }
         #expect(error?.code == .invalidArgument)
         #expect(error?.fieldViolations.map(\.field) == ["password"])
         #expect(error?.message.contains("too common") == true)
         #expect(error?.message.contains("qwertyuiop123") == false)
-        let containsName = await thrownRPCError {
+        let containsName = await rpcError {
             try await fixture.createAccount("u_1", username: "carolina", password: "my name is Carolina!")
         }
         #expect(containsName?.fieldViolations.first?.description == "must not contain the username")
@@ -59,16 +60,16 @@ struct AccountsTests {
 
     @Test func staffRolesNeedACallerHoldingTheirPermissions() async throws {
         let fixture = try await SecurityCoreFixture()
-        let noCaller = await thrownRPCError { try await fixture.createAccount("u_1", username: "carol", roles: ["sales"], caller: nil) }
+        let noCaller = await rpcError { try await fixture.createAccount("u_1", username: "carol", roles: ["sales"], caller: nil) }
         #expect(noCaller?.code == .unauthenticated)
         let editor = SecurityCoreFixture.staff("u_ed", permissions: Array(BuiltInRole.editor.permissions))
-        let denied = await thrownRPCError { try await fixture.createAccount("u_1", username: "carol", roles: ["sales"], caller: editor) }
+        let denied = await rpcError { try await fixture.createAccount("u_1", username: "carol", roles: ["sales"], caller: editor) }
         #expect(denied?.code == .permissionDenied)
         #expect(denied?.message.contains("catalog.write") == true)
         #expect(try await fixture.count("accounts") == 0)
         // Customers need nobody's permission (self-registration through the users service).
         try await fixture.createAccount("u_2", username: "dave", kind: .customer, roles: ["customer"], caller: nil)
-        let unknownRole = await thrownRPCError { try await fixture.createAccount("u_3", username: "erin", roles: ["wizard"]) }
+        let unknownRole = await rpcError { try await fixture.createAccount("u_3", username: "erin", roles: ["wizard"]) }
         #expect(unknownRole?.code == .invalidArgument)
     }
 
@@ -80,7 +81,7 @@ struct AccountsTests {
         var update = Security.UpdateAccountRequest()
         update.userId = "u_1"
         update.email = "ROOT@example.com"
-        #expect(await thrownRPCError { _ = try await fixture.core.updateAccount(update) }?.code == .alreadyExists)
+        #expect(await rpcError { _ = try await fixture.core.updateAccount(update) }?.code == .alreadyExists)
         update.email = "caro@example.com"
         update.username = "caro"
         _ = try await fixture.core.updateAccount(update)
@@ -91,7 +92,7 @@ struct AccountsTests {
         status.userId = "u_1"
         status.status = .deactivated
         #expect(try await fixture.core.setAccountStatus(status, caller: admin).sessionsRevoked == 2)
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(session.token) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.authenticate(session.token) }?.code == .unauthenticated)
 
         var roles = Security.ListAccountRolesRequest()
         roles.userIds = ["u_1", "u_2", "u_none"]
@@ -116,16 +117,16 @@ struct AccountsTests {
         var status = Security.SetAccountStatusRequest()
         status.userId = "u_admin"
         status.status = .deactivated
-        let deactivate = await thrownRPCError { _ = try await fixture.core.setAccountStatus(status, caller: admin) }
+        let deactivate = await rpcError { _ = try await fixture.core.setAccountStatus(status, caller: admin) }
         #expect(deactivate?.code == .failedPrecondition)
         #expect(deactivate?.message == "cannot deactivate u_admin: it is the last active admin")
         var delete = Security.DeleteAccountRequest()
         delete.userId = "u_admin"
-        #expect(await thrownRPCError { _ = try await fixture.core.deleteAccount(delete) }?.code == .failedPrecondition)
+        #expect(await rpcError { _ = try await fixture.core.deleteAccount(delete) }?.code == .failedPrecondition)
         var revoke = Security.RevokeRoleRequest()
         revoke.userId = "u_admin"
         revoke.role = "admin"
-        let revoked = await thrownRPCError { _ = try await fixture.core.revokeRole(revoke, caller: admin) }
+        let revoked = await rpcError { _ = try await fixture.core.revokeRole(revoke, caller: admin) }
         #expect(revoked?.code == .failedPrecondition)
         #expect(try await fixture.count("account_roles", where: "user_id = 'u_admin' AND role = 'admin'") == 1)
         #expect(try await fixture.count("accounts", where: "status = 1") == 1)

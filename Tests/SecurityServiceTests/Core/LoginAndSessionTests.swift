@@ -4,6 +4,7 @@ import BackofficeAPI
 import Foundation
 import RPC
 import Testing
+import TestSupport
 
 @testable import SecurityService
 
@@ -28,8 +29,8 @@ struct LoginAndSessionTests {
     @Test func wrongPasswordAndUnknownAccountGetTheSameAnswer() async throws {
         let fixture = try await SecurityCoreFixture()
         try await fixture.createAccount("u_1", username: "carol")
-        let wrong = await thrownRPCError { _ = try await fixture.login("carol", "not the right password") }
-        let unknown = await thrownRPCError { _ = try await fixture.login("mallory", "not the right password") }
+        let wrong = await rpcError { _ = try await fixture.login("carol", "not the right password") }
+        let unknown = await rpcError { _ = try await fixture.login("mallory", "not the right password") }
         #expect(wrong?.code == .unauthenticated)
         #expect(wrong?.message == "invalid username or password")
         #expect(unknown?.code == wrong?.code)
@@ -44,8 +45,8 @@ struct LoginAndSessionTests {
     @Test func fiveFailuresLockTheAccountForFifteenMinutes() async throws {
         let fixture = try await SecurityCoreFixture()
         try await fixture.createAccount("u_1", username: "carol")
-        for _ in 0..<5 { _ = await thrownRPCError { _ = try await fixture.login("carol", "wrong password 123") } }
-        let locked = await thrownRPCError { _ = try await fixture.login("carol") }
+        for _ in 0..<5 { _ = await rpcError { _ = try await fixture.login("carol", "wrong password 123") } }
+        let locked = await rpcError { _ = try await fixture.login("carol") }
         #expect(locked?.code == .unauthenticated)
         #expect(locked?.message == SecurityCore.lockedLoginMessage)
         #expect(locked?.metadata["retry-after-ms"] == "900000")
@@ -53,7 +54,7 @@ struct LoginAndSessionTests {
         #expect(try await fixture.eventKinds().suffix(3) == ["login_failed", "account_locked", "login_refused_locked"])
 
         fixture.clock.advance(by: 15 * 60 - 1)
-        #expect(await thrownRPCError { _ = try await fixture.login("carol") }?.message == SecurityCore.lockedLoginMessage)
+        #expect(await rpcError { _ = try await fixture.login("carol") }?.message == SecurityCore.lockedLoginMessage)
         fixture.clock.advance(by: 1)
         let session = try await fixture.login("carol")
         #expect(!session.token.isEmpty)
@@ -61,8 +62,8 @@ struct LoginAndSessionTests {
 
     @Test func unknownNamesLockLikeAccountsSoLockingRevealsNothing() async throws {
         let fixture = try await SecurityCoreFixture()
-        for _ in 0..<5 { _ = await thrownRPCError { _ = try await fixture.login("ghost", "wrong password 123") } }
-        let locked = await thrownRPCError { _ = try await fixture.login("ghost", "wrong password 123") }
+        for _ in 0..<5 { _ = await rpcError { _ = try await fixture.login("ghost", "wrong password 123") } }
+        let locked = await rpcError { _ = try await fixture.login("ghost", "wrong password 123") }
         #expect(locked?.message == SecurityCore.lockedLoginMessage)
     }
 
@@ -70,7 +71,7 @@ struct LoginAndSessionTests {
         let fixture = try await SecurityCoreFixture()
         let admin = try await fixture.admin()
         try await fixture.createAccount("u_1", username: "carol")
-        for _ in 0..<5 { _ = await thrownRPCError { _ = try await fixture.login("carol", "wrong password 123") } }
+        for _ in 0..<5 { _ = await rpcError { _ = try await fixture.login("carol", "wrong password 123") } }
         var unlock = Security.UnlockAccountRequest()
         unlock.userId = "u_1"
         let response = try await fixture.core.unlockAccount(unlock, caller: admin)
@@ -83,10 +84,10 @@ struct LoginAndSessionTests {
         let fixture = try await SecurityCoreFixture(throttle: LoginThrottle.Policy(maximumFailures: 3, window: 60))
         try await fixture.createAccount("u_1", username: "carol")
         for name in ["a1", "a2", "a3"] {
-            _ = await thrownRPCError { _ = try await fixture.login(name, "wrong password 123", from: "192.0.2.1:1000") }
+            _ = await rpcError { _ = try await fixture.login(name, "wrong password 123", from: "192.0.2.1:1000") }
         }
         // Another port of the same host is the same client; even a right password is refused.
-        let throttled = await thrownRPCError { _ = try await fixture.login("carol", from: "192.0.2.1:2000") }
+        let throttled = await rpcError { _ = try await fixture.login("carol", from: "192.0.2.1:2000") }
         #expect(throttled?.code == .resourceExhausted)
         #expect(throttled?.metadata["retry-after-ms"] == "20000")
         #expect(try await fixture.eventKinds().last == "login_throttled")
@@ -105,7 +106,7 @@ struct LoginAndSessionTests {
         fixture.clock.advance(by: 29 * 60)
         _ = try await fixture.authenticate(session.token)
         fixture.clock.advance(by: 30 * 60)
-        let expired = await thrownRPCError { _ = try await fixture.authenticate(session.token) }
+        let expired = await rpcError { _ = try await fixture.authenticate(session.token) }
         #expect(expired?.code == .unauthenticated)
         #expect(expired?.message == SecurityCore.invalidCredentialMessage)
     }
@@ -123,7 +124,7 @@ struct LoginAndSessionTests {
         let principal = try await fixture.authenticate(session.token)
         #expect(principal.expiresAtUnixMs == session.expiresAtUnixMs)
         fixture.clock.advance(by: 25 * 60)
-        let expired = await thrownRPCError { _ = try await fixture.authenticate(session.token) }
+        let expired = await rpcError { _ = try await fixture.authenticate(session.token) }
         #expect(expired?.code == .unauthenticated)
     }
 
@@ -138,7 +139,7 @@ struct LoginAndSessionTests {
         forged.append(session.token.hasSuffix("A") ? "B" : "A")
         for credential in [session.token, forged, "bos_short", "", "Bearer x", "boa_0123456789abcdef_" + String(repeating: "x", count: 43)]
         {
-            let error = await thrownRPCError { _ = try await fixture.authenticate(credential) }
+            let error = await rpcError { _ = try await fixture.authenticate(credential) }
             #expect(error?.code == .unauthenticated)
             #expect(error?.message == SecurityCore.invalidCredentialMessage)
         }
@@ -154,16 +155,16 @@ struct LoginAndSessionTests {
         #expect(listed.sessions.map(\.sessionId).sorted() == [first.sessionId, second.sessionId].sorted())
         #expect(listed.sessions.first { $0.current }?.sessionId == second.sessionId)
         _ = try await fixture.core.revokeMySession(first.sessionId, caller: caller)
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(first.token) }?.code == .unauthenticated)
-        let missing = await thrownRPCError { _ = try await fixture.core.revokeMySession(first.sessionId, caller: caller) }
+        #expect(await rpcError { _ = try await fixture.authenticate(first.token) }?.code == .unauthenticated)
+        let missing = await rpcError { _ = try await fixture.core.revokeMySession(first.sessionId, caller: caller) }
         #expect(missing?.code == .notFound)
-        let anonymous = await thrownRPCError { _ = try await fixture.core.mySessions(caller: nil) }
+        let anonymous = await rpcError { _ = try await fixture.core.mySessions(caller: nil) }
         #expect(anonymous?.code == .unauthenticated)
     }
 
     @Test func overLongLoginFieldsAreInvalidArguments() async throws {
         let fixture = try await SecurityCoreFixture()
-        let error = await thrownRPCError {
+        let error = await rpcError {
             _ = try await fixture.login(String(repeating: "a", count: 300), String(repeating: "p", count: 129))
         }
         #expect(error?.code == .invalidArgument)

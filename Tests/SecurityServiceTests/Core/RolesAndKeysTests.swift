@@ -3,6 +3,7 @@ import BackofficeAPI
 import Foundation
 import RPC
 import Testing
+import TestSupport
 
 @testable import SecurityService
 
@@ -20,7 +21,7 @@ struct RolesAndKeysTests {
     @Test func aRoleGrantingPermissionsItsCreatorLacksIsRefused() async throws {
         let fixture = try await SecurityCoreFixture()
         let manager = SecurityCoreFixture.staff("u_m", permissions: [.securityManage, .contentRead])
-        let error = await thrownRPCError {
+        let error = await rpcError {
             _ = try await fixture.core.createRole(Self.roleRequest("refunder", [.contentRead, .ordersRefund]), caller: manager)
         }
         #expect(error?.code == .permissionDenied)
@@ -32,7 +33,7 @@ struct RolesAndKeysTests {
         var update = Security.UpdateRoleRequest()
         update.name = "reader"
         update.permissions = [Permission.contentRead.rawValue, Permission.usersManage.rawValue]
-        let escalation = await thrownRPCError { _ = try await fixture.core.updateRole(update, caller: manager) }
+        let escalation = await rpcError { _ = try await fixture.core.updateRole(update, caller: manager) }
         #expect(escalation?.code == .permissionDenied)
         #expect(escalation?.message.contains("users.manage") == true)
         let listed = try await fixture.core.listRoles().roles.first { $0.name == "reader" }
@@ -47,7 +48,7 @@ struct RolesAndKeysTests {
         var assign = Security.AssignRoleRequest()
         assign.userId = "u_1"
         assign.role = "admin"
-        let error = await thrownRPCError { _ = try await fixture.core.assignRole(assign, caller: manager) }
+        let error = await rpcError { _ = try await fixture.core.assignRole(assign, caller: manager) }
         #expect(error?.code == .permissionDenied)
         #expect(error?.message.contains("audit.read") == true)
         #expect(try await fixture.count("account_roles") == 0)
@@ -61,22 +62,22 @@ struct RolesAndKeysTests {
         let admin = try await fixture.admin()
         var update = Security.UpdateRoleRequest()
         update.name = "editor"
-        #expect(await thrownRPCError { _ = try await fixture.core.updateRole(update, caller: admin) }?.code == .failedPrecondition)
+        #expect(await rpcError { _ = try await fixture.core.updateRole(update, caller: admin) }?.code == .failedPrecondition)
         var delete = Security.DeleteRoleRequest()
         delete.name = "admin"
-        #expect(await thrownRPCError { _ = try await fixture.core.deleteRole(delete, caller: admin) }?.code == .failedPrecondition)
+        #expect(await rpcError { _ = try await fixture.core.deleteRole(delete, caller: admin) }?.code == .failedPrecondition)
         #expect(
-            await thrownRPCError { _ = try await fixture.core.createRole(Self.roleRequest("sales", []), caller: admin) }?.code
+            await rpcError { _ = try await fixture.core.createRole(Self.roleRequest("sales", []), caller: admin) }?.code
                 == .alreadyExists)
 
         _ = try await fixture.core.createRole(Self.roleRequest("support", [.usersRead, .ordersRead]), caller: admin)
         try await fixture.createAccount("u_1", username: "carol", roles: ["support"])
         delete.name = "support"
-        #expect(await thrownRPCError { _ = try await fixture.core.deleteRole(delete, caller: admin) }?.code == .failedPrecondition)
+        #expect(await rpcError { _ = try await fixture.core.deleteRole(delete, caller: admin) }?.code == .failedPrecondition)
         update.name = "support"
         update.permissions = ["users.read"]
         update.expectedVersion = 7
-        #expect(await thrownRPCError { _ = try await fixture.core.updateRole(update, caller: admin) }?.code == .aborted)
+        #expect(await rpcError { _ = try await fixture.core.updateRole(update, caller: admin) }?.code == .aborted)
         update.expectedVersion = 1
         #expect(try await fixture.core.updateRole(update, caller: admin).version == 2)
         // The change reaches the account's principal at its next authentication.
@@ -106,7 +107,7 @@ struct RolesAndKeysTests {
         #expect(!unknown.allowed && unknown.missingPermission.isEmpty)
         request.method = ""
         request.permission = "made.up"
-        #expect(await thrownRPCError { _ = try await fixture.core.effectivePermissions(request) }?.code == .invalidArgument)
+        #expect(await rpcError { _ = try await fixture.core.effectivePermissions(request) }?.code == .invalidArgument)
     }
 
     @Test func apiKeysAuthenticateAsProgramsUntilRevokedOrExpired() async throws {
@@ -128,17 +129,17 @@ struct RolesAndKeysTests {
 
         // A forged secret for a real id is refused.
         let forged = String(created.key.dropLast(4)) + "AAAA"
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(forged) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.authenticate(forged) }?.code == .unauthenticated)
         fixture.clock.advance(by: 3600)
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(created.key) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.authenticate(created.key) }?.code == .unauthenticated)
 
         create.expiresAtUnixMs = fixture.clock.date.addingTimeInterval(3600).unixMs
         let second = try await fixture.core.createApiKey(create, caller: admin)
         var revoke = Security.RevokeApiKeyRequest()
         revoke.keyId = second.apiKey?.keyId ?? ""
         _ = try await fixture.core.revokeApiKey(revoke, caller: admin)
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(second.key) }?.code == .unauthenticated)
-        #expect(await thrownRPCError { _ = try await fixture.core.revokeApiKey(revoke, caller: admin) }?.code == .notFound)
+        #expect(await rpcError { _ = try await fixture.authenticate(second.key) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.core.revokeApiKey(revoke, caller: admin) }?.code == .notFound)
 
         // A key stops working while the account that created it is deactivated.
         let owner = try await fixture.admin("u_admin2", username: "root2")
@@ -147,7 +148,7 @@ struct RolesAndKeysTests {
         status.userId = "u_admin2"
         status.status = .deactivated
         _ = try await fixture.core.setAccountStatus(status, caller: admin)
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(owned.key) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.authenticate(owned.key) }?.code == .unauthenticated)
         status.status = .active
         _ = try await fixture.core.setAccountStatus(status, caller: admin)
         #expect(try await fixture.authenticate(owned.key).subjectId == "key_" + (owned.apiKey?.keyId ?? ""))
@@ -159,12 +160,12 @@ struct RolesAndKeysTests {
         var create = Security.CreateApiKeyRequest()
         create.name = String(repeating: "k", count: 101)
         create.expiresAtUnixMs = fixture.clock.date.unixMs
-        let invalid = await thrownRPCError { _ = try await fixture.core.createApiKey(create, caller: analyst) }
+        let invalid = await rpcError { _ = try await fixture.core.createApiKey(create, caller: analyst) }
         #expect(Set(invalid?.fieldViolations.map(\.field) ?? []) == ["name", "roles", "expires_at_unix_ms"])
         create.name = "k"
         create.roles = ["sales"]
         create.expiresAtUnixMs = fixture.clock.date.addingTimeInterval(60).unixMs
-        let denied = await thrownRPCError { _ = try await fixture.core.createApiKey(create, caller: analyst) }
+        let denied = await rpcError { _ = try await fixture.core.createApiKey(create, caller: analyst) }
         #expect(denied?.code == .permissionDenied)
         #expect(try await fixture.count("api_keys") == 0)
     }
@@ -178,7 +179,7 @@ struct RolesAndKeysTests {
         var change = Security.ChangePasswordRequest()
         change.currentPassword = "not my password at all"
         change.newPassword = "a brand new passphrase"
-        let wrong = await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) }
+        let wrong = await rpcError { _ = try await fixture.core.changePassword(change, caller: caller) }
         #expect(wrong?.code == .invalidArgument)
         #expect(wrong?.fieldViolations.map(\.field) == ["current_password"])
         #expect(try await fixture.count("sessions") == 2)
@@ -186,14 +187,14 @@ struct RolesAndKeysTests {
         change.currentPassword = SecurityCoreFixture.password
         change.newPassword = "password1234"
         #expect(
-            await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) }?.fieldViolations.first?.field
+            await rpcError { _ = try await fixture.core.changePassword(change, caller: caller) }?.fieldViolations.first?.field
                 == "new_password")
 
         change.newPassword = "a brand new passphrase"
         #expect(try await fixture.core.changePassword(change, caller: caller).sessionsRevoked == 1)
         _ = try await fixture.authenticate(current.token)
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(other.token) }?.code == .unauthenticated)
-        #expect(await thrownRPCError { _ = try await fixture.login("carol") }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.authenticate(other.token) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.login("carol") }?.code == .unauthenticated)
         _ = try await fixture.login("carol", "a brand new passphrase")
     }
 
@@ -204,14 +205,14 @@ struct RolesAndKeysTests {
         var change = Security.ChangePasswordRequest()
         change.currentPassword = "a wrong guess 0000"
         change.newPassword = "a brand new passphrase"
-        for _ in 0..<5 { _ = await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) } }
+        for _ in 0..<5 { _ = await rpcError { _ = try await fixture.core.changePassword(change, caller: caller) } }
         change.currentPassword = SecurityCoreFixture.password
-        let locked = await thrownRPCError { _ = try await fixture.core.changePassword(change, caller: caller) }
+        let locked = await rpcError { _ = try await fixture.core.changePassword(change, caller: caller) }
         #expect(locked?.code == .unauthenticated)
         #expect(locked?.message == SecurityCore.lockedLoginMessage)
         #expect(try await fixture.eventKinds().filter { $0 == "password_change_failed" }.count == 5)
         #expect(try await fixture.eventKinds().contains("account_locked"))
-        #expect(await thrownRPCError { _ = try await fixture.login("carol") }?.message == SecurityCore.lockedLoginMessage)
+        #expect(await rpcError { _ = try await fixture.login("carol") }?.message == SecurityCore.lockedLoginMessage)
     }
 
     @Test func anAdministratorResetsAPasswordAndEverySessionEnds() async throws {
@@ -223,9 +224,9 @@ struct RolesAndKeysTests {
         reset.userId = "u_1"
         reset.newPassword = "temporary passphrase 42"
         #expect(try await fixture.core.resetPassword(reset, caller: admin).sessionsRevoked == 1)
-        #expect(await thrownRPCError { _ = try await fixture.authenticate(session.token) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.authenticate(session.token) }?.code == .unauthenticated)
         _ = try await fixture.login("carol", "temporary passphrase 42")
-        #expect(await thrownRPCError { _ = try await fixture.core.resetPassword(reset, caller: nil) }?.code == .unauthenticated)
+        #expect(await rpcError { _ = try await fixture.core.resetPassword(reset, caller: nil) }?.code == .unauthenticated)
         var events = Security.ListSecurityEventsRequest()
         events.kind = "password_reset"
         let listed = try await SecurityEventLog.list(events, in: fixture.core.database)
@@ -234,7 +235,7 @@ struct RolesAndKeysTests {
 
     @Test func securityEventsPageNewestFirst() async throws {
         let fixture = try await SecurityCoreFixture()
-        for index in 0..<5 { _ = await thrownRPCError { _ = try await fixture.login("nobody\(index)", "wrong password 123") } }
+        for index in 0..<5 { _ = await rpcError { _ = try await fixture.login("nobody\(index)", "wrong password 123") } }
         var request = Security.ListSecurityEventsRequest()
         request.pageSize = 3
         let first = try await SecurityEventLog.list(request, in: fixture.core.database)
@@ -244,6 +245,6 @@ struct RolesAndKeysTests {
         #expect(second.events.map(\.login) == ["nobody1", "nobody0"])
         #expect(second.nextPageToken.isEmpty)
         request.pageToken = "garbage"
-        #expect(await thrownRPCError { _ = try await SecurityEventLog.list(request, in: fixture.core.database) }?.code == .invalidArgument)
+        #expect(await rpcError { _ = try await SecurityEventLog.list(request, in: fixture.core.database) }?.code == .invalidArgument)
     }
 }

@@ -99,15 +99,3 @@ final class SecurityCoreFixture: Sendable {
         }
     }
 }
-
-/// The error `body` throws as an `RPCError`, or nil when it succeeds.
-func thrownRPCError(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(converting: error)
-    }
-}

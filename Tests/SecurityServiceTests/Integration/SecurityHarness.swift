@@ -123,15 +123,3 @@ final class SecurityHarness: Sendable {
         return try await authentication.authenticate(request)
     }
 }
-
-/// The error `body` throws as an `RPCError`, or nil when it succeeds.
-func rpcError(_ body: () async throws -> Void) async -> RPCError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as RPCError {
-        return error
-    } catch {
-        return RPCError(converting: error)
-    }
-}
