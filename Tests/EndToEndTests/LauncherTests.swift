@@ -41,4 +41,30 @@ struct LauncherTests {
             await probe.close()
         }
     }
+
+    /// Without BACKOFFICE_ADMIN_PASSWORD the first start prints a generated password once; it
+    /// works, and a restart on the same data folder prints nothing.
+    @Test func aGeneratedAdminPasswordIsPrintedOnceAndWorks() async throws {
+        let first = try await RunningSuite(adminPassword: nil)
+        let line = try await eventually("the admin password line", within: 30) { () -> String? in
+            first.launcher.standardOutput.split(separator: "\n").first { $0.contains("first start: created the user `admin`") }
+                .map(String.init)
+        }
+        let password = try #require(line.split(separator: " ").first { $0.count >= 16 && !$0.contains("`") }.map(String.init))
+        let gateway = RPCClient(target: first.gateway)
+        var login = Security.LoginRequest()
+        login.login = "admin"
+        login.password = password
+        let session = try await Security.SessionsClient(channel: gateway).login(login, options: CallOptions(timeout: .seconds(20)))
+        #expect(session.principal?.roles == ["admin"])
+        await gateway.close()
+        #expect(await first.stop(keepingData: true) == 0)
+
+        let second = try await RunningSuite(adminPassword: nil, dataDirectory: first.dataDirectory)
+        let restarted = await second.launcher.waitForExit(timeout: 0.5)
+        #expect(restarted == nil)
+        #expect(!second.launcher.standardOutput.contains("first start"))
+        #expect(!second.launcher.standardOutput.contains(password))
+        #expect(await second.stop() == 0)
+    }
 }

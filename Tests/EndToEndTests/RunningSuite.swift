@@ -20,18 +20,22 @@ final class RunningSuite: Sendable {
     /// Starts the suite and waits (at most 30 s) for the gateway's address. A free port can be
     /// taken by another process before the gateway binds it (suites start in parallel here): the
     /// launcher then refuses at once, and the start is tried again on another port.
-    init() async throws {
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID().uuidString)")
+    ///
+    /// `adminPassword` nil starts without BACKOFFICE_ADMIN_PASSWORD (the password is generated);
+    /// `dataDirectory` reuses a folder (a restart), else a fresh one is made.
+    init(adminPassword: String? = RunningSuite.adminPassword, dataDirectory: URL? = nil) async throws {
+        self.dataDirectory =
+            dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID().uuidString)")
+        var environment = ProcessInfo.processInfo.environment
+        environment["BACKOFFICE_ADMIN_PASSWORD"] = adminPassword
         var failures: [String] = []
         for _ in 0..<3 {
             let port = try LoopbackPort.free()
             let started = ContinuousClock.now
             let launcher = try ChildProcess(
                 executable: ServiceProcess.binaryDirectory.appendingPathComponent("backoffice").path,
-                arguments: ["up", "--data-dir", dataDirectory.path, "--gateway-port", String(port)],
-                environment: ProcessInfo.processInfo.environment.merging(["BACKOFFICE_ADMIN_PASSWORD": Self.adminPassword]) {
-                    _, new in new
-                })
+                arguments: ["up", "--data-dir", self.dataDirectory.path, "--gateway-port", String(port)],
+                environment: environment)
             let marker = "backoffice: the gateway listens on 127.0.0.1:\(port)"
             let deadline = Date().addingTimeInterval(30)
             while !launcher.standardOutput.contains(marker) && launcher.exitCode == nil && Date() < deadline {
@@ -79,12 +83,13 @@ final class RunningSuite: Sendable {
         }
     }
 
-    /// SIGTERM to the launcher, which stops every process; its exit status.
-    func stop() async -> Int32? {
+    /// SIGTERM to the launcher, which stops every process; its exit status. The data folder is
+    /// removed unless `keepingData`.
+    func stop(keepingData: Bool = false) async -> Int32? {
         launcher.signal(SIGTERM)
         let status = await launcher.waitForExit(timeout: 30)
         if status == nil { launcher.signal(SIGKILL) }
-        try? FileManager.default.removeItem(at: dataDirectory)
+        if !keepingData { try? FileManager.default.removeItem(at: dataDirectory) }
         return status
     }
 }
