@@ -183,15 +183,15 @@ struct GatewayBadInputTests {
     }
 
     /// Kills echo in the middle of a stream, checks how fast the call and the next one fail, and
-    /// restarts echo on the same port. The 100 ms bound is checked on the best of up to three
+    /// restarts echo on the same port. The 100 ms bound is checked on the best of up to five
     /// rounds (the test process itself may be descheduled on a loaded machine); every round must
-    /// still fail far below the calls' deadlines (20 s and 10 s).
+    /// still fail far below the calls' deadlines (20 s and 10 s): within 3 s.
     @Test func aServiceKilledMidCallFailsFastAndRecoversAfterARestart() async throws {
         try await GatewayFixture.with { fixture in
             let port = fixture.echo.address.port
             var bestMidCall = Duration.seconds(60)
             var bestWhileDown = Duration.seconds(60)
-            for _ in 0..<3 where bestMidCall >= .milliseconds(100) || bestWhileDown >= .milliseconds(100) {
+            for _ in 0..<5 where bestMidCall >= .milliseconds(100) || bestWhileDown >= .milliseconds(100) {
                 // A stream in flight. Right after a restart a pooled connection may still be
                 // reconnecting, and a call on it fails before streaming: such a call is started again.
                 var call: Task<RPCError?, Never>?
@@ -223,7 +223,7 @@ struct GatewayBadInputTests {
                 let error = await call.value
                 let midCall = ContinuousClock.now - killedAt
                 #expect(error?.code == .unavailable)
-                #expect(midCall < .seconds(1))
+                #expect(midCall < .seconds(3))
                 bestMidCall = min(bestMidCall, midCall)
                 _ = await fixture.echo.waitForExit(timeout: 5)
 
@@ -234,7 +234,7 @@ struct GatewayBadInputTests {
                 }
                 let whileDown = ContinuousClock.now - beforeDown
                 #expect(down?.code == .unavailable)
-                #expect(whileDown < .seconds(1))
+                #expect(whileDown < .seconds(3))
                 bestWhileDown = min(bestWhileDown, whileDown)
 
                 // Restarted on the same port: back in rotation.

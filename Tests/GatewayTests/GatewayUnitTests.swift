@@ -199,8 +199,8 @@ struct AuditUnitTests {
         let signal = WakeUpSignal()
         signal.signal()
         let immediate = ContinuousClock.now
-        await signal.wait(upTo: .seconds(5))
-        #expect(ContinuousClock.now - immediate < .seconds(1))
+        await signal.wait(upTo: .seconds(10))
+        #expect(ContinuousClock.now - immediate < .seconds(5))
         // The first wait's cancelled timer must not wake the next one early.
         let waited = ContinuousClock.now
         await signal.wait(upTo: .milliseconds(200))

@@ -23,7 +23,8 @@ struct ConnectionLifecycleTests {
             let answer = try await slow.value
             #expect(answer.payload == [1])
             await shutdown.value
-            #expect(Date().timeIntervalSince(shutdownStarted) < 3)
+            // Done once the call is, not after the 10 s grace period (with slack for a loaded machine).
+            #expect(Date().timeIntervalSince(shutdownStarted) < 8)
             // New calls are refused: the listener is closed.
             let error = await #expect(throws: RPCError.self) { _ = try await echo.unary(.with()) }
             #expect(error?.code == .unavailable)

@@ -14,9 +14,10 @@ struct VerifiedSignatureCacheTests {
         let signer = PrincipalSigner(key: SecretKey.random())
         var principal = Auth.Principal()
         principal.subjectId = "u_cached"
-        let value = signer.metadataValue(for: principal, method: Echo.EchoService.unary.fullName, validFor: .seconds(4))
-        let options = CallOptions(timeout: .seconds(5), metadata: [PrincipalSigner.metadataKey: value])
         try await TrustedCallerInterceptorTests.withGuardedServer(signer: signer) { echo, _ in
+            // Signed once the server runs, so that a slow start does not eat the window.
+            let value = signer.metadataValue(for: principal, method: Echo.EchoService.unary.fullName, validFor: .seconds(5))
+            let options = CallOptions(timeout: .seconds(5), metadata: [PrincipalSigner.metadataKey: value])
             for _ in 0..<3 {
                 let response = try await echo.unary(.with(), options: options)
                 #expect(String(decoding: response.payload, as: UTF8.self) == "u_cached|u_cached")
@@ -27,8 +28,8 @@ struct VerifiedSignatureCacheTests {
             #expect(otherMethod?.code == .unauthenticated)
             // Once the signature's own expiry passes, the remembered value is refused too.
             var expired: RPCError?
-            // (Four seconds leave room for a slow start on a loaded machine; the wait is bounded at 12 s.)
-            for _ in 0..<120 where expired == nil {
+            // (Five seconds leave room for a loaded machine; the wait is bounded at 15 s.)
+            for _ in 0..<150 where expired == nil {
                 try await Task.sleep(for: .milliseconds(100))
                 do {
                     _ = try await echo.unary(.with(), options: options)
