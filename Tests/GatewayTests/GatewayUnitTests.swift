@@ -234,6 +234,37 @@ struct AuditUnitTests {
         #expect(try await reopened.pendingCount() == 0)
         await reopened.close()
     }
+
+    /// A call's record is committed before it is forwarded: while the call runs it is not sent;
+    /// once finished it is sent with its outcome; left open by a stop, it is released as UNKNOWN.
+    @Test func writtenAheadRecordsWaitForTheirOutcomeAndSurviveAStop() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let delivered = Locked<[Audit.Record]>([])
+        let send: AuditSpool.Sender = { records in delivered.withLock { $0.append(contentsOf: records) } }
+        let spool = try await AuditSpool.open(path: path, logger: nil, send: send)
+        var finished = Audit.Record()
+        finished.method = "backoffice.orders.Orders/Refund"
+        let first = try await spool.begin(finished)
+        var interrupted = Audit.Record()
+        interrupted.method = "backoffice.orders.Orders/Cancel"
+        interrupted.outcome = "OK"
+        _ = try await spool.begin(interrupted)
+        #expect(try await spool.flushOnce() == 0)
+        finished.outcome = "PERMISSION_DENIED"
+        try await spool.finish(first, finished)
+        #expect(try await spool.flushOnce() == 1)
+        #expect(delivered.value.map(\.outcome) == ["PERMISSION_DENIED"])
+        await spool.close()  // the gateway stops with the second call in flight
+
+        let reopened = try await AuditSpool.open(path: path, logger: nil, send: send)
+        #expect(try await reopened.flushOnce() == 1)
+        let released = try #require(delivered.value.last)
+        #expect(released.method == "backoffice.orders.Orders/Cancel" && released.outcome == "UNKNOWN")
+        #expect(released.details["note"] == AuditSpool.interruptedNote)
+        #expect(try await reopened.pendingCount() == 0)
+        await reopened.close()
+    }
 }
 
 @Suite(.timeLimit(.minutes(1)))

@@ -7,11 +7,16 @@ import Synchronization
 
 /// The gateway's local, durable queue of audit records on their way to the security service.
 ///
-/// `append` commits the record to SQLite (`audit-spool.sqlite` in `--data-dir`) before the call's
-/// response is returned, so a record survives the gateway being killed; a background task sends
-/// the oldest records in batches (`Audit.AppendBatch`) and deletes them once the security service
-/// has committed them, backing off while it is unreachable. A crash between the two may send a
-/// batch twice (at least once, never lost).
+/// A mutating call is written ahead: `begin` commits its record (outcome `UNKNOWN`) to SQLite
+/// (`audit-spool.sqlite` in `--data-dir`) before the call is forwarded, and `finish` replaces it
+/// with the outcome before the response is returned. A record that is still open when the spool
+/// is opened again (the gateway was killed while the call was in flight) is released as it was,
+/// outcome `UNKNOWN`, with a note: a call that may have changed something is never missing from
+/// the trail. `append` records a call that was refused before it was forwarded.
+///
+/// A background task sends the oldest finished records in batches (`Audit.AppendBatch`) and
+/// deletes them once the security service has committed them, backing off while it is
+/// unreachable. A crash between the two may send a batch twice (at least once, never lost).
 public final class AuditSpool: Sendable {
     /// The spool's schema.
     public static let migrations = [
@@ -22,8 +27,16 @@ public final class AuditSpool: Sendable {
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     record BLOB NOT NULL
                 );
-                """)
+                """),
+        Migration(
+            version: 2, name: "write-ahead records",
+            sql: """
+                ALTER TABLE spool ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+                """),
     ]
+
+    /// The note a record released after a restart carries in its details.
+    public static let interruptedNote = "the gateway stopped before the call ended"
 
     /// Sends one batch; throws when the security service did not commit it.
     public typealias Sender = @Sendable ([Audit.Record]) async throws -> Void
@@ -37,8 +50,24 @@ public final class AuditSpool: Sendable {
     private let flusher = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens (creating) the spool at `path`.
+    ///
+    /// Records left open by a previous run are released with outcome `UNKNOWN` and a note.
     public static func open(path: String, batchSize: Int = 500, logger: Logger?, send: @escaping Sender) async throws -> AuditSpool {
         let database = try await Database.open(path: path, migrations: migrations)
+        let released = try await database.write { connection in
+            let rows = try connection.query("SELECT seq, record FROM spool WHERE in_flight = 1")
+                .map { (try $0.int64("seq"), try $0.blob("record")) }
+            for (seq, bytes) in rows {
+                var record = try Audit.Record(serializedBytes: bytes)
+                record.details["note"] = interruptedNote
+                _ = try connection.execute(
+                    "UPDATE spool SET record = ?, in_flight = 0 WHERE seq = ?", [.blob(record.serializedBytes()), .integer(seq)])
+            }
+            return rows.count
+        }
+        if released > 0 {
+            logger?.warn("audit records of calls interrupted by a stop released with outcome UNKNOWN", ["count": released])
+        }
         return AuditSpool(database: database, batchSize: batchSize, logger: logger, send: send)
     }
 
@@ -58,7 +87,28 @@ public final class AuditSpool: Sendable {
         wakeUp.signal()
     }
 
-    /// Records waiting to be sent.
+    /// Commits the record of a call about to be forwarded (its outcome `UNKNOWN` until
+    /// `finish`); the flusher leaves it alone until then. Returns its place in the spool.
+    public func begin(_ record: Audit.Record) async throws -> Int64 {
+        var record = record
+        record.outcome = StatusCode.unknown.name
+        let bytes = record.serializedBytes()
+        return try await database.write { connection in
+            try connection.execute("INSERT INTO spool (record, in_flight) VALUES (?, 1)", [.blob(bytes)]).lastInsertRowID
+        }
+    }
+
+    /// Replaces the record `begin` wrote with the finished one and lets the flusher send it.
+    public func finish(_ seq: Int64, _ record: Audit.Record) async throws {
+        let bytes = record.serializedBytes()
+        try await database.write { connection in
+            _ = try connection.execute(
+                "UPDATE spool SET record = ?, in_flight = 0 WHERE seq = ?", [.blob(bytes), .integer(seq)])
+        }
+        wakeUp.signal()
+    }
+
+    /// Records waiting to be sent (open ones included).
     public func pendingCount() async throws -> Int {
         try await database.read { connection in
             try connection.queryOne("SELECT count(*) AS n FROM spool")?.int("n") ?? 0
@@ -73,14 +123,16 @@ public final class AuditSpool: Sendable {
         while true {
             let size = batchSize
             let rows = try await database.read { connection in
-                try connection.query("SELECT seq, record FROM spool ORDER BY seq LIMIT ?", [.integer(Int64(size))])
-                    .map { (try $0.int64("seq"), try $0.blob("record")) }
+                try connection.query(
+                    "SELECT seq, record FROM spool WHERE in_flight = 0 ORDER BY seq LIMIT ?", [.integer(Int64(size))]
+                )
+                .map { (try $0.int64("seq"), try $0.blob("record")) }
             }
             guard let last = rows.last?.0 else { return sent }
             let records = try rows.map { try Audit.Record(serializedBytes: $0.1) }
             try await send(records)
             try await database.write { connection in
-                _ = try connection.execute("DELETE FROM spool WHERE seq <= ?", [.integer(last)])
+                _ = try connection.execute("DELETE FROM spool WHERE seq <= ? AND in_flight = 0", [.integer(last)])
             }
             sent += records.count
         }

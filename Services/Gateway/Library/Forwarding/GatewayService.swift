@@ -88,20 +88,29 @@ public final class GatewayService: UnknownMethodService {
 
     // MARK: One call
 
-    /// Admits the call, runs `body`, then logs it and (mutating calls) spools its audit record.
+    /// Admits the call, runs `body`, then logs it. A mutating call's audit record is written ahead
+    /// (committed before the call is forwarded, finished with its outcome before the response);
+    /// a call refused before forwarding is recorded afterwards.
     private func serve<T: Sendable>(
         _ context: ServerContext, target: () -> String, _ body: (AdmittedCall) async throws -> T
     ) async throws -> T {
         let started = ContinuousClock.now
         let requestID = context.requestID ?? requestIDs.next()
         let rule = gate.policy(context.method.fullName)
+        let audited = !(rule?.readOnly ?? false) ? spool : nil
         var principal: Auth.Principal?
+        var written: Int64?
         let outcome: Result<T, any Error>
         do {
             let identified = try await gate.identify(context, rule: rule)
             principal = identified.principal
             let call = try gate.admit(context, identified, requestID: requestID)
             do {
+                if let audited {
+                    written = try await writeAhead(
+                        auditRecord(context, requestID: requestID, principal: principal, target: target(), code: .unknown),
+                        to: audited)
+                }
                 outcome = .success(try await body(call))
             } catch {
                 outcome = .failure(error)
@@ -118,10 +127,26 @@ public final class GatewayService: UnknownMethodService {
         case .failure(let error): code = RPCError(converting: error).code
         }
         logCall(context, requestID: requestID, principal: principal, code: code, since: started)
-        if !(rule?.readOnly ?? false), let spool {
-            await audit(context, spool: spool, requestID: requestID, principal: principal, target: target(), code: code)
+        if let audited {
+            let record = auditRecord(context, requestID: requestID, principal: principal, target: target(), code: code)
+            do {
+                if let written { try await audited.finish(written, record) } else { try await audited.append(record) }
+            } catch {
+                logger?.error("cannot spool an audit record", ["method": record.method, "error": String(describing: error)])
+            }
         }
         return try outcome.get()
+    }
+
+    /// Commits the record of a call about to be forwarded; a call that cannot be recorded is not
+    /// forwarded (UNAVAILABLE).
+    private func writeAhead(_ record: Audit.Record, to spool: AuditSpool) async throws -> Int64 {
+        do {
+            return try await spool.begin(record)
+        } catch {
+            logger?.error("cannot spool an audit record", ["method": record.method, "error": String(describing: error)])
+            throw RPCError(.unavailable, "the gateway cannot record the call in its audit spool; try again later")
+        }
     }
 
     private func logCall(
@@ -137,10 +162,10 @@ public final class GatewayService: UnknownMethodService {
             ])
     }
 
-    private func audit(
-        _ context: ServerContext, spool: AuditSpool, requestID: String, principal: Auth.Principal?, target: String,
-        code: StatusCode
-    ) async {
+    /// The audit record of a call.
+    private func auditRecord(
+        _ context: ServerContext, requestID: String, principal: Auth.Principal?, target: String, code: StatusCode
+    ) -> Audit.Record {
         var record = Audit.Record()
         record.actor = principal.map(Self.actor) ?? ""
         record.actorKind = principal.map(Self.actorKind) ?? "unauthenticated"
@@ -150,11 +175,7 @@ public final class GatewayService: UnknownMethodService {
         record.clientAddress = context.peer
         record.requestId = requestID
         record.occurredAtUnixMs = clock.unixMillis()
-        do {
-            try await spool.append(record)
-        } catch {
-            logger?.error("cannot spool an audit record", ["method": record.method, "error": String(describing: error)])
-        }
+        return record
     }
 
     /// The principal as the audit trail and the logs name it.
