@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 bin="$(swift build --show-bin-path)"
 executables=(backoffice backoffice-gateway backoffice-security backoffice-users backoffice-content backoffice-orders
     backoffice-stats backoffice-echo)
+# The launcher's and client's subcommands, each with its own options.
+commands=(up login logout whoami services describe call "users list" "users create" "content list" "content publish"
+    "orders list" "orders show" "stats summary" "audit list" backup restore)
 {
     echo "# Configuration reference"
     echo
@@ -25,6 +28,16 @@ executables=(backoffice backoffice-gateway backoffice-security backoffice-users 
         echo '```'
         "$bin/$executable" --help
         echo '```'
+        if [ "$executable" = backoffice ]; then
+            for command in "${commands[@]}"; do
+                echo
+                echo "### backoffice $command"
+                echo
+                echo '```'
+                "$bin/backoffice" $command --help
+                echo '```'
+            done
+        fi
     done
 } > docs/CONFIGURATION.md
 echo "configuration-doc.sh: wrote docs/CONFIGURATION.md for ${#executables[@]} executables"

@@ -11,6 +11,24 @@ struct ConfigurationDocTests {
         "backoffice-orders", "backoffice-stats", "backoffice-echo",
     ]
 
+    static let subcommands = [
+        "up", "login", "logout", "whoami", "services", "describe", "call", "users list", "users create", "content list",
+        "content publish", "orders list", "orders show", "stats summary", "audit list", "backup", "restore",
+    ]
+
+    @Test(arguments: subcommands)
+    func theReferenceShowsEverySubcommandsHelp(subcommand: String) async throws {
+        let document = try String(
+            contentsOf: PythonClient.root.appendingPathComponent("docs/CONFIGURATION.md"), encoding: .utf8)
+        let help = try await ServiceProcess.runToCompletion(
+            "backoffice", arguments: subcommand.split(separator: " ").map(String.init) + ["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.hasPrefix("Usage: backoffice \(subcommand)"), "\(help.stdout)")
+        #expect(
+            document.contains("### backoffice \(subcommand)\n\n```\n\(help.stdout)```\n"),
+            "docs/CONFIGURATION.md is stale for backoffice \(subcommand): run Scripts/configuration-doc.sh")
+    }
+
     @Test(arguments: executables)
     func theReferenceShowsTheCurrentHelp(executable: String) async throws {
         let document = try String(
