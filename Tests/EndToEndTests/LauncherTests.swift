@@ -21,6 +21,14 @@ struct LauncherTests {
             print("backoffice up: gateway answering health checks after \(toHealthy)")
             #expect(toHealthy < .seconds(15), "far beyond the 3 s target even on a loaded machine")
 
+            // Its processes have the internal key in their environment, never on their command line.
+            let processes = try Self.processes(mentioning: suite.dataDirectory.path)
+            #expect(processes.count == 6)
+            for (commandLine, environment) in processes {
+                #expect(!commandLine.contains("internal-key"), "\(commandLine)")
+                #expect(environment.contains("_INTERNAL_KEY="), "\(commandLine)")
+            }
+
             // A second suite on the same data folder is refused with one line, and nothing else starts.
             let second = try await ServiceProcess.runToCompletion(
                 "backoffice", arguments: ["up", "--data-dir", suite.dataDirectory.path, "--gateway-port", "1"])
@@ -66,5 +74,17 @@ struct LauncherTests {
         #expect(!second.launcher.standardOutput.contains("first start"))
         #expect(!second.launcher.standardOutput.contains(password))
         #expect(await second.stop() == 0)
+    }
+
+    /// The command line and environment of every process whose command line names `text`.
+    static func processes(mentioning text: String) throws -> [(commandLine: String, environment: String)] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+            guard let commandLine = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+            else { return nil }
+            let line = String(decoding: commandLine.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            guard line.contains(text), !line.contains("backoffice up") else { return nil }
+            return (line, String(decoding: environment.map { $0 == 0 ? 0x0A : $0 }, as: UTF8.self))
+        }
     }
 }

@@ -39,7 +39,7 @@ struct RouteTableTests {
         #expect(throws: RouteTableError.self) { try RouteTable(parsing: text) }
     }
 
-    @Test func instancesAreTakenRoundRobinSkippingUnhealthyOnes() {
+    @Test func instancesAreTakenRoundRobinPreferringHealthyOnes() {
         let instances = (1...3).map { ServiceInstance(address: SocketAddress(host: "127.0.0.1", port: $0), configuration: .init()) }
         let group = InstanceGroup(name: "x", instances: instances)
         let picked = (0..<6).compactMap { _ in group.pick()?.address.port }
@@ -48,9 +48,15 @@ struct RouteTableTests {
         instances[1].setHealthy(false)
         #expect((0..<6).compactMap { _ in group.pick()?.address.port }.allSatisfy { $0 != 2 })
         #expect(group.pick(excluding: instances[0])?.address.port == 3)
+        // None healthy: one is tried anyway (a failed check may have been a slow answer), still
+        // never the excluded one; with nothing else left, none.
         instances[0].setHealthy(false)
         instances[2].setHealthy(false)
-        #expect(group.pick() == nil)
+        #expect(group.pick() != nil)
+        #expect(group.pick(excluding: instances[0]).map { $0 !== instances[0] } == true)
+        let single = InstanceGroup(name: "y", instances: [instances[0]])
+        #expect(single.pick(excluding: instances[0]) == nil)
+        #expect(single.pick() === instances[0])
     }
 }
 

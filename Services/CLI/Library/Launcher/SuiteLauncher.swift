@@ -81,7 +81,7 @@ public final class SuiteLauncher: Sendable {
             do {
                 child = try ChildProcess(
                     executable: binaryDirectory.appendingPathComponent(member.executable).path,
-                    arguments: member.arguments, environment: environment,
+                    arguments: member.arguments, environment: environment.merging(member.environment) { _, own in own },
                     output: .lines { [self] line, isError in relay(line, from: member, prefix: prefix, isError: isError) })
             } catch {
                 emit("backoffice: cannot start \(member.name): \(error)")

@@ -42,13 +42,19 @@ public final class InstanceGroup: Sendable {
         self.instances = instances
     }
 
-    /// The next healthy instance other than `excluding`, round robin; `nil` when none is healthy.
+    /// The next healthy instance other than `excluding`, round robin. When none of the others is
+    /// healthy, one of them anyway: a failed health check may have been a slow answer rather than
+    /// a dead process, and a dead one refuses the connection at once (UNAVAILABLE, still fast).
+    /// `nil` only when there is no instance but `excluding`.
     public func pick(excluding: ServiceInstance? = nil) -> ServiceInstance? {
         let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        var fallback: ServiceInstance?
         for offset in 0..<instances.count {
             let instance = instances[(start &+ offset) % instances.count]
-            if instance.isHealthy && instance !== excluding { return instance }
+            guard instance !== excluding else { continue }
+            if instance.isHealthy { return instance }
+            if fallback == nil { fallback = instance }
         }
-        return nil
+        return fallback
     }
 }
