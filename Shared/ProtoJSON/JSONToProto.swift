@@ -1,4 +1,5 @@
 import Foundation
+import ProtoRuntime
 
 /// Converts between proto3 JSON and the protobuf wire encoding of a message, driven by the
 /// message's descriptor alone, so that any method of the suite can be called with JSON.
@@ -46,10 +47,10 @@ enum JSONToProto {
                 throw ProtoJSONError(path: member.key, reason: "no such field in \(schema.fullName)")
             }
             if case .null = member.value { continue }
-            if field.isOneofMember, let other = oneofSeen[schema.oneofName(of: field)] {
+            if field.isOneofMember, let other = oneofSeen[String(field.oneofIdentity)] {
                 throw ProtoJSONError(path: member.key, reason: "only one of a oneof may be set; \(other) is set too")
             }
-            if field.isOneofMember { oneofSeen[schema.oneofName(of: field)] = member.key }
+            if field.isOneofMember { oneofSeen[String(field.oneofIdentity)] = member.key }
             do {
                 try writeField(member.value, field: field, depth: depth, into: &writer)
             } catch {
@@ -263,12 +264,5 @@ enum JSONToProto {
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
         return Data(base64Encoded: standard).map { Array($0) }
-    }
-}
-
-extension MessageSchema {
-    /// The name of the oneof a field belongs to (the C member holding its case), for "only one".
-    func oneofName(of field: FieldSchema) -> String {
-        String(field.pointer.pointee.quantifier_offset)
     }
 }

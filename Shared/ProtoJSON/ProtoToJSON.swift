@@ -1,4 +1,5 @@
 import Foundation
+import ProtoRuntime
 
 extension ProtoJSON {
     /// The proto3 JSON form of a message's wire encoding: fields holding their default are left
@@ -26,7 +27,7 @@ enum ProtoToJSON {
         let fields = schema.fields
         var collected: [UInt32: Collected] = [:]
         var reader = WireReader(bytes)
-        while let wire = try reader.next() {
+        while let wire = try reader.nextField() {
             guard let field = fields.first(where: { $0.number == wire.number }) else { continue }  // unknown: skipped
             do {
                 try collect(wire, field: field, depth: depth, into: &collected)
@@ -128,7 +129,7 @@ enum ProtoToJSON {
         var reader = WireReader(payload)
         var key: JSONValue?
         var value: JSONValue?
-        while let wire = try reader.next() {
+        while let wire = try reader.nextField() {
             if wire.number == 1 {
                 key = try scalar(bits: wire.scalar, payload: wire.payload, field: keyField)
             } else if wire.number == 2 {

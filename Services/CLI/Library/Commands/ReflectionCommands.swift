@@ -1,6 +1,6 @@
 import BackofficeAPI
 import Foundation
-import ProtoJSON
+import ProtoRuntime
 import RPC
 
 /// `backoffice services` and `backoffice describe METHOD`: the suite as the gateway's reflection

@@ -61,77 +61,43 @@ struct DescriptorCollector {
     private var seen: Set<String> = []
 
     mutating func addMessage(_ descriptor: UnsafePointer<ProtobufCMessageDescriptor>) {
-        let name = String(cString: descriptor.pointee.name)
-        guard seen.insert(name).inserted else { return }
+        addMessage(MessageSchema(descriptor))
+    }
+
+    private mutating func addMessage(_ schema: MessageSchema) {
+        guard seen.insert(schema.fullName).inserted else { return }
         var info = Gateway.MessageInfo()
-        info.fullName = name
-        var nested: [UnsafePointer<ProtobufCMessageDescriptor>] = []
-        for index in 0..<Int(descriptor.pointee.n_fields) {
-            let field = descriptor.pointee.fields[index]
+        info.fullName = schema.fullName
+        var nested: [MessageSchema] = []
+        for field in schema.fields {
             var fieldInfo = Gateway.FieldInfo()
-            fieldInfo.name = String(cString: field.name)
-            fieldInfo.number = field.id
-            fieldInfo.type = Self.typeName(field.type)
-            fieldInfo.label = Self.labelName(field.label)
-            if field.type == PROTOBUF_C_TYPE_MESSAGE, let raw = field.descriptor {
-                let message = raw.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
-                fieldInfo.typeName = String(cString: message.pointee.name)
+            fieldInfo.name = field.name
+            fieldInfo.number = field.number
+            fieldInfo.type = field.type.rawValue
+            fieldInfo.label = field.isRepeated ? "repeated" : "optional"
+            if let message = field.messageSchema {
+                fieldInfo.typeName = message.fullName
                 nested.append(message)
-            } else if field.type == PROTOBUF_C_TYPE_ENUM, let raw = field.descriptor {
-                let enumDescriptor = raw.assumingMemoryBound(to: ProtobufCEnumDescriptor.self)
-                fieldInfo.typeName = String(cString: enumDescriptor.pointee.name)
-                addEnum(enumDescriptor)
+            } else if let enumSchema = field.enumSchema {
+                fieldInfo.typeName = enumSchema.fullName
+                addEnum(enumSchema)
             }
             info.fields.append(fieldInfo)
         }
-        info.fields.sort { $0.number < $1.number }
         messages.append(info)
         for message in nested { addMessage(message) }
     }
 
-    private mutating func addEnum(_ descriptor: UnsafePointer<ProtobufCEnumDescriptor>) {
-        let name = String(cString: descriptor.pointee.name)
-        guard seen.insert(name).inserted else { return }
+    private mutating func addEnum(_ schema: EnumSchema) {
+        guard seen.insert(schema.fullName).inserted else { return }
         var info = Gateway.EnumInfo()
-        info.fullName = name
-        for index in 0..<Int(descriptor.pointee.n_values) {
-            let value = descriptor.pointee.values[index]
+        info.fullName = schema.fullName
+        for value in schema.values {
             var valueInfo = Gateway.EnumValueInfo()
-            valueInfo.name = String(cString: value.name)
-            valueInfo.number = value.value
+            valueInfo.name = value.name
+            valueInfo.number = value.number
             info.values.append(valueInfo)
         }
         enums.append(info)
-    }
-
-    static func typeName(_ type: ProtobufCType) -> String {
-        switch type {
-        case PROTOBUF_C_TYPE_INT32: "int32"
-        case PROTOBUF_C_TYPE_SINT32: "sint32"
-        case PROTOBUF_C_TYPE_SFIXED32: "sfixed32"
-        case PROTOBUF_C_TYPE_INT64: "int64"
-        case PROTOBUF_C_TYPE_SINT64: "sint64"
-        case PROTOBUF_C_TYPE_SFIXED64: "sfixed64"
-        case PROTOBUF_C_TYPE_UINT32: "uint32"
-        case PROTOBUF_C_TYPE_FIXED32: "fixed32"
-        case PROTOBUF_C_TYPE_UINT64: "uint64"
-        case PROTOBUF_C_TYPE_FIXED64: "fixed64"
-        case PROTOBUF_C_TYPE_FLOAT: "float"
-        case PROTOBUF_C_TYPE_DOUBLE: "double"
-        case PROTOBUF_C_TYPE_BOOL: "bool"
-        case PROTOBUF_C_TYPE_ENUM: "enum"
-        case PROTOBUF_C_TYPE_STRING: "string"
-        case PROTOBUF_C_TYPE_BYTES: "bytes"
-        case PROTOBUF_C_TYPE_MESSAGE: "message"
-        default: "unknown"
-        }
-    }
-
-    static func labelName(_ label: ProtobufCLabel) -> String {
-        switch label {
-        case PROTOBUF_C_LABEL_REPEATED: "repeated"
-        case PROTOBUF_C_LABEL_REQUIRED: "required"
-        default: "optional"
-        }
     }
 }

@@ -1,16 +1,21 @@
-/// The protobuf wire types this package reads and writes.
-enum WireType: UInt8 {
+/// The protobuf wire types (groups, long deprecated, are not supported).
+public enum WireType: UInt8, Sendable {
     case varint = 0
     case fixed64 = 1
     case lengthDelimited = 2
     case fixed32 = 5
 }
 
-/// Appends protobuf wire encoding to a byte buffer.
-struct WireWriter {
-    var bytes: [UInt8] = []
+/// Appends protobuf wire encoding to a byte buffer, for code that encodes without generated
+/// types (JSON conversion).
+public struct WireWriter {
+    /// What has been written.
+    public var bytes: [UInt8] = []
 
-    mutating func varint(_ value: UInt64) {
+    /// An empty buffer.
+    public init() {}
+
+    public mutating func varint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -19,49 +24,55 @@ struct WireWriter {
         bytes.append(UInt8(value))
     }
 
-    mutating func tag(_ number: UInt32, _ type: WireType) {
+    public mutating func tag(_ number: UInt32, _ type: WireType) {
         varint(UInt64(number) << 3 | UInt64(type.rawValue))
     }
 
-    mutating func fixed32(_ value: UInt32) {
+    public mutating func fixed32(_ value: UInt32) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    mutating func fixed64(_ value: UInt64) {
+    public mutating func fixed64(_ value: UInt64) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    mutating func lengthDelimited(_ payload: [UInt8]) {
+    public mutating func lengthDelimited(_ payload: [UInt8]) {
         varint(UInt64(payload.count))
         bytes.append(contentsOf: payload)
     }
 }
 
 /// One field occurrence read off the wire.
-struct WireField {
-    let number: UInt32
-    let type: WireType
+public struct WireField: Sendable {
+    /// The field number.
+    public let number: UInt32
+    /// How the value is encoded.
+    public let type: WireType
     /// The varint, or the fixed32/fixed64 bits.
-    let scalar: UInt64
+    public let scalar: UInt64
     /// The payload of a length-delimited field.
-    let payload: ArraySlice<UInt8>
+    public let payload: ArraySlice<UInt8>
 }
 
-/// Reads protobuf wire encoding; every read is bounds-checked.
-struct WireReader {
+/// Reads protobuf wire encoding field by field, without a message type (JSON conversion, the
+/// gateway's audit targets); every read is bounds-checked.
+public struct WireReader {
     let bytes: [UInt8]
     var position: Int
     let end: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    /// A reader over `bytes`.
+    public init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = Array(bytes)
         self.position = 0
         self.end = self.bytes.count
     }
 
-    var isAtEnd: Bool { position >= end }
+    /// Whether every byte has been read.
+    public var isAtEnd: Bool { position >= end }
 
-    mutating func varint() -> UInt64? {
+    /// A varint, or `nil` when the bytes end first.
+    public mutating func varint() -> UInt64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while position < end, shift < 64 {
@@ -74,7 +85,8 @@ struct WireReader {
         return nil
     }
 
-    mutating func fixed(_ size: Int) -> UInt64? {
+    /// `size` (4 or 8) little-endian bytes, or `nil` when the bytes end first.
+    public mutating func fixed(_ size: Int) -> UInt64? {
         guard end - position >= size else { return nil }
         var value: UInt64 = 0
         for index in 0..<size { value |= UInt64(bytes[position + index]) << (8 * UInt64(index)) }
@@ -83,32 +95,33 @@ struct WireReader {
     }
 
     /// The next field, or `nil` at the end; throws for truncated or malformed bytes.
-    mutating func next() throws(ProtoJSONError) -> WireField? {
+    public mutating func next() throws(MalformedWireData) -> WireField? {
         guard !isAtEnd else { return nil }
-        guard let key = varint(), key >> 3 > 0, key >> 3 <= UInt64(UInt32.max) else { throw .malformed }
+        guard let key = varint(), key >> 3 > 0, key >> 3 <= UInt64(UInt32.max) else { throw MalformedWireData() }
         let number = UInt32(key >> 3)
         switch key & 7 {
         case 0:
-            guard let value = varint() else { throw .malformed }
+            guard let value = varint() else { throw MalformedWireData() }
             return WireField(number: number, type: .varint, scalar: value, payload: [])
         case 1:
-            guard let value = fixed(8) else { throw .malformed }
+            guard let value = fixed(8) else { throw MalformedWireData() }
             return WireField(number: number, type: .fixed64, scalar: value, payload: [])
         case 2:
-            guard let length = varint(), length <= UInt64(end - position) else { throw .malformed }
+            guard let length = varint(), length <= UInt64(end - position) else { throw MalformedWireData() }
             let payload = bytes[position..<position + Int(length)]
             position += Int(length)
             return WireField(number: number, type: .lengthDelimited, scalar: 0, payload: payload)
         case 5:
-            guard let value = fixed(4) else { throw .malformed }
+            guard let value = fixed(4) else { throw MalformedWireData() }
             return WireField(number: number, type: .fixed32, scalar: value, payload: [])
         default:
-            throw .malformed
+            throw MalformedWireData()
         }
     }
 }
 
-extension ProtoJSONError {
-    /// Bytes that are not a protobuf encoding.
-    static let malformed = ProtoJSONError(path: "", reason: "the bytes are not a valid protobuf message")
+/// Bytes that are not a protobuf encoding (truncated, a bad tag or wire type).
+public struct MalformedWireData: Error, Sendable, Equatable {
+    /// The error.
+    public init() {}
 }

@@ -60,6 +60,9 @@ public struct FieldSchema: @unchecked Sendable {
     public var type: FieldType { FieldType(pointer.pointee.type) }
     /// Whether the field is `repeated` (maps included).
     public var isRepeated: Bool { pointer.pointee.label == PROTOBUF_C_LABEL_REPEATED }
+    /// The same for every field of one `oneof` (protoc-c's offset of its case member); meaningful
+    /// only when `isOneofMember`.
+    public var oneofIdentity: UInt32 { pointer.pointee.quantifier_offset }
     /// Whether the field belongs to a `oneof` (and so is written even when it holds a default).
     public var isOneofMember: Bool { pointer.pointee.flags & UInt32(PROTOBUF_C_FIELD_FLAG_ONEOF.rawValue) != 0 }
 
@@ -157,7 +160,7 @@ public enum FieldType: String, Sendable {
     }
 
     /// The wire type a single value of this type is written with.
-    var wireType: WireType {
+    public var wireType: WireType {
         switch self {
         case .int32, .sint32, .int64, .sint64, .uint32, .uint64, .bool, .enum: .varint
         case .sfixed32, .fixed32, .float: .fixed32
@@ -167,5 +170,5 @@ public enum FieldType: String, Sendable {
     }
 
     /// Whether values of this type are 64-bit integers, which proto3 JSON writes as strings.
-    var isWideInteger: Bool { [.int64, .sint64, .sfixed64, .uint64, .fixed64].contains(self) }
+    public var isWideInteger: Bool { [.int64, .sint64, .sfixed64, .uint64, .fixed64].contains(self) }
 }
