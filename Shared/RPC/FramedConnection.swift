@@ -34,6 +34,8 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
     let loop: EventLoop
     let fd: Int32
     let peer: SocketAddress
+    /// `peer` as text (`host:port`), made once: every call's context names it.
+    private(set) lazy var peerDescription = peer.description
     let role: Role
     let limits: ConnectionLimits
     weak var delegate: (any FramedConnectionDelegate)?

@@ -1,33 +1,81 @@
 /// Per-call key-value pairs sent with a call (authorization, request id, caller...) or with its
 /// status (trailers). Keys are case-insensitive and stored lower-case.
+///
+/// A call carries a handful of pairs, so they are kept in a small array in the order they were
+/// set: looking one up compares a few strings, which costs less than hashing them, and a proxy can
+/// copy a call's pairs to the next hop without rebuilding a table.
 public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
     public typealias Key = String
     public typealias Value = String
+    /// One pair, as iteration yields it.
+    public typealias Element = (key: String, value: String)
 
-    /// The pairs, keys lower-cased.
-    public private(set) var entries: [String: String]
+    private var pairs: [Element]
 
-    public init() { entries = [:] }
+    public init() { pairs = [] }
 
     public init(_ entries: [String: String]) {
-        self.entries = [:]
+        pairs = []
+        pairs.reserveCapacity(entries.count)
         for (key, value) in entries { self[key] = value }
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        pairs = []
+        for (key, value) in elements { self[key] = value }
+    }
+
+    /// Pairs whose keys are known to be lower-case and distinct (a decoded CALL frame).
+    init(uncheckedLowercasePairs pairs: [Element]) {
+        self.pairs = pairs
+    }
+
+    /// The pairs as a dictionary, keys lower-cased.
+    public var entries: [String: String] {
+        Dictionary(pairs, uniquingKeysWith: { _, last in last })
     }
 
     /// The value for a key, whatever its case.
     public subscript(key: String) -> String? {
-        get { entries[key.lowercased()] }
-        set { entries[key.lowercased()] = newValue }
+        get {
+            let key = Self.lowercased(key)
+            for pair in pairs where pair.key == key { return pair.value }
+            return nil
+        }
+        set {
+            let key = Self.lowercased(key)
+            if let index = pairs.firstIndex(where: { $0.key == key }) {
+                if let newValue { pairs[index].value = newValue } else { pairs.remove(at: index) }
+            } else if let newValue {
+                pairs.append((key, newValue))
+            }
+        }
     }
 
-    public var isEmpty: Bool { entries.isEmpty }
-    public var count: Int { entries.count }
+    public var isEmpty: Bool { pairs.isEmpty }
+    public var count: Int { pairs.count }
 
-    public func makeIterator() -> Dictionary<String, String>.Iterator { entries.makeIterator() }
+    public func makeIterator() -> IndexingIterator<[Element]> { pairs.makeIterator() }
+
+    /// The same pairs with the keys `keep` rejects left out.
+    public func filter(_ keep: (_ key: String) -> Bool) -> Metadata {
+        Metadata(uncheckedLowercasePairs: pairs.filter { keep($0.key) })
+    }
+
+    public static func == (lhs: Metadata, rhs: Metadata) -> Bool {
+        lhs.count == rhs.count && lhs.entries == rhs.entries
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(entries)
+    }
+
+    /// `key` in lower case; no copy when it already is (the usual case: the well-known keys).
+    static func lowercased(_ key: String) -> String {
+        var key = key
+        let needsLowering = key.withUTF8 { bytes in bytes.contains { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 } }
+        return needsLowering ? key.lowercased() : key
+    }
 
     /// Well-known keys.
     public enum Keys {

@@ -12,7 +12,10 @@ public enum CallKind: String, Sendable, Hashable, CaseIterable {
 
 /// One RPC method: its names, its kind and its message types. Generated for every method of
 /// every service in `Protos/`.
-public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
+///
+/// A class, so that passing one along with every call (contexts, access rules, forwarded calls)
+/// costs one reference count instead of one for each of its strings.
+public final class MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     /// The fully qualified service name, e.g. `backoffice.echo.Echo`.
     public let service: String
     /// The method's name inside its service, e.g. `Unary`.

@@ -117,6 +117,35 @@ public final class RPCClient: RPCChannel, Sendable {
         return try Self.cast(response, method)
     }
 
+    /// Starts a unary call without waiting for it: `completion` gets its outcome once, on the
+    /// connection's event loop. Made on that loop (by an immediate handler of a proxy), the call
+    /// is written before this returns, with no task and no thread hop.
+    ///
+    /// Unlike the `async` calls, it inherits nothing from a call being served: `options` carry
+    /// its whole timeout and metadata.
+    @discardableResult
+    public func startUnary(
+        _ method: MethodDescriptor, _ request: any ProtoMessage, options: CallOptions,
+        completion: @escaping @Sendable (Result<any ProtoMessage, RPCError>) -> Void
+    ) -> StartedCall {
+        let slot = pickSlot()
+        let handle = CallHandle()
+        let prepared: PreparedCall
+        do {
+            prepared = try prepare(method, options, inheriting: false)
+        } catch {
+            completion(.failure(RPCError(converting: error)))
+            return StartedCall(slot: slot, handle: handle)
+        }
+        slot.loop.execute {
+            slot.open(method, prepared, handle, onFailure: { completion(.failure($0)) }) { call, transport in
+                call.callback = completion
+                transport.sendMessage(call, request, last: true)
+            }
+        }
+        return StartedCall(slot: slot, handle: handle)
+    }
+
     public func serverStreaming<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: MethodDescriptor, _ request: Request, options: CallOptions,
         onResponse: @escaping @Sendable (Response) async throws -> Void
@@ -192,10 +221,10 @@ public final class RPCClient: RPCChannel, Sendable {
 
     /// The CALL frame payload and the client-side timeout of a call, with the deadline and request
     /// id inherited from the call being served, if any.
-    private func prepare(_ method: MethodDescriptor, _ options: CallOptions) throws -> PreparedCall {
+    private func prepare(_ method: MethodDescriptor, _ options: CallOptions, inheriting: Bool = true) throws -> PreparedCall {
         var metadata = options.metadata
         var timeout = options.timeout ?? configuration.defaultTimeout
-        if let parent = ServerContext.current {
+        if inheriting, let parent = ServerContext.current {
             if let remaining = parent.remainingTime {
                 guard remaining > .zero else {
                     throw RPCError(.deadlineExceeded, "no time left for \(method): the calling request's deadline has passed")
@@ -214,15 +243,25 @@ public final class RPCClient: RPCChannel, Sendable {
                 return PreparedCall(headers: cached, timeout: nil)
             }
         }
-        var headers = Wire.CallHeaders()
-        headers.method = method.fullName
-        headers.metadata = metadata.entries
-        headers.timeoutMicros = timeout.map { max(1, $0.wholeMicroseconds) } ?? 0
-        let encoded = headers.serializedBytes()
+        let encoded = CallHeaders(
+            method: method.fullName, metadata: metadata, timeoutMicros: timeout.map { max(1, $0.wholeMicroseconds) } ?? 0
+        ).encoded
         if metadata.isEmpty && timeout == nil {
             headerCache.withLock { $0[method.fullName] = encoded }
         }
         return PreparedCall(headers: encoded, timeout: timeout)
+    }
+}
+
+/// A call made with `RPCClient.startUnary`, which its caller may cancel.
+public struct StartedCall: Sendable {
+    fileprivate let slot: ConnectionSlot
+    fileprivate let handle: CallHandle
+
+    /// Gives up on the call: the server is told, and the completion gets CANCELLED unless the
+    /// call already ended.
+    public func cancel() {
+        slot.loop.execute { slot.cancel(handle) }
     }
 }
 

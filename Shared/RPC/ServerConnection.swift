@@ -15,7 +15,17 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         var request: (any ProtoMessage)?
         var requests: InboundQueue?
         var task: Task<Void, Never>?
+        /// An immediate handler's call: its answer and cancellation.
+        var immediate: ImmediateCallState?
+        /// The handler was started (with its one request, for a unary or server-streaming call).
+        var started = false
         var deadlineTimer: TimerID?
+
+        /// Stops the handler: cancels its task, or tells an immediate handler.
+        func stopHandler() {
+            task?.cancel()
+            immediate?.cancel()
+        }
 
         init(id: UInt32, handler: MethodHandler, context: ServerContext) {
             self.id = id
@@ -81,9 +91,9 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
         lastCallID = id
         connection.noteActivity()
-        let headers: Wire.CallHeaders
+        let headers: CallHeaders
         do {
-            headers = try Wire.CallHeaders(serializedBytes: payload)
+            headers = try CallHeaders(decoding: payload)
         } catch {
             sendStatus(id, RPCError(.invalidArgument, "CALL frame payload is not a valid backoffice.wire.CallHeaders"))
             return
@@ -117,8 +127,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             deadline = ContinuousClock.now.advanced(by: .microseconds(headers.timeoutMicros))
         }
         let context = ServerContext(
-            method: handler.method, metadata: Metadata(headers.metadata), deadline: deadline,
-            peer: connection.peer.description, callID: id)
+            method: handler.method, metadata: headers.metadata, deadline: deadline,
+            peer: connection.peerDescription, callID: id)
         let call = Call(id: id, handler: handler, context: context)
         calls[id] = call
         if headers.timeoutMicros > 0 {
@@ -155,7 +165,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             if last { queue.finish() }
             return
         }
-        guard call.request == nil, call.task == nil else {
+        guard call.request == nil, !call.started else {
             fail(call, RPCError(.invalidArgument, "\(call.handler.method.fullName) takes exactly one request message"))
             return
         }
@@ -170,7 +180,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
         if let queue = call.requests {
             queue.finish()
-        } else if call.task == nil {
+        } else if !call.started {
             if call.request == nil {
                 fail(call, RPCError(.invalidArgument, "\(call.handler.method.fullName) needs a request message"))
             } else {
@@ -182,10 +192,36 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     // MARK: Running handlers
 
     private func startHandler(_ call: Call) {
+        call.started = true
         let context = call.context
-        let interceptors = router.interceptors
+        let interceptors = router.interceptors.filter { $0.applies(to: call.handler.method) }
         let body: @Sendable (ServerContext) async throws -> (any ProtoMessage)?
         switch call.handler.body {
+        case .immediateUnary(let handle):
+            let request = call.request!
+            call.request = nil
+            let state = ImmediateCallState()
+            call.immediate = state
+            guard interceptors.isEmpty else {
+                body = { context in
+                    try await withCheckedThrowingContinuation { continuation in
+                        handle(request, context, ImmediateAnswer(state: state) { continuation.resume(with: $0) })
+                    }
+                }
+                break
+            }
+            let id = call.id
+            handle(
+                request, context,
+                ImmediateAnswer(state: state) { [self, loop] outcome in
+                    let outcome = outcome.map { Optional($0) }
+                    if loop.inEventLoop {
+                        handlerFinished(id, outcome)
+                    } else {
+                        loop.execute { self.handlerFinished(id, outcome) }
+                    }
+                })
+            return
         case .unary(let handle):
             let request = call.request!
             body = { context in try await handle(request, context) }
@@ -259,7 +295,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
     /// Ends a call from the connection's side: stops its handler and sends `error`.
     private func fail(_ call: Call, _ error: RPCError) {
-        call.task?.cancel()
+        call.stopHandler()
         call.requests?.finish(.failure(error))
         end(call, error, cause: nil)
     }
@@ -272,7 +308,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
     private func cancelCall(_ id: UInt32) {
         guard let call = calls.removeValue(forKey: id) else { return }
-        call.task?.cancel()
+        call.stopHandler()
         call.requests?.finish(.failure(RPCError(.cancelled, "the client cancelled the call")))
         if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
         report(call, code: .cancelled, message: "cancelled by the client", cause: nil)
@@ -317,7 +353,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         if let method, !router.observers.isEmpty {
             let summary = CallSummary(
                 method: method, code: error.code, message: error.message, durationNanoseconds: 0,
-                peer: connection.peer.description, requestID: nil, cause: nil)
+                peer: connection.peerDescription, requestID: nil, cause: nil)
             for observer in router.observers { observer.callDidEnd(summary) }
         }
     }
@@ -394,7 +430,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         let open = calls.values
         calls.removeAll()
         for call in open {
-            call.task?.cancel()
+            call.stopHandler()
             call.requests?.finish(.failure(RPCError(.cancelled, "the client disconnected")))
             if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
             report(call, code: .cancelled, message: "client disconnected: \(reason.message)", cause: nil)

@@ -1,25 +1,46 @@
 /// What a handler knows about the call it serves: method, metadata, deadline, peer, and values
 /// attached by interceptors (such as the verified principal).
+///
+/// A value type kept in one shared box (copied only when an interceptor attaches a value), since
+/// a context is handed through every interceptor and captured by every task a call starts.
 public struct ServerContext: Sendable {
-    public let method: MethodDescriptor
-    public let metadata: Metadata
+    private final class Storage: Sendable {
+        let method: MethodDescriptor
+        let metadata: Metadata
+        let deadline: ContinuousClock.Instant?
+        let peer: String
+        let callID: UInt32
+        let values: [ObjectIdentifier: any Sendable]
+
+        init(
+            method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, callID: UInt32,
+            values: [ObjectIdentifier: any Sendable]
+        ) {
+            self.method = method
+            self.metadata = metadata
+            self.deadline = deadline
+            self.peer = peer
+            self.callID = callID
+            self.values = values
+        }
+    }
+
+    private var storage: Storage
+
+    public var method: MethodDescriptor { storage.method }
+    public var metadata: Metadata { storage.metadata }
     /// When the caller stops waiting; the server cancels the handler at that moment.
-    public let deadline: ContinuousClock.Instant?
+    public var deadline: ContinuousClock.Instant? { storage.deadline }
     /// The client's address, `host:port`.
-    public let peer: String
+    public var peer: String { storage.peer }
     /// The call's id on its connection.
-    public let callID: UInt32
-    private var values: [ObjectIdentifier: any Sendable] = [:]
+    public var callID: UInt32 { storage.callID }
 
     public init(
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
         callID: UInt32
     ) {
-        self.method = method
-        self.metadata = metadata
-        self.deadline = deadline
-        self.peer = peer
-        self.callID = callID
+        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: [:])
     }
 
     /// The caller's request id, if it sent one.
@@ -32,8 +53,13 @@ public struct ServerContext: Sendable {
 
     /// A value an interceptor attached to this call.
     public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
-        get { values[ObjectIdentifier(key)] as? Key.Value }
-        set { values[ObjectIdentifier(key)] = newValue }
+        get { storage.values[ObjectIdentifier(key)] as? Key.Value }
+        set {
+            var values = storage.values
+            values[ObjectIdentifier(key)] = newValue
+            storage = Storage(
+                method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: values)
+        }
     }
 
     /// The context of the call the current task is serving, if any. Client calls made while serving

@@ -7,6 +7,14 @@ public protocol ServerInterceptor: Sendable {
     func intercept(
         context: ServerContext, next: (ServerContext) async throws -> Void
     ) async throws
+
+    /// Whether the interceptor runs around calls of `method`; every method by default. An
+    /// immediate handler runs without a task only when no interceptor applies to its method.
+    func applies(to method: MethodDescriptor) -> Bool
+}
+
+extension ServerInterceptor {
+    public func applies(to method: MethodDescriptor) -> Bool { true }
 }
 
 /// How one call ended, reported once per call to the server's observers (metrics, access logs).

@@ -5,13 +5,22 @@ import RPC
 import ServiceRuntime
 
 /// A call the gateway has let through: who makes it, under which rule, where it goes and with
-/// which options (signed principal, client address, deadline).
-public struct AdmittedCall: Sendable {
+/// which options (signed principal, client address, deadline). A class: the steps of a forwarded
+/// call all hold it.
+public final class AdmittedCall: Sendable {
     public let principal: Auth.Principal
     public let rule: MethodRule
     public let group: InstanceGroup
     public let options: CallOptions
     let concurrencyKey: String
+
+    init(principal: Auth.Principal, rule: MethodRule, group: InstanceGroup, options: CallOptions, concurrencyKey: String) {
+        self.principal = principal
+        self.rule = rule
+        self.group = group
+        self.options = options
+        self.concurrencyKey = concurrencyKey
+    }
 }
 
 /// A call whose caller is known: its principal (anonymous on public methods without credentials),
@@ -21,6 +30,18 @@ public struct IdentifiedCall: Sendable {
     public let rule: MethodRule
     public let group: InstanceGroup
     public let address: String
+}
+
+/// A call that passed the checks made before its caller is known (`CallGate.check`).
+public struct CheckedCall: Sendable {
+    public let rule: MethodRule
+    public let group: InstanceGroup
+    public let address: String
+
+    /// The call made by `principal`.
+    public func identified(by principal: Auth.Principal) -> IdentifiedCall {
+        IdentifiedCall(principal: principal, rule: rule, group: group, address: address)
+    }
 }
 
 /// Decides whether a call may go through, in this order: deadline cap, access rule, route,
@@ -61,6 +82,14 @@ public struct CallGate: Sendable {
     /// Who is calling, once the deadline, the access rule, the route, the address's rate and the
     /// credential are checked; throws the status the call ends with otherwise.
     public func identify(_ context: ServerContext, rule: MethodRule?) async throws(RPCError) -> IdentifiedCall {
+        let checked = try check(context, rule: rule, group: directory.group(for: context.method.service))
+        return checked.identified(by: try await principal(of: context, rule: checked.rule))
+    }
+
+    /// The checks made before the caller is known: the deadline, the access rule (`policy`'s for
+    /// the method), the route (`directory`'s group for its service) and the rate of the client's
+    /// address (which this spends). Throws the status the call ends with.
+    public func check(_ context: ServerContext, rule: MethodRule?, group: InstanceGroup?) throws(RPCError) -> CheckedCall {
         let method = context.method
         if let remaining = context.remainingTime, remaining > limits.maximumDeadline {
             throw RPCError(
@@ -72,31 +101,39 @@ public struct CallGate: Sendable {
         guard let rule else {
             throw RPCError(.permissionDenied, "\(method.fullName) has no access rule: denied by default")
         }
-        guard let group = directory.group(for: method.service) else {
+        guard let group else {
             throw RPCError(.unimplemented, "the gateway has no route for \(method.service)")
         }
         let address = Self.host(of: context.peer)
         if let wait = addressLimiter.acquire(address) {
             throw Self.exhausted("too many calls from \(address)", retryAfterMillis: wait)
         }
-        let principal = try await principal(of: context, rule: rule)
-        return IdentifiedCall(principal: principal, rule: rule, group: group, address: address)
+        return CheckedCall(rule: rule, group: group, address: address)
     }
 
     /// The caller of `context` from its credential: anonymous on a public method without a valid
     /// one (a stale token never keeps anyone from logging in again); UNAUTHENTICATED otherwise.
     func principal(of context: ServerContext, rule: MethodRule) async throws(RPCError) -> Auth.Principal {
-        guard let credential = try Credential.from(context.metadata) else {
-            guard rule.rule == .public else {
-                throw RPCError(.unauthenticated, "\(context.method.fullName) needs a credential: authorization: Bearer <token>")
-            }
-            return .anonymous
-        }
+        guard let credential = try Credential.from(context.metadata) else { return try anonymous(context, rule: rule) }
         do {
             return try await authenticator.principal(for: credential)
-        } catch  where error.code == .unauthenticated && rule.rule == .public {
+        } catch where error.code == .unauthenticated && rule.rule == .public {
             return .anonymous
         }
+    }
+
+    /// The caller of `context` when it is known without asking the security service (no
+    /// credential, or one answered recently); `nil` when `principal(of:rule:)` must ask.
+    public func principalIfKnown(of context: ServerContext, rule: MethodRule) throws(RPCError) -> Auth.Principal? {
+        guard let credential = try Credential.from(context.metadata) else { return try anonymous(context, rule: rule) }
+        return authenticator.cache.principal(for: credential)
+    }
+
+    private func anonymous(_ context: ServerContext, rule: MethodRule) throws(RPCError) -> Auth.Principal {
+        guard rule.rule == .public else {
+            throw RPCError(.unauthenticated, "\(context.method.fullName) needs a credential: authorization: Bearer <token>")
+        }
+        return .anonymous
     }
 
     /// After a logout through this gateway succeeded, forgets the caller's credential, so that the
@@ -151,10 +188,7 @@ public struct CallGate: Sendable {
     /// anything under `x-backoffice-` (which only the gateway sets), plus the client's address,
     /// the request id, the signed principal and the deadline.
     func forwardOptions(_ context: ServerContext, principal: Auth.Principal, requestID: String) -> CallOptions {
-        var metadata = Metadata()
-        for (key, value) in context.metadata where key != Metadata.Keys.authorization && !key.hasPrefix("x-backoffice-") {
-            metadata[key] = value
-        }
+        var metadata = context.metadata.filter { key in key != Metadata.Keys.authorization && !key.hasPrefix("x-backoffice-") }
         metadata[SuiteMetadata.clientAddress] = context.peer
         metadata[Metadata.Keys.requestID] = requestID
         let timeout = context.remainingTime ?? limits.defaultDeadline

@@ -15,12 +15,13 @@ public final class LocalAccessInterceptor: ServerInterceptor {
         self.gate.withLock { $0 = gate }
     }
 
-    /// Checks calls to local services; lets every other call through to its forwarding handler.
+    /// Only the gateway's own services: forwarded methods are checked by their handlers.
+    public func applies(to method: MethodDescriptor) -> Bool {
+        GatewayService.localServices.contains(method.service)
+    }
+
+    /// Checks a call to a local service.
     public func intercept(context: ServerContext, next: (ServerContext) async throws -> Void) async throws {
-        guard GatewayService.localServices.contains(context.method.service) else {
-            try await next(context)
-            return
-        }
         guard let gate = gate.withLock({ $0 }) else {
             throw RPCError(.unavailable, "the gateway is starting")
         }

@@ -13,7 +13,13 @@ public final class SignatureCache: Sendable {
         let reuseUntilMillis: Int64
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct Key: Hashable {
+        let subjectID: String
+        let sessionID: String
+        let method: String
+    }
+
+    private let entries = Mutex<[Key: Entry]>([:])
     private let signer: PrincipalSigner
     private let clock: GatewayClock
     /// How long one signature is handed out.
@@ -37,7 +43,7 @@ public final class SignatureCache: Sendable {
 
     /// The `x-backoffice-principal` value for `principal` calling `method`.
     public func value(for principal: Auth.Principal, method: String) -> String {
-        let key = "\(principal.subjectId)\u{0}\(principal.sessionId)\u{0}\(method)"
+        let key = Key(subjectID: principal.subjectId, sessionID: principal.sessionId, method: method)
         let now = clock.monotonicMillis()
         if let entry = entries.withLock({ $0[key] }), entry.reuseUntilMillis > now {
             return entry.value

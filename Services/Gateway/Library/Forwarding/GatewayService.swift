@@ -64,10 +64,13 @@ public final class GatewayService: UnknownMethodService {
         let raw = method.raw
         switch method.kind {
         case .unary:
-            return .unary(raw) { [self] (request: RawMessage, context: ServerContext) in
-                try await serve(context, target: { extractor?.target(in: request.bytes) ?? "" }) { call in
-                    try await self.forwardUnary(raw, request, call)
-                }
+            // Looked up once: the policy and the routes do not change while the gateway runs.
+            let rule = gate.policy(method.fullName)
+            let group = gate.directory.group(for: method.service)
+            return .immediateUnary(raw) { [self] (request: RawMessage, context: ServerContext, responder: UnaryResponder<RawMessage>) in
+                serveUnary(
+                    raw, request, context, responder, rule: rule, group: group,
+                    target: { extractor?.target(in: request.bytes) ?? "" })
             }
         case .serverStreaming:
             return .serverStreaming(raw) { [self] (request: RawMessage, responses: ResponseWriter<RawMessage>, context: ServerContext) in
@@ -84,6 +87,72 @@ public final class GatewayService: UnknownMethodService {
                 }
             }
         }
+    }
+
+    // MARK: One unary call
+
+    /// Serves a unary call from the connection's event loop. A read-only call whose caller is
+    /// known at once (no credential needed, or one answered recently) is admitted and forwarded
+    /// right there, and answered from the service's connection: no task, no thread hop. A call
+    /// whose credential must be checked first waits for that in a task; a mutating call, whose
+    /// audit record is written ahead, is served by `serve` in a task.
+    private func serveUnary(
+        _ method: MethodDescriptor, _ request: RawMessage, _ context: ServerContext, _ responder: UnaryResponder<RawMessage>,
+        rule: MethodRule?, group: InstanceGroup?, target: @escaping @Sendable () -> String
+    ) {
+        guard let rule, rule.readOnly else {
+            let task = Task {
+                do {
+                    responder.respond(try await serve(context, target: target) { call in try await forwardUnary(method, request, call) })
+                } catch {
+                    responder.fail(error)
+                }
+            }
+            responder.onCancel { task.cancel() }
+            return
+        }
+        let started = ContinuousClock.now
+        let requestID = context.requestID ?? requestIDs.next()
+        let checked: CheckedCall
+        let principal: Auth.Principal?
+        do {
+            checked = try gate.check(context, rule: rule, group: group)
+            principal = try gate.principalIfKnown(of: context, rule: rule)
+        } catch {
+            finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
+            responder.fail(error)
+            return
+        }
+        let cancellation = ForwardingCancellation()
+        responder.onCancel { cancellation.cancel() }
+        let forward: @Sendable (Auth.Principal) -> Void = { [self] principal in
+            let call: AdmittedCall
+            do {
+                call = try gate.admit(context, checked.identified(by: principal), requestID: requestID)
+            } catch {
+                finishCall(context, requestID: requestID, principal: principal, since: started, failure: error)
+                responder.fail(error)
+                return
+            }
+            forwardUnary(method, request, call, cancellation) { [self] result in
+                gate.release(call)
+                finishCall(context, requestID: requestID, principal: principal, since: started, failure: result.failure)
+                responder.finish(result.mapError { $0 })
+            }
+        }
+        if let principal {
+            forward(principal)
+            return
+        }
+        let lookup = Task {
+            do {
+                forward(try await gate.principal(of: context, rule: rule))
+            } catch {
+                finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
+                responder.fail(error)
+            }
+        }
+        cancellation.track { lookup.cancel() }
     }
 
     // MARK: One call
@@ -119,14 +188,8 @@ public final class GatewayService: UnknownMethodService {
         } catch {
             outcome = .failure(error)
         }
-        let code: StatusCode
-        switch outcome {
-        case .success:
-            code = .ok
-            gate.forgetCredential(afterLogoutOf: context)
-        case .failure(let error): code = RPCError(converting: error).code
-        }
-        logCall(context, requestID: requestID, principal: principal, code: code, since: started)
+        let failure: (any Error)? = if case .failure(let error) = outcome { error } else { nil }
+        let code = finishCall(context, requestID: requestID, principal: principal, since: started, failure: failure)
         if let audited {
             let record = auditRecord(context, requestID: requestID, principal: principal, target: target(), code: code)
             do {
@@ -147,6 +210,24 @@ public final class GatewayService: UnknownMethodService {
             logger?.error("cannot spool an audit record", ["method": record.method, "error": String(describing: error)])
             throw RPCError(.unavailable, "the gateway cannot record the call in its audit spool; try again later")
         }
+    }
+
+    /// What every call does once its outcome is known: a logout that succeeded forgets its
+    /// credential here, and the call gets its access-log line. Returns the call's status code.
+    @discardableResult
+    private func finishCall(
+        _ context: ServerContext, requestID: String, principal: Auth.Principal?, since started: ContinuousClock.Instant,
+        failure: (any Error)?
+    ) -> StatusCode {
+        let code: StatusCode
+        if let failure {
+            code = RPCError(converting: failure).code
+        } else {
+            code = .ok
+            gate.forgetCredential(afterLogoutOf: context)
+        }
+        logCall(context, requestID: requestID, principal: principal, code: code, since: started)
+        return code
     }
 
     private func logCall(
@@ -196,9 +277,48 @@ public final class GatewayService: UnknownMethodService {
 
     // MARK: Forwarding
 
+    /// Forwards a unary call without waiting for it: `completion` gets the service's answer, on
+    /// the service connection's loop. A read-only call whose instance is unavailable is retried on
+    /// another one, within the retry budget.
+    private func forwardUnary(
+        _ method: MethodDescriptor, _ request: RawMessage, _ call: AdmittedCall, _ cancellation: ForwardingCancellation,
+        excluding failed: ServiceInstance? = nil, attempt: Int = 1,
+        completion: @escaping @Sendable (Result<RawMessage, RPCError>) -> Void
+    ) {
+        if attempt == 1 { retryBudget.recordCall() }
+        guard let instance = call.group.pick(excluding: failed) else {
+            completion(.failure(RPCError(.unavailable, "no healthy instance of \(call.group.name)")))
+            return
+        }
+        let started = instance.client.startUnary(method, request, options: call.options) { [self] result in
+            switch result {
+            case .success(let response):
+                completion(.success(response as? RawMessage ?? RawMessage(bytes: response.serializedBytes())))
+            case .failure(let error):
+                if error.code == .unavailable {
+                    checkSoon(instance)
+                    if !cancellation.isCancelled, mayRetry(call, after: attempt, on: instance) {
+                        forwardUnary(
+                            method, request, call, cancellation, excluding: instance, attempt: attempt + 1, completion: completion)
+                        return
+                    }
+                }
+                completion(.failure(error))
+            }
+        }
+        cancellation.track { started.cancel() }
+    }
+
+    /// `forwardUnary` for a task (a mutating call served by `serve`): cancelling the task cancels
+    /// the forwarded call.
     private func forwardUnary(_ method: MethodDescriptor, _ request: RawMessage, _ call: AdmittedCall) async throws -> RawMessage {
-        try await withRetries(call) { instance in
-            try await instance.client.unary(method, request, options: call.options)
+        let cancellation = ForwardingCancellation()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                forwardUnary(method, request, call, cancellation) { continuation.resume(with: $0) }
+            }
+        } onCancel: {
+            cancellation.cancel()
         }
     }
 
@@ -245,12 +365,18 @@ public final class GatewayService: UnknownMethodService {
                 return try await attempt(instance)
             } catch let error as RPCError where error.code == .unavailable {
                 checkSoon(instance)
-                guard call.rule.readOnly, retryable(), attempts < gate.limits.maxAttempts, retryBudget.withdrawRetry(),
-                    call.group.pick(excluding: instance) != nil
-                else { throw error }
+                guard retryable(), mayRetry(call, after: attempts, on: instance) else { throw error }
                 failed = instance
             }
         }
+    }
+
+    /// Whether a call whose attempt number `attempts` found `instance` unavailable may try again:
+    /// only a read-only method, within the attempts allowed and the retry budget, and only when
+    /// another instance is there to try.
+    private func mayRetry(_ call: AdmittedCall, after attempts: Int, on instance: ServiceInstance) -> Bool {
+        call.rule.readOnly && attempts < gate.limits.maxAttempts && call.group.pick(excluding: instance) != nil
+            && retryBudget.withdrawRetry()
     }
 
     /// Health-checks `instance` in the background, outside the current call (no inherited deadline).
@@ -259,6 +385,44 @@ public final class GatewayService: UnknownMethodService {
         let timeout = gate.limits.healthCheckTimeout
         Task.detached { await directory.check(instance, timeout: timeout) }
     }
+}
+
+extension Result {
+    /// The error of a failure; `nil` for a success.
+    var failure: Failure? {
+        if case .failure(let error) = self { error } else { nil }
+    }
+}
+
+/// Cancels the work a forwarded call has under way (the current attempt, or the credential lookup
+/// before it) when the client's call ends first; work started after that is cancelled at once.
+final class ForwardingCancellation: Sendable {
+    private struct State {
+        var cancelCurrent: (@Sendable () -> Void)?
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Makes `cancel` the way to stop the current step.
+    func track(_ cancel: @escaping @Sendable () -> Void) {
+        let cancelled = state.withLock { state in
+            if !state.cancelled { state.cancelCurrent = cancel }
+            return state.cancelled
+        }
+        if cancelled { cancel() }
+    }
+
+    func cancel() {
+        let current = state.withLock { state in
+            state.cancelled = true
+            defer { state.cancelCurrent = nil }
+            return state.cancelCurrent
+        }
+        current?()
+    }
+
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
 }
 
 /// The first request of a client-streaming call, kept for its audit record's target.
