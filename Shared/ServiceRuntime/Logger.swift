@@ -97,6 +97,16 @@ public struct Logger: Sendable {
         write(level, message, fields)
     }
 
+    /// Writes a line about one call from code that runs outside the call's task (a proxy's
+    /// immediate handler): `requestID` and `method` fill the fields `ServerContext.current` fills
+    /// inside one.
+    public func log(
+        _ level: LogLevel, _ message: String, requestID: String, method: String, fields: [(key: String, value: any Sendable)]
+    ) {
+        guard isEnabled(level) else { return }
+        write(level, message, fields, call: (requestID, method))
+    }
+
     /// Writes a `debug` line if enabled.
     public func debug(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> KeyValuePairs<String, any Sendable> = [:]) {
         guard isEnabled(.debug) else { return }
@@ -121,7 +131,10 @@ public struct Logger: Sendable {
         write(.error, message(), fields())
     }
 
-    private func write(_ level: LogLevel, _ message: String, _ fields: some Sequence<(key: String, value: any Sendable)>) {
+    private func write(
+        _ level: LogLevel, _ message: String, _ fields: some Sequence<(key: String, value: any Sendable)>,
+        call: (requestID: String, method: String)? = nil
+    ) {
         var encoder = LogLineEncoder()
         encoder.beginObject()
         encoder.appendKey("ts")
@@ -129,7 +142,10 @@ public struct Logger: Sendable {
         encoder.appendField(key: "level", value: level.name)
         encoder.appendField(key: "process", value: process)
         encoder.appendField(key: "msg", value: message)
-        if let context = ServerContext.current {
+        if let call {
+            encoder.appendField(key: "request_id", value: call.requestID)
+            encoder.appendField(key: "method", value: call.method)
+        } else if let context = ServerContext.current {
             if let requestID = context.requestID { encoder.appendField(key: "request_id", value: requestID) }
             encoder.appendField(key: "method", value: context.method.fullName)
         }

@@ -36,6 +36,31 @@ struct EventLoopTests {
         #expect(fired.value == [1, 2, 3])
     }
 
+    @Test func cancelledTimersDoNotPileUpAndTheOthersStillFire() async {
+        // A loop of its own, so that no other test's timers are in its heap.
+        let loop = EventLoop(name: "timer-test")
+        defer { loop.stop() }
+        let fired = Locked<[Int]>([])
+        let heapSizes = await withCheckedContinuation { (continuation: CheckedContinuation<[Int], Never>) in
+            loop.execute {
+                let now = MonotonicTime.now()
+                var sizes: [Int] = []
+                // Like calls with a 30 s deadline that answer at once: 10,000 timers, each cancelled.
+                for round in 0..<10_000 {
+                    let timer = loop.scheduleTimer(at: now.advanced(by: .seconds(30))) { fired.withLock { $0.append(-1) } }
+                    if round % 1000 == 0 {
+                        loop.scheduleTimer(at: now.advanced(by: .milliseconds(20 + round / 100))) { fired.withLock { $0.append(round) } }
+                    }
+                    loop.cancelTimer(timer)
+                    sizes.append(loop.timerHeapCount)
+                }
+                loop.scheduleTimer(at: now.advanced(by: .milliseconds(300))) { continuation.resume(returning: sizes) }
+            }
+        }
+        #expect(heapSizes.max() ?? 0 <= 200, "the heap kept cancelled timers: \(heapSizes.max() ?? 0)")
+        #expect(fired.value == Array(stride(from: 0, to: 10_000, by: 1000)))
+    }
+
     @Test func tasksPreferringTheLoopRunOnItsThreadAcrossSuspensions() async throws {
         let onLoop = try await Task(executorPreference: loop) {
             var observations = [loop.inEventLoop]

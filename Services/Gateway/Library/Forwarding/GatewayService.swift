@@ -236,10 +236,9 @@ public final class GatewayService: UnknownMethodService {
         guard let logger, logger.isEnabled(.info) else { return }
         let latency = (ContinuousClock.now - since).wholeMicros
         logger.log(
-            .info, "call",
+            .info, "call", requestID: requestID, method: context.method.fullName,
             fields: [
-                ("request_id", requestID), ("principal", principal.map(Self.actor) ?? ""), ("method", context.method.fullName),
-                ("code", code.name), ("latency_us", latency), ("peer", context.peer),
+                ("principal", principal.map(Self.actor) ?? ""), ("code", code.name), ("latency_us", latency), ("peer", context.peer),
             ])
     }
 

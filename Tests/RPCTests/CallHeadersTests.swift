@@ -1,0 +1,91 @@
+import Foundation
+import ProtoRuntime
+import Testing
+
+@testable import RPC
+
+/// The hand-written CALL payload codec against the generated `Wire.CallHeaders` (libprotobuf-c):
+/// each reads what the other writes, and malformed payloads are refused as libprotobuf-c refuses
+/// them. Also `Metadata`'s case-insensitive pairs.
+@Suite
+struct CallHeadersTests {
+    private func decode(_ bytes: [UInt8]) throws -> CallHeaders {
+        try bytes.withUnsafeBytes { try CallHeaders(decoding: $0) }
+    }
+
+    @Test func libprotobufCReadsWhatTheCodecWrites() throws {
+        let headers = CallHeaders(
+            method: "backoffice.echo.Echo/Unary",
+            metadata: ["authorization": "Bearer t", "request-id": "r-1", "x-long": String(repeating: "é", count: 200)],
+            timeoutMicros: 30_000_000)
+        let generated = try headers.encoded.withUnsafeBytes { try Wire.CallHeaders(serializedBytes: $0) }
+        #expect(generated.method == headers.method)
+        #expect(generated.timeoutMicros == 30_000_000)
+        #expect(generated.metadata == headers.metadata.entries)
+    }
+
+    @Test func theCodecReadsWhatLibprotobufCWrites() throws {
+        var generated = Wire.CallHeaders()
+        generated.method = "backoffice.users.Users/Get"
+        generated.metadata = ["authorization": "Bearer t", "x-backoffice-client-address": "10.0.0.1:5"]
+        generated.timeoutMicros = -5
+        let decoded = try decode(generated.serializedBytes())
+        #expect(decoded.method == generated.method)
+        #expect(decoded.metadata.entries == generated.metadata)
+        #expect(decoded.timeoutMicros == -5)
+        #expect(try decode([]) == CallHeaders(method: ""))
+    }
+
+    @Test func keysAreLowerCasedTheLastOfARepeatedKeyWinsAndUnknownFieldsAreSkipped() throws {
+        var writer = WireWriter()
+        writer.tag(9, .varint)
+        writer.varint(77)
+        for (key, value) in [("Request-ID", "first"), ("request-id", "second")] {
+            var entry = WireWriter()
+            entry.tag(1, .lengthDelimited)
+            entry.lengthDelimited(Array(key.utf8))
+            entry.tag(2, .lengthDelimited)
+            entry.lengthDelimited(Array(value.utf8))
+            writer.tag(2, .lengthDelimited)
+            writer.lengthDelimited(entry.bytes)
+        }
+        writer.tag(1, .lengthDelimited)
+        writer.lengthDelimited(Array("a.B/C".utf8))
+        writer.tag(10, .fixed64)
+        writer.fixed64(1)
+        let decoded = try decode(writer.bytes)
+        #expect(decoded.method == "a.B/C")
+        #expect(decoded.metadata.count == 1)
+        #expect(decoded.metadata["REQUEST-ID"] == "second")
+    }
+
+    @Test(arguments: [
+        [0x0A, 0x05, 0x61],  // a string longer than what is left
+        [0x0A],  // a tag without its field
+        [0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],  // an 11-byte varint
+        [0x08, 0x01],  // the method (field 1) as a varint
+        [0x1A, 0x00],  // the timeout (field 3) as bytes
+        [0x0A, 0x02, 0xC3, 0x28],  // a method that is not UTF-8
+        [0x13, 0x14],  // a group
+        [0x12, 0x03, 0x0A, 0x01, 0xFF],  // a metadata key that is not UTF-8
+    ] as [[UInt8]])
+    func malformedPayloadsAreRefusedLikeLibprotobufCRefusesThem(_ bytes: [UInt8]) {
+        #expect(throws: MalformedCallHeaders.self) { try decode(bytes) }
+        #expect(throws: (any Error).self) { try bytes.withUnsafeBytes { try Wire.CallHeaders(serializedBytes: $0) } }
+    }
+
+    @Test func metadataIsCaseInsensitiveAndComparesWithoutOrder() {
+        var metadata: Metadata = ["Authorization": "Bearer a"]
+        metadata["X-Custom"] = "1"
+        #expect(metadata["authorization"] == "Bearer a")
+        #expect(metadata.entries == ["authorization": "Bearer a", "x-custom": "1"])
+        metadata["AUTHORIZATION"] = "Bearer b"
+        #expect(metadata.count == 2)
+        #expect(metadata["authorization"] == "Bearer b")
+        #expect(metadata == ["x-custom": "1", "authorization": "Bearer b"])
+        #expect(Set([metadata, ["x-custom": "1", "authorization": "Bearer b"]]).count == 1)
+        metadata["x-custom"] = nil
+        #expect(metadata.entries == ["authorization": "Bearer b"])
+        #expect(metadata.filter { $0 != "authorization" }.isEmpty)
+    }
+}
