@@ -161,9 +161,25 @@ private struct BufferReader {
         if field.isEmpty { return "" }
         // Metadata is almost always ASCII, which needs no validation (the validating initializer
         // is many times slower).
-        if !field.contains(where: { $0 >= 0x80 }) { return String(decoding: field, as: UTF8.self) }
+        if Self.isASCII(field) { return String(decoding: field, as: UTF8.self) }
         guard let string = String(validating: field, as: UTF8.self) else { throw MalformedCallHeaders() }
         return string
+    }
+
+    /// Whether every byte is below 0x80, checked eight bytes at a time.
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(bytes)
+        var index = 0
+        var high: UInt64 = 0
+        while index + 8 <= raw.count {
+            high |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < raw.count {
+            high |= UInt64(raw[index])
+            index += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// Skips a field of an unknown number; a known number with the wrong wire type is malformed.

@@ -132,12 +132,13 @@ struct ImmediateAnswer: Sendable {
 /// cancelled meanwhile), answered, or cancelled.
 final class ImmediateCallState: Sendable {
     private enum State {
-        case waiting([@Sendable () -> Void])
+        /// Usually one action (a proxy's forwarded call), kept without an array.
+        case waiting(first: (@Sendable () -> Void)?, more: [@Sendable () -> Void])
         case answered
         case cancelled
     }
 
-    private let state = Mutex(State.waiting([]))
+    private let state = Mutex(State.waiting(first: nil, more: []))
 
     /// Claims the one answer; false when the call was answered or cancelled already.
     func answer() -> Bool {
@@ -151,9 +152,13 @@ final class ImmediateCallState: Sendable {
     func onCancel(_ action: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
             switch state {
-            case .waiting(var actions):
-                actions.append(action)
-                state = .waiting(actions)
+            case .waiting(let first, var more):
+                if first == nil {
+                    state = .waiting(first: action, more: more)
+                } else {
+                    more.append(action)
+                    state = .waiting(first: first, more: more)
+                }
                 return false
             case .answered: return false
             case .cancelled: return true
@@ -165,9 +170,9 @@ final class ImmediateCallState: Sendable {
     /// Ends a call still waiting for its answer and runs its cancellation actions.
     func cancel() {
         let actions = state.withLock { state -> [@Sendable () -> Void] in
-            guard case .waiting(let actions) = state else { return [] }
+            guard case .waiting(let first, let more) = state else { return [] }
             state = .cancelled
-            return actions
+            return (first.map { [$0] } ?? []) + more
         }
         for action in actions { action() }
     }

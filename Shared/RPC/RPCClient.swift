@@ -137,6 +137,12 @@ public final class RPCClient: RPCChannel, Sendable {
             completion(.failure(RPCError(converting: error)))
             return StartedCall(slot: slot, handle: handle)
         }
+        if slot.loop.inEventLoop, let (call, transport) = slot.openAtOnce(method, prepared, handle) {
+            // The proxy's case: no waiting, so no closures to keep for later.
+            call.callback = completion
+            transport.sendMessage(call, request, last: true)
+            return StartedCall(slot: slot, handle: handle)
+        }
         slot.loop.execute {
             slot.open(method, prepared, handle, onFailure: { completion(.failure($0)) }) { call, transport in
                 call.callback = completion
@@ -345,6 +351,18 @@ final class ConnectionSlot: @unchecked Sendable {
         } else {
             pending.append(request)
         }
+    }
+
+    /// Opens a call on the current connection when it is ready and has room and no call waits
+    /// before it; `nil` otherwise (`open` then queues or fails it). On the loop.
+    func openAtOnce(_ method: MethodDescriptor, _ prepared: PreparedCall, _ handle: CallHandle) -> (ClientCall, ClientTransport)? {
+        guard pending.isEmpty, !closed, let transport = current, transport.acceptsNewCalls,
+            transport.calls.count < configuration.maxConcurrentCallsPerConnection
+        else { return nil }
+        let call = transport.open(method, headers: prepared.headers, timeout: prepared.timeout)
+        handle.transport = transport
+        handle.callID = call.id
+        return (call, transport)
     }
 
     /// Opens `request` if a connection has room; false when it must wait.

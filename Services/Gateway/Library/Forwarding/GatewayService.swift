@@ -189,6 +189,8 @@ public final class GatewayService: UnknownMethodService {
             outcome = .failure(error)
         }
         let failure: (any Error)? = if case .failure(let error) = outcome { error } else { nil }
+        // A logout is never read-only, so it always comes this way.
+        if failure == nil { gate.forgetCredential(afterLogoutOf: context) }
         let code = finishCall(context, requestID: requestID, principal: principal, since: started, failure: failure)
         if let audited {
             let record = auditRecord(context, requestID: requestID, principal: principal, target: target(), code: code)
@@ -212,20 +214,13 @@ public final class GatewayService: UnknownMethodService {
         }
     }
 
-    /// What every call does once its outcome is known: a logout that succeeded forgets its
-    /// credential here, and the call gets its access-log line. Returns the call's status code.
+    /// Logs a call whose outcome is known (its access-log line) and returns its status code.
     @discardableResult
     private func finishCall(
         _ context: ServerContext, requestID: String, principal: Auth.Principal?, since started: ContinuousClock.Instant,
         failure: (any Error)?
     ) -> StatusCode {
-        let code: StatusCode
-        if let failure {
-            code = RPCError(converting: failure).code
-        } else {
-            code = .ok
-            gate.forgetCredential(afterLogoutOf: context)
-        }
+        let code = failure.map { RPCError(converting: $0).code } ?? .ok
         logCall(context, requestID: requestID, principal: principal, code: code, since: started)
         return code
     }
