@@ -59,16 +59,17 @@ struct CallHeadersTests {
         #expect(decoded.metadata["REQUEST-ID"] == "second")
     }
 
-    @Test(arguments: [
-        [0x0A, 0x05, 0x61],  // a string longer than what is left
-        [0x0A],  // a tag without its field
-        [0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],  // an 11-byte varint
-        [0x08, 0x01],  // the method (field 1) as a varint
-        [0x1A, 0x00],  // the timeout (field 3) as bytes
-        [0x0A, 0x02, 0xC3, 0x28],  // a method that is not UTF-8
-        [0x13, 0x14],  // a group
-        [0x12, 0x03, 0x0A, 0x01, 0xFF],  // a metadata key that is not UTF-8
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x0A, 0x05, 0x61],  // a string longer than what is left
+            [0x0A],  // a tag without its field
+            [0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],  // an 11-byte varint
+            [0x08, 0x01],  // the method (field 1) as a varint
+            [0x1A, 0x00],  // the timeout (field 3) as bytes
+            [0x0A, 0x02, 0xC3, 0x28],  // a method that is not UTF-8
+            [0x13, 0x14],  // a group
+            [0x12, 0x03, 0x0A, 0x01, 0xFF],  // a metadata key that is not UTF-8
+        ] as [[UInt8]])
     func malformedPayloadsAreRefusedLikeLibprotobufCRefusesThem(_ bytes: [UInt8]) {
         #expect(throws: MalformedCallHeaders.self) { try decode(bytes) }
         #expect(throws: (any Error).self) { try bytes.withUnsafeBytes { try Wire.CallHeaders(serializedBytes: $0) } }

@@ -20,7 +20,8 @@ struct ImmediateHandlerTests {
 
         var methodHandlers: [MethodHandler] {
             [
-                .immediateUnary(Echo.EchoService.unary.raw) { [next, probe] (request: RawMessage, context, responder: UnaryResponder<RawMessage>) in
+                .immediateUnary(Echo.EchoService.unary.raw) {
+                    [next, probe] (request: RawMessage, context, responder: UnaryResponder<RawMessage>) in
                     probe.record("handler-ran")
                     // A timeout of its own, longer than the tests' deadlines: only the proxy's
                     // cancellation can stop the forwarded call early.
@@ -71,7 +72,8 @@ struct ImmediateHandlerTests {
                 for index in 0..<50 {
                     group.addTask {
                         let payload = Array("call-\(index)".utf8)
-                        return try await client.unary(.with(payload: payload), options: CallOptions(timeout: .seconds(10))).payload == payload
+                        return try await client.unary(.with(payload: payload), options: CallOptions(timeout: .seconds(10))).payload
+                            == payload
                     }
                 }
                 for try await matched in group { #expect(matched) }
@@ -82,7 +84,8 @@ struct ImmediateHandlerTests {
     @Test func errorsKeepTheirStatusAndASecondAnswerIsIgnored() async throws {
         try await withProxy(downstream: EchoProvider()) { client, _, _ in
             let error = await rpcError {
-                _ = try await client.unary(.with(failCode: .notFound, failMessage: "no such thing"), options: CallOptions(timeout: .seconds(10)))
+                _ = try await client.unary(
+                    .with(failCode: .notFound, failMessage: "no such thing"), options: CallOptions(timeout: .seconds(10)))
             }
             #expect(error?.code == .notFound)
             #expect(error?.message == "no such thing")

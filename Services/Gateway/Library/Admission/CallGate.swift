@@ -117,7 +117,7 @@ public struct CallGate: Sendable {
         guard let credential = try Credential.from(context.metadata) else { return try anonymous(context, rule: rule) }
         do {
             return try await authenticator.principal(for: credential)
-        } catch where error.code == .unauthenticated && rule.rule == .public {
+        } catch  where error.code == .unauthenticated && rule.rule == .public {
             return .anonymous
         }
     }
