@@ -193,8 +193,22 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
     private func startHandler(_ call: Call) {
         call.started = true
-        let context = call.context
-        let interceptors = router.interceptors.filter { $0.applies(to: call.handler.method) }
+        var admittedContext = call.context
+        var remainingInterceptors = router.interceptors.filter { $0.applies(to: call.handler.method) }[...]
+        // Leading interceptors that decide at once run here, on the loop, without a layer of the
+        // handler's task each.
+        do {
+            while let first = remainingInterceptors.first, let admitted = try first.interceptImmediately(admittedContext) {
+                admittedContext = admitted
+                remainingInterceptors = remainingInterceptors.dropFirst()
+            }
+        } catch {
+            call.request = nil
+            end(call, RPCError(converting: error), cause: error is RPCError ? nil : error)
+            return
+        }
+        let context = admittedContext
+        let interceptors = remainingInterceptors
         let body: @Sendable (ServerContext) async throws -> (any ProtoMessage)?
         switch call.handler.body {
         case .immediateUnary(let handle):
@@ -242,7 +256,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             let outcome: Result<(any ProtoMessage)?, any Error>
             do {
                 let response = try await ServerContext.$current.withValue(context) {
-                    try await Self.intercept(interceptors[...], context: context, body: body)
+                    try await Self.intercept(interceptors, context: context, body: body)
                 }
                 outcome = .success(response)
             } catch {

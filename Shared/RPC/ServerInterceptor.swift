@@ -9,12 +9,21 @@ public protocol ServerInterceptor: Sendable {
     ) async throws
 
     /// Whether the interceptor runs around calls of `method`; every method by default. An
-    /// immediate handler runs without a task only when no interceptor applies to its method.
+    /// immediate handler runs without a task only when no interceptor applies to its method, or
+    /// when those that do all decide at once (`interceptImmediately`).
     func applies(to method: MethodDescriptor) -> Bool
+
+    /// For an interceptor that needs nothing after the handler and never waits (a signature
+    /// check): decides before the handler's task starts, on the connection's loop. Returns the
+    /// context the handler runs with, throws to refuse the call, or returns `nil` (the default)
+    /// to run `intercept` around the handler instead. Only interceptors ahead of any that return
+    /// `nil` are asked, so the order of the server's interceptors holds.
+    func interceptImmediately(_ context: ServerContext) throws -> ServerContext?
 }
 
 extension ServerInterceptor {
     public func applies(to method: MethodDescriptor) -> Bool { true }
+    public func interceptImmediately(_ context: ServerContext) throws -> ServerContext? { nil }
 }
 
 /// How one call ended, reported once per call to the server's observers (metrics, access logs).

@@ -16,31 +16,44 @@ public struct TrustedCallerInterceptor: ServerInterceptor {
     /// Verifies the signatures.
     public let signer: PrincipalSigner
     /// Values that verified already (the gateway presents each one for up to a second).
-    private let verified = VerifiedSignatureCache()
+    private let verifiedValues = VerifiedSignatureCache()
 
     /// An interceptor checking signatures with `signer`.
     public init(signer: PrincipalSigner) {
         self.signer = signer
     }
 
-    /// Verifies the call's signed principal and attaches it, or throws UNAUTHENTICATED.
+    /// Verifies the call's signed principal and attaches it, or throws UNAUTHENTICATED (the
+    /// server runs this on its own, `interceptImmediately`; this is for a chain of interceptors).
     public func intercept(context: ServerContext, next: (ServerContext) async throws -> Void) async throws {
-        if context.method.service == Self.unsignedService {
-            try await next(context)
-            return
+        let admitted = try verified(context)
+        try await ServerContext.$current.withValue(admitted) {
+            try await next(admitted)
         }
+    }
+
+    /// The check needs nothing after the handler and never waits: the server runs it on the
+    /// connection's loop before the handler's task starts.
+    public func interceptImmediately(_ context: ServerContext) throws -> ServerContext? {
+        try verified(context)
+    }
+
+    /// `context` with its verified principal attached (unchanged for the health service).
+    /// - Throws: UNAUTHENTICATED "calls must come through the gateway".
+    private func verified(_ context: ServerContext) throws(RPCError) -> ServerContext {
+        if context.method.service == Self.unsignedService { return context }
         guard let value = context.metadata[PrincipalSigner.metadataKey] else {
             throw RPCError(.unauthenticated, "calls must come through the gateway")
         }
         let principal: Auth.Principal
         let now = Date()
-        if let known = verified.principal(for: value, method: context.method.fullName, now: now) {
+        if let known = verifiedValues.principal(for: value, method: context.method.fullName, now: now) {
             principal = known
         } else {
             do {
                 let signature = try signer.verifiedSignature(value, method: context.method.fullName, now: now)
                 principal = signature.principal
-                verified.store(
+                verifiedValues.store(
                     value, principal: principal, method: context.method.fullName, notAfterUnixMs: signature.notAfterUnixMs, now: now)
             } catch {
                 throw RPCError(.unauthenticated, "calls must come through the gateway: \(error.message)")
@@ -48,8 +61,6 @@ public struct TrustedCallerInterceptor: ServerInterceptor {
         }
         var context = context
         context[PrincipalKey.self] = principal
-        try await ServerContext.$current.withValue(context) {
-            try await next(context)
-        }
+        return context
     }
 }

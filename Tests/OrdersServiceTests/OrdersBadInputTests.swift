@@ -143,6 +143,30 @@ struct OrdersBadInputTests {
         }
     }
 
+    @Test func cancellingAnOrderThatStillHoldsPaymentsIsRefusedUntilTheyAreRefunded() async throws {
+        try await withCatalogue { fixture, staff in
+            let paid = try await staff.pay(try await staff.order([("A", 1)]))
+            var cancel = Orders.OrderTransitionRequest()
+            cancel.orderId = paid.orderId
+            cancel.reason = "out of stock at the warehouse"
+            try await expectRefused(
+                fixture, .failedPrecondition,
+                containing: "order \(paid.number) still holds \(paid.paidMinor) \(paid.currency) of payments: refund them before cancelling it"
+            ) {
+                _ = try await staff.orders.cancel(cancel)
+            }
+            // Part of the money back is not enough; all of it is.
+            let partly = try await staff.refund(paid, amount: 1)
+            try await expectRefused(fixture, .failedPrecondition, containing: "still holds \(paid.paidMinor - 1) \(paid.currency)") {
+                _ = try await staff.orders.cancel(cancel)
+            }
+            _ = try await staff.refund(partly, amount: paid.paidMinor - 1)
+            let cancelled = try await staff.orders.cancel(cancel)
+            #expect(cancelled.status == .cancelled)
+            #expect(cancelled.refundedMinor == cancelled.paidMinor)
+        }
+    }
+
     @Test func invalidTransitions() async throws {
         try await withCatalogue { fixture, staff in
             let order = try await staff.order([("A", 1)])

@@ -296,8 +296,16 @@ public final class OrdersStore: Sendable {
     }
 
     /// Cancels a pending or paid order, releasing its stock and queuing the cancellation event.
+    /// An order still holding money (paid and not refunded in full) is refused with
+    /// FAILED_PRECONDITION: the money goes back first, by a refund (a decision of its own, which
+    /// needs `orders.refund`), so that a cancelled order never keeps a payment.
     public func cancel(orderReference: String, reason: String, actor: String) async throws -> Orders.Order {
         try await transition(.cancel, orderReference: orderReference, reason: reason, actor: actor) { order, connection, now in
+            let held = order.paidMinor - order.refundedMinor
+            guard held <= 0 else {
+                throw OrdersError.failedPrecondition(
+                    "order \(order.number) still holds \(held) \(order.currency) of payments: refund them before cancelling it")
+            }
             for line in try order.lines(connection) {
                 try StockLedger.adjust(
                     connection, sku: line.sku, delta: line.quantity, reason: "released by cancelling order \(order.number)",
