@@ -149,10 +149,9 @@ struct OrdersBadInputTests {
             var cancel = Orders.OrderTransitionRequest()
             cancel.orderId = paid.orderId
             cancel.reason = "out of stock at the warehouse"
-            try await expectRefused(
-                fixture, .failedPrecondition,
-                containing: "order \(paid.number) still holds \(paid.paidMinor) \(paid.currency) of payments: refund them before cancelling it"
-            ) {
+            let message =
+                "order \(paid.number) still holds \(paid.paidMinor) \(paid.currency) of payments: refund them before cancelling it"
+            try await expectRefused(fixture, .failedPrecondition, containing: message) {
                 _ = try await staff.orders.cancel(cancel)
             }
             // Part of the money back is not enough; all of it is.

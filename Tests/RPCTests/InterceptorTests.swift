@@ -57,4 +57,46 @@ struct InterceptorTests {
         #expect(codes == [.unauthenticated, .ok])
         #expect(recorder.summaries.withLock { $0.allSatisfy { $0.method == "backoffice.echo.Echo/Unary" } })
     }
+
+    /// Appends its name to the caller seen by the handler; decides at once when `immediate`.
+    struct Stamp: ServerInterceptor {
+        let name: String
+        let immediate: Bool
+        let refuses: Bool
+
+        func stamped(_ context: ServerContext, how: String) throws -> ServerContext {
+            if refuses { throw RPCError(.permissionDenied, "\(name) refuses") }
+            var context = context
+            context[CallerKey.self] = (context[CallerKey.self] ?? "") + "\(name)(\(how))"
+            return context
+        }
+        func intercept(context: ServerContext, next: (ServerContext) async throws -> Void) async throws {
+            try await next(stamped(context, how: "chain"))
+        }
+        func interceptImmediately(_ context: ServerContext) throws -> ServerContext? {
+            immediate ? try stamped(context, how: "at once") : nil
+        }
+    }
+
+    @Test func interceptorsThatDecideAtOnceRunFirstOnlyWhileTheyLeadTheOrder() async throws {
+        /// The caller the handler saw, or the error the call ended with.
+        func caller(_ interceptors: [any ServerInterceptor]) async throws -> String {
+            try await TestServer.with(services: [WhoAmI()], configure: { $0.interceptors = interceptors }) { _, address in
+                try await TestServer.withClient(address) { client in
+                    do {
+                        let response = try await Echo.EchoClient(channel: client).unary(.with())
+                        return String(decoding: response.payload, as: UTF8.self)
+                    } catch let error as RPCError {
+                        return "\(error.code.name): \(error.message)"
+                    }
+                }
+            }
+        }
+        let atOnce = Stamp(name: "A", immediate: true, refuses: false)
+        let chained = Stamp(name: "B", immediate: false, refuses: false)
+        #expect(try await caller([atOnce, chained]) == "A(at once)B(chain)")
+        // Behind one that needs the chain, it runs in the chain too: the order holds.
+        #expect(try await caller([chained, atOnce]) == "B(chain)A(chain)")
+        #expect(try await caller([Stamp(name: "R", immediate: true, refuses: true), chained]) == "PERMISSION_DENIED: R refuses")
+    }
 }
