@@ -366,6 +366,12 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
 
     // MARK: Keepalive, idleness, stalled readers
 
+    /// Whether the socket holds bytes not read yet.
+    private var hasUnreadInput: Bool {
+        var count: Int32 = 0
+        return ioctl(fd, UInt(FIONREAD), &count) == 0 && count > 0
+    }
+
     private func scheduleHousekeeping() {
         var period = limits.keepaliveInterval
         if let idle = limits.idleTimeout { period = min(period, idle) }
@@ -394,9 +400,19 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
         if let idle = limits.idleTimeout, let delegate, !delegate.hasCallsInFlight,
             now.nanoseconds(since: lastActiveAt) > idle.wholeNanoseconds
         {
-            delegate.connectionIsIdle(self)
-            guard state == .open else { return }
-            lastActiveAt = now
+            if hasUnreadInput {
+                // A loop that did not run for a while fires its timers before it reads: what
+                // arrived meanwhile (a preface, a call) is activity, not idleness.
+                lastActiveAt = now
+            } else if state == .awaitingPreface {
+                // Nothing may be written before the peer's preface, not even a GOAWAY.
+                close(reason: RPCError(.unavailable, "\(peer) sent no preface within the idle timeout"))
+                return
+            } else {
+                delegate.connectionIsIdle(self)
+                guard state == .open else { return }
+                lastActiveAt = now
+            }
         }
         scheduleHousekeeping()
     }

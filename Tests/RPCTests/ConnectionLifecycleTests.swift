@@ -1,10 +1,11 @@
 import BackofficeAPI
 import EchoService
 import Foundation
-import RPC
 import Synchronization
 import Testing
 import TestSupport
+
+@testable import RPC
 
 /// Graceful shutdown, idle timeout, keepalive and reconnection.
 @Suite(.timeLimit(.minutes(1)))
@@ -109,6 +110,30 @@ struct ConnectionLifecycleTests {
                 #expect(response.payload == [3])
             }
         }
+    }
+
+    @Test func whatArrivedWhileTheLoopWasBusyIsNotIdleness() async throws {
+        // A server on a loop of its own, which the test keeps busy for longer than the idle
+        // timeout while the client's preface and call wait in the socket: when the loop runs
+        // again its timers fire before it reads, and they must not call the connection idle.
+        let group = EventLoopGroup(threads: 1, name: "busy-loop-test")
+        var configuration = RPCServer.Configuration()
+        configuration.limits.idleTimeout = .milliseconds(100)
+        let server = RPCServer(configuration: configuration, services: [EchoProvider()], group: group)
+        let address = try await server.start()
+        let raw = try RawConnection(to: address)
+        try await Task.sleep(for: .milliseconds(50))  // accepted, its idle clock running
+        let loop = group.loops[0]
+        loop.execute { usleep(400_000) }
+        try await raw.send(RawConnection.preface)
+        try await raw.sendUnaryCall(1, method: "backoffice.echo.Echo/Unary", request: Echo.EchoRequest.with(payload: [7]))
+        let preface = try await raw.readExactly(8, timeout: 5)
+        #expect(preface == RawConnection.preface)
+        let status = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 5)
+        #expect(try RawConnection.status(of: status).code == StatusCode.ok.rawValue)
+        raw.close()
+        await server.shutdown()
+        loop.stop()
     }
 
     @Test func unansweredKeepalivePingClosesTheConnection() async throws {
