@@ -114,22 +114,25 @@ struct ConnectionLifecycleTests {
 
     @Test func whatArrivedWhileTheLoopWasBusyIsNotIdleness() async throws {
         // A server on a loop of its own, which the test keeps busy for longer than the idle
-        // timeout while the client's preface and call wait in the socket: when the loop runs
-        // again its timers fire before it reads, and they must not call the connection idle.
+        // timeout while a call waits in the socket: when the loop runs again its timers fire
+        // before it reads, and they must not call the connection idle (GOAWAY, call dropped).
         let group = EventLoopGroup(threads: 1, name: "busy-loop-test")
+        let loop = group.loops[0]
         var configuration = RPCServer.Configuration()
-        configuration.limits.idleTimeout = .milliseconds(100)
+        configuration.limits.idleTimeout = .seconds(1)
         let server = RPCServer(configuration: configuration, services: [EchoProvider()], group: group)
         let address = try await server.start()
         let raw = try RawConnection(to: address)
-        try await Task.sleep(for: .milliseconds(50))  // accepted, its idle clock running
-        let loop = group.loops[0]
-        loop.execute { usleep(400_000) }
-        try await raw.send(RawConnection.preface)
+        try await raw.handshake()
+        let busy = Atomic<Bool>(false)
+        loop.execute {
+            busy.store(true, ordering: .releasing)
+            usleep(2_500_000)
+        }
+        for _ in 0..<500 where !busy.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(2)) }
         try await raw.sendUnaryCall(1, method: "backoffice.echo.Echo/Unary", request: Echo.EchoRequest.with(payload: [7]))
-        let preface = try await raw.readExactly(8, timeout: 5)
-        #expect(preface == RawConnection.preface)
-        let status = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 5)
+        let status = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 10)
+        #expect(status.callID == 1)
         #expect(try RawConnection.status(of: status).code == StatusCode.ok.rawValue)
         raw.close()
         await server.shutdown()
