@@ -119,19 +119,24 @@ struct ConnectionLifecycleTests {
         let group = EventLoopGroup(threads: 1, name: "busy-loop-test")
         let loop = group.loops[0]
         var configuration = RPCServer.Configuration()
-        configuration.limits.idleTimeout = .seconds(1)
+        // Long enough that a loaded machine cannot reach it between the accept and the stall.
+        configuration.limits.idleTimeout = .seconds(4)
         let server = RPCServer(configuration: configuration, services: [EchoProvider()], group: group)
         let address = try await server.start()
         let raw = try RawConnection(to: address)
         try await raw.handshake()
+        // The loop stays busy until the call was sent, then longer than the idle timeout.
         let busy = Atomic<Bool>(false)
+        let sent = Atomic<Bool>(false)
         loop.execute {
             busy.store(true, ordering: .releasing)
-            usleep(2_500_000)
+            for _ in 0..<20_000 where !sent.load(ordering: .acquiring) { usleep(1000) }
+            usleep(4_500_000)
         }
-        for _ in 0..<500 where !busy.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(2)) }
+        for _ in 0..<5000 where !busy.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(2)) }
         try await raw.sendUnaryCall(1, method: "backoffice.echo.Echo/Unary", request: Echo.EchoRequest.with(payload: [7]))
-        let status = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 10)
+        sent.store(true, ordering: .releasing)
+        let status = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 30)
         #expect(status.callID == 1)
         #expect(try RawConnection.status(of: status).code == StatusCode.ok.rawValue)
         raw.close()
