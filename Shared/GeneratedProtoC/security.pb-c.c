@@ -2846,7 +2846,7 @@ const ProtobufCMessageDescriptor backoffice__security__create_account_response__
   (ProtobufCMessageInit) backoffice__security__create_account_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor backoffice__security__update_account_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor backoffice__security__update_account_request__field_descriptors[5] =
 {
   {
     "user_id",
@@ -2896,8 +2896,21 @@ static const ProtobufCFieldDescriptor backoffice__security__update_account_reque
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "clear_display_name",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Backoffice__Security__UpdateAccountRequest, clear_display_name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned backoffice__security__update_account_request__field_indices_by_name[] = {
+  4,   /* field[4] = clear_display_name */
   3,   /* field[3] = display_name */
   2,   /* field[2] = email */
   0,   /* field[0] = user_id */
@@ -2906,7 +2919,7 @@ static const unsigned backoffice__security__update_account_request__field_indice
 static const ProtobufCIntRange backoffice__security__update_account_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor backoffice__security__update_account_request__descriptor =
 {
@@ -2916,7 +2929,7 @@ const ProtobufCMessageDescriptor backoffice__security__update_account_request__d
   "Backoffice__Security__UpdateAccountRequest",
   "backoffice.security",
   sizeof(Backoffice__Security__UpdateAccountRequest),
-  4,
+  5,
   backoffice__security__update_account_request__field_descriptors,
   backoffice__security__update_account_request__field_indices_by_name,
   1,  backoffice__security__update_account_request__number_ranges,

@@ -90,7 +90,7 @@ final class FakeAccounts: Security.AccountsHandler {
             guard var account = state.accounts[request.userId] else { throw RPCError(.notFound, "no account") }
             if !request.username.isEmpty { account.username = request.username }
             if !request.email.isEmpty { account.email = request.email }
-            if !request.displayName.isEmpty { account.displayName = request.displayName }
+            if !request.displayName.isEmpty || request.clearDisplayName { account.displayName = request.displayName }
             state.accounts[request.userId] = account
         }
         return Security.UpdateAccountResponse()

@@ -80,6 +80,18 @@ struct UsersSecurityIntegrationTests {
             let before = try await suite.authenticate(session.token)
             #expect(before?.subjectId == rosa.id)
 
+            // A display name removed in users is removed from her principal too.
+            #expect(session.principal?.displayName == "Rosa")
+            var change = Users.ProfileChange()
+            change.updateMask = ["display_name"]
+            var clear = Users.UpdateUserRequest()
+            clear.id = rosa.id
+            clear.change = change
+            let adminPrincipal = try #require(try await suite.login("admin", suite.adminPassword).principal)
+            _ = try await users.updateUser(clear, options: suite.options(adminPrincipal, Users.UsersService.updateUser))
+            // (Without one, principals name her by her username.)
+            #expect(try await suite.login("rosa", "a sturdy passphrase 7").principal?.displayName == "rosa")
+
             var deactivate = Users.DeactivateUserRequest()
             deactivate.id = rosa.id
             let adminSession = try await suite.login("admin", suite.adminPassword)

@@ -139,8 +139,10 @@ extension Security {
         public var username: String = ""
         /// New email; empty keeps the current one.
         public var email: String = ""
-        /// New display name; empty keeps the current one.
+        /// New display name; empty keeps the current one (unless clear_display_name).
         public var displayName: String = ""
+        /// True removes the display name; display_name must then be empty.
+        public var clearDisplayName: Bool = false
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -1853,6 +1855,7 @@ extension Security.UpdateAccountRequest: ProtoCBridged {
         self.username = try ProtoFromC.string(c.pointee.username)
         self.email = try ProtoFromC.string(c.pointee.email)
         self.displayName = try ProtoFromC.string(c.pointee.display_name)
+        self.clearDisplayName = c.pointee.clear_display_name != 0
     }
 
     /// Copies the message into `c`, with every pointer into `arena`.
@@ -1869,6 +1872,7 @@ extension Security.UpdateAccountRequest: ProtoCBridged {
         if !self.displayName.isEmpty {
             c.pointee.display_name = arena.cString(self.displayName)
         }
+        c.pointee.clear_display_name = self.clearDisplayName ? 1 : 0
     }
 }
 

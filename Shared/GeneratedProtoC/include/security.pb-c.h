@@ -185,13 +185,17 @@ struct  Backoffice__Security__UpdateAccountRequest
    */
   char *email;
   /*
-   * New display name; empty keeps the current one.
+   * New display name; empty keeps the current one (unless clear_display_name).
    */
   char *display_name;
+  /*
+   * True removes the display name; display_name must then be empty.
+   */
+  protobuf_c_boolean clear_display_name;
 };
 #define BACKOFFICE__SECURITY__UPDATE_ACCOUNT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&backoffice__security__update_account_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Backoffice__Security__UpdateAccountResponse

@@ -73,6 +73,32 @@ struct AccountsTests {
         #expect(unknownRole?.code == .invalidArgument)
     }
 
+    @Test func aDisplayNameIsSetKeptAndCleared() async throws {
+        let fixture = try await SecurityCoreFixture()
+        try await fixture.createAccount("u_1", username: "carol")
+        var update = Security.UpdateAccountRequest()
+        update.userId = "u_1"
+        update.displayName = "Carol Danvers"
+        _ = try await fixture.core.updateAccount(update)
+        #expect(try await fixture.login("carol").principal?.displayName == "Carol Danvers")
+        // Empty fields keep what is there.
+        update.displayName = ""
+        update.email = "carol.d@example.com"
+        _ = try await fixture.core.updateAccount(update)
+        #expect(try await fixture.login("carol").principal?.displayName == "Carol Danvers")
+        // Asking for both a name and its removal is refused, and changes nothing.
+        update.displayName = "Captain"
+        update.clearDisplayName = true
+        let both = await rpcError { _ = try await fixture.core.updateAccount(update) }
+        #expect(both?.code == .invalidArgument)
+        #expect(both?.fieldViolations.map(\.field) == ["display_name"])
+        #expect(try await fixture.login("carol").principal?.displayName == "Carol Danvers")
+        update.displayName = ""
+        _ = try await fixture.core.updateAccount(update)
+        // Without a display name, principals name the account by its username.
+        #expect(try await fixture.login("carol").principal?.displayName == "carol")
+    }
+
     @Test func updateDeactivateAndDelete() async throws {
         let fixture = try await SecurityCoreFixture()
         let admin = try await fixture.admin()

@@ -84,7 +84,8 @@ extension SecurityCore {
         }
     }
 
-    /// Changes the username, email or display name of an account (empty fields are kept).
+    /// Changes the username, email or display name of an account (empty fields are kept; the
+    /// display name is removed with `clear_display_name`).
     public func updateAccount(_ request: Security.UpdateAccountRequest) async throws -> Security.UpdateAccountResponse {
         var checks = FieldChecks()
         checks.identifier(request.userId, "user_id")
@@ -93,6 +94,9 @@ extension SecurityCore {
         checks.limit(request.displayName, "display_name", maxLength: FieldChecks.displayNameLength)
         if !request.email.isEmpty, !request.email.contains("@") { checks.add("email", "must contain @") }
         if request.username.contains("@") { checks.add("username", "must not contain @") }
+        if request.clearDisplayName && !request.displayName.isEmpty {
+            checks.add("display_name", "must be empty when clear_display_name is set")
+        }
         try checks.throwIfAny()
         let time = nowMs
         try await database.write { db in
@@ -100,7 +104,7 @@ extension SecurityCore {
             try Self.ensureUnique(username: request.username, email: request.email, except: account.userID, in: db)
             if !request.username.isEmpty { account.username = request.username }
             if !request.email.isEmpty { account.email = request.email }
-            if !request.displayName.isEmpty { account.displayName = request.displayName }
+            if !request.displayName.isEmpty || request.clearDisplayName { account.displayName = request.displayName }
             try db.execute(
                 """
                 UPDATE accounts SET username = ?, username_key = ?, email = ?, email_key = ?, display_name = ?,

@@ -35,14 +35,15 @@ public struct SecurityAccounts: Sendable {
         try await call { _ = try await client.createAccount(request, options: options) }
     }
 
-    /// Tells security the new username, email and display name of `id` (empty values keep the
-    /// current ones there).
+    /// Tells security the username, email and display name of `id`, all three as they are now:
+    /// an empty display name removes the one security had.
     public func updateAccount(id: String, username: String, email: String, displayName: String) async throws {
         var request = Security.UpdateAccountRequest()
         request.userId = id
         request.username = username
         request.email = email
         request.displayName = displayName
+        request.clearDisplayName = displayName.isEmpty
         try await call { _ = try await client.updateAccount(request, options: options) }
     }
 
