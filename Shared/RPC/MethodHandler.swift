@@ -37,8 +37,9 @@ public struct MethodHandler: Sendable {
     /// `responder` when it is ready (from any thread). For proxies, whose work per call is to pass
     /// it on: the handler must not block; it may start a task for work that waits.
     ///
-    /// When a server interceptor applies to the method, the handler runs in a task after the
-    /// interceptors instead, like any other.
+    /// Interceptors that apply to the method and decide at once (`interceptImmediately`) run
+    /// before it on the loop; when one needs `intercept` instead, the handler runs in a task after
+    /// the interceptors, like any other.
     public static func immediateUnary<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: MethodDescriptor,
         _ handle: @escaping @Sendable (Request, ServerContext, UnaryResponder<Response>) -> Void
