@@ -33,7 +33,6 @@ struct CallHeaders: Sendable, Equatable {
     /// Decodes a CALL frame's payload.
     init(decoding bytes: UnsafeRawBufferPointer) throws(MalformedCallHeaders) {
         var reader = BufferReader(bytes)
-        var pairs: [Metadata.Element] = []
         while !reader.isAtEnd {
             let tag = try reader.varint()
             switch tag {
@@ -52,18 +51,12 @@ struct CallHeaders: Sendable, Equatable {
                     case let other: try entry.skip(wireType: other & 7, knownField: other >> 3 == 1 || other >> 3 == 2)
                     }
                 }
-                key = Metadata.lowercased(key)
-                if let index = pairs.firstIndex(where: { $0.key == key }) {
-                    pairs[index].value = value
-                } else {
-                    pairs.append((key, value))
-                }
+                metadata[key] = value  // lower-cased; a repeated key keeps its last value
             default:
                 let number = tag >> 3
                 try reader.skip(wireType: tag & 7, knownField: number >= 1 && number <= 3)
             }
         }
-        metadata = Metadata(uncheckedLowercasePairs: pairs)
     }
 
     /// The encoding, appended to `buffer`.

@@ -25,8 +25,8 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
         for (key, value) in elements { self[key] = value }
     }
 
-    /// Pairs whose keys are known to be lower-case and distinct (a decoded CALL frame).
-    init(uncheckedLowercasePairs pairs: [Element]) {
+    /// Pairs whose keys are known to be lower-case and distinct (taken from another `Metadata`).
+    private init(uncheckedLowercasePairs pairs: [Element]) {
         self.pairs = pairs
     }
 

@@ -359,10 +359,17 @@ final class ConnectionSlot: @unchecked Sendable {
         guard pending.isEmpty, !closed, let transport = current, transport.acceptsNewCalls,
             transport.calls.count < configuration.maxConcurrentCallsPerConnection
         else { return nil }
-        let call = transport.open(method, headers: prepared.headers, timeout: prepared.timeout)
+        return (Self.open(method, prepared.headers, timeout: prepared.timeout, handle, on: transport), transport)
+    }
+
+    /// Opens the call on `transport` and ties `handle` to it.
+    private static func open(
+        _ method: MethodDescriptor, _ headers: [UInt8], timeout: Duration?, _ handle: CallHandle, on transport: ClientTransport
+    ) -> ClientCall {
+        let call = transport.open(method, headers: headers, timeout: timeout)
         handle.transport = transport
         handle.callID = call.id
-        return (call, transport)
+        return call
     }
 
     /// Opens `request` if a connection has room; false when it must wait.
@@ -386,9 +393,7 @@ final class ConnectionSlot: @unchecked Sendable {
             return true
         case .success(let transport):
             guard transport.calls.count < configuration.maxConcurrentCallsPerConnection else { return false }
-            let call = transport.open(request.method, headers: request.prepared.headers, timeout: timeout)
-            request.handle.transport = transport
-            request.handle.callID = call.id
+            let call = Self.open(request.method, request.prepared.headers, timeout: timeout, request.handle, on: transport)
             request.onOpen(call, transport)
             return true
         }

@@ -194,7 +194,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func startHandler(_ call: Call) {
         call.started = true
         var admittedContext = call.context
-        var remainingInterceptors = router.interceptors.filter { $0.applies(to: call.handler.method) }[...]
+        var remainingInterceptors = router.interceptors(for: call.handler.method)
         // Leading interceptors that decide at once run here, on the loop, without a layer of the
         // handler's task each.
         do {
@@ -472,6 +472,13 @@ struct ServerRouter: Sendable {
     let fallbacks: [any UnknownMethodService]
     let interceptors: [any ServerInterceptor]
     let observers: [any ServerCallObserver]
+
+    /// The interceptors that apply to `method`, in order; no copy when all of them do (the usual
+    /// case: this runs for every call).
+    func interceptors(for method: MethodDescriptor) -> ArraySlice<any ServerInterceptor> {
+        if interceptors.allSatisfy({ $0.applies(to: method) }) { return interceptors[...] }
+        return interceptors.filter { $0.applies(to: method) }[...]
+    }
 
     /// The handler of `method`: a listed one, else the first fallback's.
     func handler(for method: String) -> MethodHandler? {
