@@ -15,6 +15,13 @@ final class ClientCall: @unchecked Sendable {
     var outcome: Result<any ProtoMessage, RPCError>?
     /// Where responses of a server-streaming call go.
     var stream: InboundQueue?
+    /// The server call whose answer this one is (`RPCClient.relay`): its response is kept as bytes
+    /// and passed on with the STATUS as it came.
+    var relay: RelayedCall?
+    /// Who learns how the relayed attempt ended.
+    var relayCompletion: (@Sendable (RelayAttempt) -> Void)?
+    /// A relayed call's response, until the STATUS confirms it.
+    var rawResponse: [UInt8]?
     var deadlineTimer: TimerID?
 
     init(id: UInt32, method: MethodDescriptor) {
@@ -37,6 +44,10 @@ final class ClientCall: @unchecked Sendable {
         } else if let callback {
             self.callback = nil
             callback(result)
+        } else if let relayCompletion {
+            self.relayCompletion = nil
+            relay = nil
+            if case .failure(let error) = result { relayCompletion(.failed(error)) }
         } else if outcome == nil {
             outcome = result
         }
@@ -72,18 +83,20 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     var loop: EventLoop { connection.loop }
     var hasCallsInFlight: Bool { !calls.isEmpty }
 
-    /// Opens a call: writes its CALL frame and registers it.
-    func open(_ method: MethodDescriptor, headers: [UInt8], timeout: Duration?) -> ClientCall {
+    /// Opens a call: writes its CALL frame (the payload `writeHeaders` appends) and registers it.
+    func open(_ method: MethodDescriptor, timeout: Duration?, writeHeaders: (inout [UInt8]) -> Void) -> ClientCall {
         let id = nextCallID
         nextCallID &+= 1
         if nextCallID == UInt32.max { retire() }  // ids must increase; a fresh connection starts over
         let call = ClientCall(id: id, method: method)
         calls[id] = call
-        connection.writeFrame(.call, callID: id) { $0.append(contentsOf: headers) }
+        connection.writeFrame(.call, callID: id, payload: writeHeaders)
         connection.noteActivity()
         if let timeout {
-            call.deadlineTimer = loop.scheduleTimer(at: MonotonicTime.now().advanced(by: timeout)) { [weak self] in
-                self?.abandon(id, RPCError(.deadlineExceeded, "deadline of \(timeout) exceeded"))
+            // A strong capture (a weak one costs a side table per call): the timer is cancelled
+            // when the call ends and when the connection closes.
+            call.deadlineTimer = loop.scheduleTimer(at: MonotonicTime.now().advanced(by: timeout)) { [self] in
+                abandon(id, RPCError(.deadlineExceeded, "deadline of \(timeout) exceeded"))
             }
         }
         return call
@@ -92,6 +105,12 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     func sendMessage(_ call: ClientCall, _ message: any ProtoMessage, last: Bool) {
         guard calls[call.id] != nil else { return }
         connection.writeFrame(.message, flags: last ? FrameFlags.endStream : 0, callID: call.id, message: message)
+    }
+
+    /// Sends a relayed call's one request, its encoding as the client sent it.
+    func sendRelayedRequest(_ call: ClientCall, _ request: [UInt8]) {
+        guard calls[call.id] != nil else { return }
+        connection.writeFrame(.message, flags: FrameFlags.endStream, callID: call.id) { $0.append(contentsOf: request) }
     }
 
     func sendHalfClose(_ call: ClientCall) {
@@ -145,6 +164,14 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     private func receiveMessage(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
         guard let call = calls[id] else { return }  // abandoned calls may still get answers
+        if call.relay != nil {
+            guard call.rawResponse == nil else {
+                abandon(id, RPCError(.internalError, "the server sent more than one response to \(call.method)"))
+                return
+            }
+            call.rawResponse = Array(payload)
+            return
+        }
         let message: any ProtoMessage
         do {
             message = try call.method.responseType.init(serializedBytes: payload)
@@ -163,6 +190,18 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     private func receiveStatus(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
         guard let call = remove(id) else { return }
+        if let relay = call.relay, let completion = call.relayCompletion, payload.isEmpty {
+            // The usual answer of a relayed call: a response and OK, passed on as they came.
+            call.relay = nil
+            call.relayCompletion = nil
+            guard let response = call.rawResponse else {
+                completion(.failed(RPCError(.internalError, "the server ended \(call.method) with OK but no response")))
+                return
+            }
+            relay.passOn(response: response, status: payload)
+            completion(.answered(.ok))
+            return
+        }
         let status: Wire.Status
         if payload.isEmpty {
             status = Wire.Status()
@@ -175,6 +214,19 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
             }
         }
         let code = StatusCode(rawValue: status.code)
+        if let relay = call.relay, let completion = call.relayCompletion, code != .unavailable {
+            // Any other answer of a relayed call goes on as it came too (an error without the
+            // response); UNAVAILABLE fails the attempt instead, so that the proxy may try elsewhere.
+            call.relay = nil
+            call.relayCompletion = nil
+            if code == .ok && call.rawResponse == nil {
+                completion(.failed(RPCError(.internalError, "the server ended \(call.method) with OK but no response")))
+                return
+            }
+            relay.passOn(response: code == .ok ? call.rawResponse : nil, status: payload)
+            completion(.answered(code))
+            return
+        }
         guard code == .ok else {
             let violations = status.details.map { FieldViolation(field: $0.field, description: $0.description) }
             call.complete(.failure(RPCError(code, status.message, fieldViolations: violations, metadata: Metadata(status.metadata))))

@@ -118,8 +118,8 @@ public final class RPCClient: RPCChannel, Sendable {
     }
 
     /// Starts a unary call without waiting for it: `completion` gets its outcome once, on the
-    /// connection's event loop. Made on that loop (by an immediate handler of a proxy), the call
-    /// is written before this returns, with no task and no thread hop.
+    /// connection's event loop. Made on that loop, the call is written before this returns, with
+    /// no task and no thread hop.
     ///
     /// Unlike the `async` calls, it inherits nothing from a call being served: `options` carry
     /// its whole timeout and metadata.
@@ -137,7 +137,10 @@ public final class RPCClient: RPCChannel, Sendable {
             completion(.failure(RPCError(converting: error)))
             return StartedCall(slot: slot, handle: handle)
         }
-        if slot.loop.inEventLoop, let (call, transport) = slot.openAtOnce(method, prepared, handle) {
+        if slot.loop.inEventLoop,
+            let (call, transport) = slot.openAtOnce(
+                method, timeout: prepared.timeout, handle, writeHeaders: { $0.append(contentsOf: prepared.headers) })
+        {
             // The proxy's case: no waiting, so no closures to keep for later.
             call.callback = completion
             transport.sendMessage(call, request, last: true)
@@ -150,6 +153,53 @@ public final class RPCClient: RPCChannel, Sendable {
             }
         }
         return StartedCall(slot: slot, handle: handle)
+    }
+
+    /// Forwards a relayed call (`MethodHandler.relayUnary`) to this client's server as a call of
+    /// `method` (usually the same, `raw`) whose CALL frame carries `metadata` and `timeout`. The
+    /// server's answer goes to the relayed call's client as it came, and `completion` learns how
+    /// the attempt ended, once, on the connection's loop (`.failed` leaves the call to the
+    /// caller: try again, or `fail` it). When the relayed call ends first, the attempt is cancelled.
+    ///
+    /// Made on the relayed call's loop with a connection of this client on that loop
+    /// (`Configuration.prefersCallersLoop`), nothing crosses threads and the answer is passed on
+    /// without a copy of its STATUS.
+    public func relay(
+        _ call: RelayedCall, as method: MethodDescriptor, metadata: Metadata, timeout: Duration?,
+        completion: @escaping @Sendable (RelayAttempt) -> Void
+    ) {
+        guard call.loop.inEventLoop else {
+            call.loop.execute { self.relay(call, as: method, metadata: metadata, timeout: timeout, completion: completion) }
+            return
+        }
+        guard !call.isEnded else {
+            completion(.failed(RPCError(.cancelled, "the call has ended")))
+            return
+        }
+        if let timeout, timeout <= .zero {
+            completion(.failed(RPCError(.deadlineExceeded, "\(method) was given no time")))
+            return
+        }
+        let slot = pickSlot()
+        let handle = CallHandle()
+        call.upstream = StartedCall(slot: slot, handle: handle)
+        let headers = CallHeaders(
+            method: method.fullName, metadata: metadata, timeoutMicros: timeout.map { max(1, $0.wholeMicroseconds) } ?? 0)
+        let attach: @Sendable (ClientCall, ClientTransport) -> Void = { clientCall, transport in
+            clientCall.relay = call
+            clientCall.relayCompletion = completion
+            transport.sendRelayedRequest(clientCall, call.request)
+        }
+        if slot.loop.inEventLoop,
+            let (clientCall, transport) = slot.openAtOnce(method, timeout: timeout, handle, writeHeaders: headers.encode(into:))
+        {
+            attach(clientCall, transport)
+            return
+        }
+        let prepared = PreparedCall(headers: headers.encoded, timeout: timeout)
+        slot.loop.execute {
+            slot.open(method, prepared, handle, onFailure: { completion(.failed($0)) }, onOpen: attach)
+        }
     }
 
     public func serverStreaming<Request: ProtoMessage, Response: ProtoMessage>(
@@ -269,6 +319,11 @@ public struct StartedCall: Sendable {
     public func cancel() {
         slot.loop.execute { slot.cancel(handle) }
     }
+
+    /// `cancel`, done before it returns when made on the connection's loop.
+    func cancelNow() {
+        if slot.loop.inEventLoop { slot.cancel(handle) } else { cancel() }
+    }
 }
 
 /// What a call needs on the wire, computed before it reaches the loop.
@@ -281,7 +336,9 @@ struct PreparedCall: Sendable {
 final class CallHandle: @unchecked Sendable {
     // @unchecked Sendable: the fields are read and written on the slot's loop only.
     var cancelled = false
-    weak var transport: ClientTransport?
+    /// Strong (no weak reference per call): a handle lives no longer than its caller waits, and
+    /// cancelling a call its closed transport already ended does nothing.
+    var transport: ClientTransport?
     var callID: UInt32 = 0
 }
 
@@ -355,18 +412,21 @@ final class ConnectionSlot: @unchecked Sendable {
 
     /// Opens a call on the current connection when it is ready and has room and no call waits
     /// before it; `nil` otherwise (`open` then queues or fails it). On the loop.
-    func openAtOnce(_ method: MethodDescriptor, _ prepared: PreparedCall, _ handle: CallHandle) -> (ClientCall, ClientTransport)? {
+    func openAtOnce(
+        _ method: MethodDescriptor, timeout: Duration?, _ handle: CallHandle, writeHeaders: (inout [UInt8]) -> Void
+    ) -> (ClientCall, ClientTransport)? {
         guard pending.isEmpty, !closed, let transport = current, transport.acceptsNewCalls,
             transport.calls.count < configuration.maxConcurrentCallsPerConnection
         else { return nil }
-        return (Self.open(method, prepared.headers, timeout: prepared.timeout, handle, on: transport), transport)
+        return (Self.open(method, timeout: timeout, handle, on: transport, writeHeaders: writeHeaders), transport)
     }
 
     /// Opens the call on `transport` and ties `handle` to it.
     private static func open(
-        _ method: MethodDescriptor, _ headers: [UInt8], timeout: Duration?, _ handle: CallHandle, on transport: ClientTransport
+        _ method: MethodDescriptor, timeout: Duration?, _ handle: CallHandle, on transport: ClientTransport,
+        writeHeaders: (inout [UInt8]) -> Void
     ) -> ClientCall {
-        let call = transport.open(method, headers: headers, timeout: timeout)
+        let call = transport.open(method, timeout: timeout, writeHeaders: writeHeaders)
         handle.transport = transport
         handle.callID = call.id
         return call
@@ -393,7 +453,9 @@ final class ConnectionSlot: @unchecked Sendable {
             return true
         case .success(let transport):
             guard transport.calls.count < configuration.maxConcurrentCallsPerConnection else { return false }
-            let call = Self.open(request.method, request.prepared.headers, timeout: timeout, request.handle, on: transport)
+            let call = Self.open(request.method, timeout: timeout, request.handle, on: transport) {
+                $0.append(contentsOf: request.prepared.headers)
+            }
             request.onOpen(call, transport)
             return true
         }

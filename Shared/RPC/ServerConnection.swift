@@ -15,16 +15,16 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         var request: (any ProtoMessage)?
         var requests: InboundQueue?
         var task: Task<Void, Never>?
-        /// An immediate handler's call: its answer and cancellation.
-        var immediate: ImmediateCallState?
+        /// A relayed call (`MethodHandler.relayUnary`), once its handler has it.
+        var relayed: RelayedCall?
         /// The handler was started (with its one request, for a unary or server-streaming call).
         var started = false
         var deadlineTimer: TimerID?
 
-        /// Stops the handler: cancels its task, or tells an immediate handler.
+        /// Stops the handler: cancels its task, or a relayed call's attempt.
         func stopHandler() {
             task?.cancel()
-            immediate?.cancel()
+            relayed?.cancel()
         }
 
         init(id: UInt32, handler: MethodHandler, context: ServerContext) {
@@ -133,8 +133,9 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         calls[id] = call
         if headers.timeoutMicros > 0 {
             let timeout = Duration.microseconds(headers.timeoutMicros)
-            call.deadlineTimer = loop.scheduleTimer(at: call.startedAt.advanced(by: timeout)) { [weak self] in
-                self?.deadlinePassed(id, timeout: timeout)
+            // Captured strongly: the timer is cancelled when the call ends, however it ends.
+            call.deadlineTimer = loop.scheduleTimer(at: call.startedAt.advanced(by: timeout)) { [self] in
+                deadlinePassed(id, timeout: timeout)
             }
         }
         if handler.method.kind == .clientStreaming {
@@ -211,30 +212,26 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         let interceptors = remainingInterceptors
         let body: @Sendable (ServerContext) async throws -> (any ProtoMessage)?
         switch call.handler.body {
-        case .immediateUnary(let handle):
-            let request = call.request!
+        case .relayUnary(let handle):
+            let request = (call.request as? RawMessage)?.bytes ?? []
             call.request = nil
-            let state = ImmediateCallState()
-            call.immediate = state
             guard interceptors.isEmpty else {
-                body = { context in
+                // After the interceptors, the relay starts on the loop; the task ends with the call.
+                let id = call.id
+                body = { [self, loop] context in
                     try await withCheckedThrowingContinuation { continuation in
-                        handle(request, context, ImmediateAnswer(state: state) { continuation.resume(with: $0) })
+                        loop.execute {
+                            guard let call = self.calls[id] else {
+                                continuation.resume(throwing: RPCError(.cancelled, "the call has ended"))
+                                return
+                            }
+                            self.startRelay(call, context, request, handle) { continuation.resume(returning: nil) }
+                        }
                     }
                 }
                 break
             }
-            let id = call.id
-            handle(
-                request, context,
-                ImmediateAnswer(state: state) { [self, loop] outcome in
-                    let outcome = outcome.map { Optional($0) }
-                    if loop.inEventLoop {
-                        handlerFinished(id, outcome)
-                    } else {
-                        loop.execute { self.handlerFinished(id, outcome) }
-                    }
-                })
+            startRelay(call, context, request, handle, whenEnded: nil)
             return
         case .unary(let handle):
             let request = call.request!
@@ -263,6 +260,38 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                 outcome = .failure(error)
             }
             await onLoop { self.handlerFinished(id, outcome) }
+        }
+    }
+
+    /// Hands a relayed call to its handler.
+    private func startRelay(
+        _ call: Call, _ context: ServerContext, _ request: [UInt8], _ handle: @Sendable (RelayedCall) -> Void,
+        whenEnded: (() -> Void)?
+    ) {
+        let relayed = RelayedCall(context: context, request: request, server: self, callID: call.id)
+        relayed.whenEnded = whenEnded
+        call.relayed = relayed
+        handle(relayed)
+    }
+
+    /// Ends a relayed call as its proxy says, unless it already ended. On the loop.
+    func endRelayed(_ relayed: RelayedCall, _ answer: RelayedAnswer) {
+        guard let call = calls[relayed.callID], call.relayed === relayed, relayed.claimEnd() else { return }
+        switch answer {
+        case .respond(let response):
+            connection.writeFrame(.message, callID: call.id) { $0.append(contentsOf: response) }
+            end(call, nil, cause: nil)
+        case .fail(let error, let cause):
+            end(call, error, cause: cause)
+        case .passOn(let response, let status):
+            if let response { connection.writeFrame(.message, callID: call.id) { $0.append(contentsOf: response) } }
+            connection.writeFrame(.status, callID: call.id) { $0.append(contentsOf: status) }
+            forget(call)
+            if !router.observers.isEmpty {
+                let decoded = status.isEmpty ? Wire.Status() : (try? Wire.Status(serializedBytes: status)) ?? Wire.Status()
+                report(call, code: StatusCode(rawValue: decoded.code), message: decoded.message, cause: nil)
+            }
+            callRemoved()
         }
     }
 
@@ -331,12 +360,17 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
     /// Sends the call's STATUS (nil for OK) and forgets it.
     private func end(_ call: Call, _ error: RPCError?, cause: (any Error)?) {
-        calls.removeValue(forKey: call.id)
-        call.requests?.discard()
-        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
+        forget(call)
         sendStatus(call.id, error)
         report(call, code: error?.code ?? .ok, message: error?.message ?? "", cause: cause)
         callRemoved()
+    }
+
+    /// Drops a call that is ending: its queue of requests and its deadline.
+    private func forget(_ call: Call) {
+        calls.removeValue(forKey: call.id)
+        call.requests?.discard()
+        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
     }
 
     private func report(_ call: Call, code: StatusCode, message: String, cause: (any Error)?) {
@@ -472,10 +506,30 @@ struct ServerRouter: Sendable {
     let fallbacks: [any UnknownMethodService]
     let interceptors: [any ServerInterceptor]
     let observers: [any ServerCallObserver]
+    /// The interceptors that apply to each listed method, worked out once.
+    private let applicable: [ObjectIdentifier: ArraySlice<any ServerInterceptor>]
 
-    /// The interceptors that apply to `method`, in order; no copy when all of them do (the usual
-    /// case: this runs for every call).
+    init(
+        handlers: [String: MethodHandler], fallbacks: [any UnknownMethodService], interceptors: [any ServerInterceptor],
+        observers: [any ServerCallObserver]
+    ) {
+        self.handlers = handlers
+        self.fallbacks = fallbacks
+        self.interceptors = interceptors
+        self.observers = observers
+        applicable = handlers.values.reduce(into: [:]) { table, handler in
+            table[ObjectIdentifier(handler.method)] = Self.interceptors(interceptors, for: handler.method)
+        }
+    }
+
+    /// The interceptors that apply to `method`, in order.
     func interceptors(for method: MethodDescriptor) -> ArraySlice<any ServerInterceptor> {
+        applicable[ObjectIdentifier(method)] ?? Self.interceptors(interceptors, for: method)
+    }
+
+    private static func interceptors(
+        _ interceptors: [any ServerInterceptor], for method: MethodDescriptor
+    ) -> ArraySlice<any ServerInterceptor> {
         if interceptors.allSatisfy({ $0.applies(to: method) }) { return interceptors[...] }
         return interceptors.filter { $0.applies(to: method) }[...]
     }

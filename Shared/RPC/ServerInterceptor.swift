@@ -8,9 +8,9 @@ public protocol ServerInterceptor: Sendable {
         context: ServerContext, next: (ServerContext) async throws -> Void
     ) async throws
 
-    /// Whether the interceptor runs around calls of `method`; every method by default. An
-    /// immediate handler runs without a task only when no interceptor applies to its method, or
-    /// when those that do all decide at once (`interceptImmediately`).
+    /// Whether the interceptor runs around calls of `method`; every method by default. A relayed
+    /// call (`MethodHandler.relayUnary`) goes on without a task only when no interceptor applies
+    /// to its method, or when those that do all decide at once (`interceptImmediately`).
     func applies(to method: MethodDescriptor) -> Bool
 
     /// For an interceptor that needs nothing after the handler and never waits (a signature

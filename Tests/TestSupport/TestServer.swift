@@ -25,16 +25,17 @@ public enum TestServer {
         }
     }
 
-    /// A client of `address` with quick reconnects, closed when `body` ends.
+    /// A client of `address` with quick reconnects, closed when `body` ends; its connections
+    /// live on `group`'s loops.
     public static func withClient<T>(
-        _ address: SocketAddress, configure: (inout RPCClient.Configuration) -> Void = { _ in },
+        _ address: SocketAddress, group: EventLoopGroup = .shared, configure: (inout RPCClient.Configuration) -> Void = { _ in },
         _ body: (RPCClient) async throws -> T
     ) async throws -> T {
         var configuration = RPCClient.Configuration()
         configuration.backoff.initial = .milliseconds(20)
         configuration.backoff.maximum = .milliseconds(200)
         configure(&configuration)
-        let client = RPCClient(target: address, configuration: configuration)
+        let client = RPCClient(target: address, configuration: configuration, group: group)
         do {
             let result = try await body(client)
             await client.close()

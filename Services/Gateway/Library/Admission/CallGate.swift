@@ -205,8 +205,8 @@ public struct CallGate: Sendable {
 
     /// `host` of `host:port` (`[v6]:port` too): rate limits count a client's connections together.
     static func host(of peer: String) -> String {
-        guard let colon = peer.lastIndex(of: ":") else { return peer }
-        return String(peer[..<colon])
+        guard let colon = peer.utf8.lastIndex(of: UInt8(ascii: ":")) else { return peer }
+        return String(Substring(peer.utf8[..<colon]))
     }
 }
 

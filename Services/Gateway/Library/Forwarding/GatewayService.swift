@@ -67,10 +67,8 @@ public final class GatewayService: UnknownMethodService {
             // Looked up once: the policy and the routes do not change while the gateway runs.
             let rule = gate.policy(method.fullName)
             let group = gate.directory.group(for: method.service)
-            return .immediateUnary(raw) { [self] (request: RawMessage, context: ServerContext, responder: UnaryResponder<RawMessage>) in
-                serveUnary(
-                    raw, request, context, responder, rule: rule, group: group,
-                    target: { extractor?.target(in: request.bytes) ?? "" })
+            return .relayUnary(raw) { [self] call in
+                serveUnary(raw, call, rule: rule, group: group, extractor: extractor)
             }
         case .serverStreaming:
             return .serverStreaming(raw) { [self] (request: RawMessage, responses: ResponseWriter<RawMessage>, context: ServerContext) in
@@ -92,23 +90,27 @@ public final class GatewayService: UnknownMethodService {
     // MARK: One unary call
 
     /// Serves a unary call from the connection's event loop. A read-only call whose caller is
-    /// known at once (no credential needed, or one answered recently) is admitted and forwarded
-    /// right there, and answered from the service's connection: no task, no thread hop. A call
-    /// whose credential must be checked first waits for that in a task; a mutating call, whose
-    /// audit record is written ahead, is served by `serve` in a task.
+    /// known at once (no credential needed, or one answered recently) is admitted and relayed
+    /// right there: its request and the service's answer pass through as bytes, with no task and
+    /// no thread hop. A call whose credential must be checked first waits for that in a task; a
+    /// mutating call, whose audit record is written ahead, is served by `serve` in a task.
     private func serveUnary(
-        _ method: MethodDescriptor, _ request: RawMessage, _ context: ServerContext, _ responder: UnaryResponder<RawMessage>,
-        rule: MethodRule?, group: InstanceGroup?, target: @escaping @Sendable () -> String
+        _ method: MethodDescriptor, _ call: RelayedCall, rule: MethodRule?, group: InstanceGroup?, extractor: TargetExtractor?
     ) {
+        let context = call.context
         guard let rule, rule.readOnly else {
+            let request = RawMessage(bytes: call.request)
             let task = Task {
                 do {
-                    responder.respond(try await serve(context, target: target) { call in try await forwardUnary(method, request, call) })
+                    let response = try await serve(context, target: { extractor?.target(in: request.bytes) ?? "" }) { admitted in
+                        try await forwardUnary(method, request, admitted)
+                    }
+                    call.respond(response.bytes)
                 } catch {
-                    responder.fail(error)
+                    call.fail(error)
                 }
             }
-            responder.onCancel { task.cancel() }
+            call.onCancel { task.cancel() }
             return
         }
         let started = ContinuousClock.now
@@ -120,39 +122,76 @@ public final class GatewayService: UnknownMethodService {
             principal = try gate.principalIfKnown(of: context, rule: rule)
         } catch {
             finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
-            responder.fail(error)
+            call.fail(error)
             return
         }
-        let cancellation = ForwardingCancellation()
-        responder.onCancel { cancellation.cancel() }
-        let forward: @Sendable (Auth.Principal) -> Void = { [self] principal in
-            let call: AdmittedCall
-            do {
-                call = try gate.admit(context, checked.identified(by: principal), requestID: requestID)
-            } catch {
-                finishCall(context, requestID: requestID, principal: principal, since: started, failure: error)
-                responder.fail(error)
-                return
-            }
-            forwardUnary(method, request, call, cancellation) { [self] result in
-                gate.release(call)
-                finishCall(context, requestID: requestID, principal: principal, since: started, failure: result.failure)
-                responder.finish(result.mapError { $0 })
-            }
-        }
         if let principal {
-            forward(principal)
+            relay(method, call, checked.identified(by: principal), requestID: requestID, since: started)
             return
         }
         let lookup = Task {
             do {
-                forward(try await gate.principal(of: context, rule: rule))
+                let principal = try await gate.principal(of: context, rule: rule)
+                relay(method, call, checked.identified(by: principal), requestID: requestID, since: started)
             } catch {
                 finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
-                responder.fail(error)
+                call.fail(error)
             }
         }
-        cancellation.track { lookup.cancel() }
+        call.onCancel { lookup.cancel() }
+    }
+
+    /// Admits an identified read-only call and relays it to an instance of its service.
+    private func relay(
+        _ method: MethodDescriptor, _ call: RelayedCall, _ identified: IdentifiedCall, requestID: String,
+        since started: ContinuousClock.Instant
+    ) {
+        let admitted: AdmittedCall
+        do {
+            admitted = try gate.admit(call.context, identified, requestID: requestID)
+        } catch {
+            finishCall(call.context, requestID: requestID, principal: identified.principal, since: started, failure: error)
+            call.fail(error)
+            return
+        }
+        retryBudget.recordCall()
+        relayAttempt(method, call, admitted, requestID: requestID, since: started)
+    }
+
+    /// One attempt of a relayed call. When it fails with UNAVAILABLE, the instance is checked and,
+    /// within the retry budget, another instance tried; otherwise the call ends: the service's
+    /// answer went to the client already, or the failure goes now.
+    private func relayAttempt(
+        _ method: MethodDescriptor, _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String,
+        since started: ContinuousClock.Instant, excluding failed: ServiceInstance? = nil, attempt: Int = 1
+    ) {
+        let ended: @Sendable (StatusCode) -> Void = { [self] code in
+            gate.release(admitted)
+            logCall(call.context, requestID: requestID, principal: admitted.principal, code: code, since: started)
+        }
+        guard let instance = admitted.group.pick(excluding: failed) else {
+            call.fail(RPCError(.unavailable, "no healthy instance of \(admitted.group.name)"))
+            ended(.unavailable)
+            return
+        }
+        let options = admitted.options
+        instance.client.relay(call, as: method, metadata: options.metadata, timeout: options.timeout) { [self] outcome in
+            switch outcome {
+            case .answered(let code):
+                ended(code)
+            case .failed(let error):
+                if error.code == .unavailable {
+                    checkSoon(instance)
+                    if !call.isEnded, mayRetry(admitted, after: attempt, on: instance) {
+                        relayAttempt(
+                            method, call, admitted, requestID: requestID, since: started, excluding: instance, attempt: attempt + 1)
+                        return
+                    }
+                }
+                call.fail(error)
+                ended(error.code)
+            }
+        }
     }
 
     // MARK: One call

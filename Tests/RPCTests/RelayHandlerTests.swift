@@ -1,0 +1,250 @@
+import BackofficeAPI
+import EchoService
+import Foundation
+import RPC
+import Synchronization
+import Testing
+import TestSupport
+
+/// Relayed calls (`MethodHandler.relayUnary` and `RPCClient.relay`), the pair a proxy forwards
+/// with: answers and error statuses passed on as the server sent them, a failed attempt retried
+/// elsewhere, answers of the proxy's own, cancellation by the client and by the deadline,
+/// interceptors, connections on another loop; and `RPCClient.startUnary`.
+@Suite(.timeLimit(.minutes(1)))
+struct RelayHandlerTests {
+    /// Relays `Echo/Unary` to `first`, and after a failed attempt to `fallback` (when there is
+    /// one), the way the gateway does; records what it saw in `probe`. A request whose payload is
+    /// "answer here" is answered by the proxy itself, twice (the second answer must be ignored).
+    struct RelayingEcho: RPCService {
+        static var serviceDescriptor: ServiceDescriptor { Echo.EchoService.descriptor }
+        let first: RPCClient
+        let fallback: RPCClient?
+        let probe: EventProbe
+
+        var methodHandlers: [MethodHandler] {
+            [.relayUnary(Echo.EchoService.unary.raw) { [first, fallback, probe] call in handle(call, first, fallback, probe) }]
+        }
+
+        private func handle(_ call: RelayedCall, _ first: RPCClient, _ fallback: RPCClient?, _ probe: EventProbe) {
+            probe.record("handler-ran")
+            call.onCancel { probe.record("proxy-cancelled") }
+            if let request = try? Echo.EchoRequest(serializedBytes: call.request), request.payload == Array("answer here".utf8) {
+                var response = Echo.EchoResponse()
+                response.payload = Array("from the proxy".utf8)
+                call.respond(response.serializedBytes())
+                call.fail(RPCError(.internalError, "answered twice"))
+                return
+            }
+            // A timeout of its own, longer than the tests' deadlines: only the relayed call's end
+            // can stop the forwarded attempt early.
+            first.relay(call, as: Echo.EchoService.unary.raw, metadata: call.context.metadata, timeout: .seconds(40)) { outcome in
+                switch outcome {
+                case .answered(let code):
+                    probe.record("answered:\(code.name)")
+                case .failed(let error):
+                    probe.record("failed:\(error.code.name)")
+                    guard let fallback, !call.isEnded else {
+                        call.fail(error)
+                        return
+                    }
+                    fallback.relay(call, as: Echo.EchoService.unary.raw, metadata: [:], timeout: .seconds(40)) { outcome in
+                        if case .failed(let error) = outcome { call.fail(error) }
+                        probe.record("second attempt ended")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with a client of a relaying proxy in front of `downstream` (a probing echo
+    /// server by default). The proxy's client of the downstream server has a connection on each
+    /// of the proxy's loops, or one connection on a loop of its own when `upstreamOnOwnLoop`;
+    /// `firstAttemptFails` makes the first attempt go to a port nothing listens on.
+    private func withProxy(
+        interceptors: [any ServerInterceptor] = [], downstream service: (any RPCService)? = nil, upstreamOnOwnLoop: Bool = false,
+        firstAttemptFails: Bool = false,
+        _ body: (Echo.EchoClient, _ proxyProbe: EventProbe, _ serverProbe: EventProbe) async throws -> Void
+    ) async throws {
+        let serverProbe = EventProbe()
+        let proxyProbe = EventProbe()
+        let closed = try await TestServer.with { _, address in address }
+        try await TestServer.with(services: [service ?? ProbeEchoProvider(probe: serverProbe)]) { _, downstream in
+            let group = upstreamOnOwnLoop ? EventLoopGroup(threads: 1, name: "upstream") : .shared
+            try await TestServer.withClient(downstream, group: group, configure: Self.upstream(ownLoop: upstreamOnOwnLoop)) { next in
+                try await TestServer.withClient(closed, configure: Self.upstream(ownLoop: false)) { nowhere in
+                    let proxy = RelayingEcho(
+                        first: firstAttemptFails ? nowhere : next, fallback: firstAttemptFails ? next : nil, probe: proxyProbe)
+                    try await TestServer.with(services: [proxy], configure: { $0.interceptors = interceptors }) { _, proxy in
+                        try await TestServer.withClient(proxy) { client in
+                            try await body(Echo.EchoClient(channel: client), proxyProbe, serverProbe)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func upstream(ownLoop: Bool) -> (inout RPCClient.Configuration) -> Void {
+        { configuration in
+            configuration.prefersCallersLoop = !ownLoop
+            configuration.connections = ownLoop ? 1 : EventLoopGroup.shared.loops.count
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aRelayedCallAnswersWithTheServersResponse(upstreamOnOwnLoop: Bool) async throws {
+        try await withProxy(upstreamOnOwnLoop: upstreamOnOwnLoop) { client, proxyProbe, serverProbe in
+            let response = try await client.unary(.with(payload: Array("through".utf8)), options: CallOptions(timeout: .seconds(10)))
+            #expect(response.payload == Array("through".utf8))
+            #expect(proxyProbe.recorded.contains("handler-ran"))
+            #expect(await proxyProbe.waitFor("answered:OK"))
+            // Many calls at once on one connection, each with its own answer.
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        let payload = Array("call-\(index)".utf8)
+                        return try await client.unary(.with(payload: payload), options: CallOptions(timeout: .seconds(10))).payload
+                            == payload
+                    }
+                }
+                for try await matched in group { #expect(matched) }
+            }
+            #expect(serverProbe.recorded.filter { $0 == "finished" }.count == 51)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func errorStatusesPassOnAsTheServerSentThem(upstreamOnOwnLoop: Bool) async throws {
+        try await withProxy(downstream: EchoProvider(), upstreamOnOwnLoop: upstreamOnOwnLoop) { client, proxyProbe, _ in
+            let error = await rpcError {
+                _ = try await client.unary(
+                    .with(failCode: .notFound, failMessage: "no such thing"), options: CallOptions(timeout: .seconds(10)))
+            }
+            #expect(error?.code == .notFound)
+            #expect(error?.message == "no such thing")
+            #expect(await proxyProbe.waitFor("answered:NOT_FOUND"))
+            // UNAVAILABLE from the server fails the attempt instead: the proxy may try elsewhere
+            // (this one has nowhere else and passes the failure on).
+            let unavailable = await rpcError {
+                _ = try await client.unary(
+                    .with(failCode: .unavailable, failMessage: "draining"), options: CallOptions(timeout: .seconds(10)))
+            }
+            #expect(unavailable?.code == .unavailable)
+            #expect(unavailable?.message == "draining")
+            #expect(await proxyProbe.waitFor("failed:UNAVAILABLE"))
+            // The connection still serves.
+            let again = try await client.unary(.with(), options: CallOptions(timeout: .seconds(10)))
+            #expect(again.payload == Array("hello".utf8))
+        }
+    }
+
+    @Test func aFailedAttemptCanBeRelayedAgainElsewhere() async throws {
+        try await withProxy(firstAttemptFails: true) { client, proxyProbe, serverProbe in
+            let started = ContinuousClock.now
+            let response = try await client.unary(.with(payload: [7]), options: CallOptions(timeout: .seconds(20)))
+            #expect(response.payload == [7])
+            #expect(proxyProbe.recorded.contains("failed:UNAVAILABLE"))
+            #expect(await serverProbe.waitFor("finished"))
+            #expect(ContinuousClock.now - started < .seconds(8), "the refused connection failed fast")
+        }
+    }
+
+    @Test func theProxyCanAnswerItselfAndASecondAnswerIsIgnored() async throws {
+        try await withProxy { client, proxyProbe, serverProbe in
+            let response = try await client.unary(.with(payload: Array("answer here".utf8)), options: CallOptions(timeout: .seconds(10)))
+            #expect(response.payload == Array("from the proxy".utf8))
+            // The ignored second answer sent nothing stray: the connection still serves.
+            let again = try await client.unary(.with(payload: [1]), options: CallOptions(timeout: .seconds(10)))
+            #expect(again.payload == [1])
+            #expect(!proxyProbe.recorded.contains("proxy-cancelled"))
+            #expect(serverProbe.recorded.filter { $0 == "started" }.count == 1)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aCancelledCallCancelsItsForwardedAttempt(upstreamOnOwnLoop: Bool) async throws {
+        try await withProxy(upstreamOnOwnLoop: upstreamOnOwnLoop) { client, proxyProbe, serverProbe in
+            let call = Task { try await client.unary(.with(delayMillis: 20_000), options: CallOptions(timeout: .seconds(30))) }
+            #expect(await serverProbe.waitFor("started"))
+            call.cancel()
+            let error = await rpcError { _ = try await call.value }
+            #expect(error?.code == .cancelled)
+            #expect(await proxyProbe.waitFor("proxy-cancelled"))
+            #expect(await proxyProbe.waitFor("failed:CANCELLED"))
+            #expect(await serverProbe.waitFor("cancelled"), "the forwarded call kept running")
+        }
+    }
+
+    @Test func theDeadlineCancelsTheForwardedAttempt() async throws {
+        try await withProxy { client, proxyProbe, serverProbe in
+            let started = ContinuousClock.now
+            let error = await rpcError {
+                _ = try await client.unary(.with(delayMillis: 20_000), options: CallOptions(timeout: .milliseconds(300)))
+            }
+            #expect(error?.code == .deadlineExceeded)
+            // The 300 ms deadline, not the 20 s call (with slack for a loaded machine).
+            #expect(ContinuousClock.now - started < .seconds(8))
+            #expect(await proxyProbe.waitFor("proxy-cancelled"))
+            #expect(await serverProbe.waitFor("cancelled"))
+        }
+    }
+
+    /// Refuses calls without `authorization`; applies to every method unless told otherwise.
+    struct RequireCredential: ServerInterceptor {
+        let appliesToEcho: Bool
+        func intercept(context: ServerContext, next: (ServerContext) async throws -> Void) async throws {
+            guard context.metadata["authorization"] != nil else { throw RPCError(.unauthenticated, "no credential") }
+            try await next(context)
+        }
+        func applies(to method: MethodDescriptor) -> Bool { appliesToEcho || method.service != Echo.EchoService.descriptor.name }
+    }
+
+    @Test func interceptorsThatApplyRunBeforeARelayedCall() async throws {
+        try await withProxy(interceptors: [RequireCredential(appliesToEcho: true)]) { client, proxyProbe, serverProbe in
+            let error = await rpcError { _ = try await client.unary(.with(), options: CallOptions(timeout: .seconds(10))) }
+            #expect(error?.code == .unauthenticated)
+            #expect(!proxyProbe.recorded.contains("handler-ran"))
+            let response = try await client.unary(
+                .with(payload: [1, 2]), options: CallOptions(timeout: .seconds(10), metadata: ["Authorization": "Bearer x"]))
+            #expect(response.payload == [1, 2])
+            // After the interceptors, cancellation still reaches the forwarded attempt.
+            let call = Task {
+                try await client.unary(
+                    .with(delayMillis: 20_000),
+                    options: CallOptions(timeout: .seconds(30), metadata: ["Authorization": "Bearer x", "request-id": "slow"]))
+            }
+            #expect(await serverProbe.waitFor("request-id:slow"))
+            call.cancel()
+            #expect(await rpcError { _ = try await call.value }?.code == .cancelled)
+            #expect(await serverProbe.waitFor("cancelled"))
+        }
+        try await withProxy(interceptors: [RequireCredential(appliesToEcho: false)]) { client, _, _ in
+            // Not for this method: the handler runs without it.
+            let response = try await client.unary(.with(payload: [3]), options: CallOptions(timeout: .seconds(10)))
+            #expect(response.payload == [3])
+        }
+    }
+
+    @Test func startUnaryReportsOnceAndFailsFastWithoutAServer() async throws {
+        // A port nothing listens on: UNAVAILABLE, reported once, without waiting for a deadline.
+        let closed = try await TestServer.with { _, address in address }
+        try await TestServer.withClient(closed) { client in
+            let outcomes = Mutex<[StatusCode]>([])
+            let started = ContinuousClock.now
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                client.startUnary(Echo.EchoService.unary, Echo.EchoRequest.with(), options: CallOptions(timeout: .seconds(30))) { result in
+                    outcomes.withLock { $0.append((try? result.get()) == nil ? (result.failure?.code ?? .unknown) : .ok) }
+                    continuation.resume()
+                }
+            }
+            #expect(outcomes.withLock { $0 } == [.unavailable])
+            #expect(ContinuousClock.now - started < .seconds(8))
+        }
+    }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { error } else { nil }
+    }
+}
