@@ -1,3 +1,5 @@
+import Glibc
+
 /// The payload of a CALL frame (`backoffice.wire.CallHeaders` in Protos/wire.proto), read and
 /// written directly in the protobuf wire format.
 ///
@@ -30,24 +32,28 @@ struct CallHeaders: Sendable, Equatable {
         self.timeoutMicros = timeoutMicros
     }
 
-    /// Decodes a CALL frame's payload.
-    init(decoding bytes: UnsafeRawBufferPointer) throws(MalformedCallHeaders) {
+    /// Decodes a CALL frame's payload. Strings equal to those of `previous` (the connection's last
+    /// call: a client repeats its method, credential and other metadata from call to call) are
+    /// shared with it rather than made again.
+    init(decoding bytes: UnsafeRawBufferPointer, reusing previous: CallHeaders? = nil) throws(MalformedCallHeaders) {
+        let previousPairs = previous?.metadata.orderedPairs ?? []
         var reader = BufferReader(bytes)
         while !reader.isAtEnd {
             let tag = try reader.varint()
             switch tag {
             case Field.method:
-                method = try reader.string()
+                method = try reader.string(reusing: previous?.method)
             case Field.timeout:
                 timeoutMicros = Int64(bitPattern: try reader.varint())
             case Field.metadata:
                 var entry = BufferReader(try reader.lengthDelimited())
+                let candidate = metadata.count < previousPairs.count ? previousPairs[metadata.count] : nil
                 var key = ""
                 var value = ""
                 while !entry.isAtEnd {
                     switch try entry.varint() {
-                    case Field.entryKey: key = try entry.string()
-                    case Field.entryValue: value = try entry.string()
+                    case Field.entryKey: key = try entry.string(reusing: candidate?.key)
+                    case Field.entryValue: value = try entry.string(reusing: candidate?.value)
                     case let other: try entry.skip(wireType: other & 7, knownField: other >> 3 == 1 || other >> 3 == 2)
                     }
                 }
@@ -149,9 +155,16 @@ private struct BufferReader {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<position])
     }
 
-    mutating func string() throws(MalformedCallHeaders) -> String {
+    /// A string field; `candidate` itself when it holds the same bytes.
+    mutating func string(reusing candidate: String? = nil) throws(MalformedCallHeaders) -> String {
         let field = try lengthDelimited().assumingMemoryBound(to: UInt8.self)
         if field.isEmpty { return "" }
+        if var candidate {
+            let same = candidate.withUTF8 { known in
+                known.count == field.count && memcmp(known.baseAddress!, field.baseAddress!, field.count) == 0
+            }
+            if same { return candidate }
+        }
         // Metadata is almost always ASCII, which needs no validation (the validating initializer
         // is many times slower).
         if Self.isASCII(field) { return String(decoding: field, as: UTF8.self) }

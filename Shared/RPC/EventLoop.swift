@@ -78,6 +78,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// is rebuilt without them once they are the majority: it stays about as big as the number of
     /// live timers instead of growing with every call made in the last 30 s.
     private var cancelledTimers = 0
+    /// When the loop last woke up: a clock for what needs no precision finer than one pass of
+    /// the loop (a connection's last activity), read once per wake-up instead of once per frame.
+    private(set) var wokeAt = MonotonicTime.now()
     private var nextTimerID: UInt64 = 1
 
     /// Starts a loop on a new thread.
@@ -248,6 +251,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             let count = events.withUnsafeMutableBufferPointer { buffer in
                 epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
             }
+            wokeAt = MonotonicTime.now()
             takeInbox()
             guard count > 0 else { continue }
             for index in 0..<Int(count) {

@@ -38,7 +38,8 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
     private(set) lazy var peerDescription = peer.description
     let role: Role
     let limits: ConnectionLimits
-    weak var delegate: (any FramedConnectionDelegate)?
+    /// Held strongly until the connection closes (no weak reference to load for every frame).
+    var delegate: (any FramedConnectionDelegate)?
 
     private var state = State.awaitingPreface
     private var inbound: InboundBuffer
@@ -228,7 +229,7 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
             close(reason: RPCError(.unavailable, "\(peer) closed the connection"))
             return
         }
-        lastReadAt = MonotonicTime.now()
+        lastReadAt = loop.wokeAt
         pingSentAt = nil
         parseFrames()
     }
@@ -315,12 +316,12 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
             }
             return
         }
-        if header.type != FrameType.goAway.rawValue { lastActiveAt = MonotonicTime.now() }
+        if header.type != FrameType.goAway.rawValue { lastActiveAt = loop.wokeAt }
         delegate?.connection(self, didReceive: header, payload: payload)
     }
 
     /// Marks activity that postpones the idle timeout (a call started or ended).
-    func noteActivity() { lastActiveAt = MonotonicTime.now() }
+    func noteActivity() { lastActiveAt = loop.wokeAt }
 
     // MARK: Closing
 
@@ -346,7 +347,7 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
             updateInterest()
         }
         let grace = MonotonicTime.now().advanced(by: .seconds(2))
-        loop.scheduleTimer(at: grace) { [weak self] in self?.finishClose() }
+        loop.scheduleTimer(at: grace) { [self] in finishClose() }
         if queuedOutboundBytes == 0 { Glibc.shutdown(fd, Int32(SHUT_WR)) }
     }
 
@@ -362,6 +363,7 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
         loop.closeDescriptor(fd)
         outbound = []
         delegate?.connectionDidClose(self, reason: reason)
+        delegate = nil  // the delegate holds the connection too
     }
 
     // MARK: Keepalive, idleness, stalled readers
@@ -376,8 +378,9 @@ final class FramedConnection: EventLoopIOHandler, EventLoopFlushable, @unchecked
         var period = limits.keepaliveInterval
         if let idle = limits.idleTimeout { period = min(period, idle) }
         period = max(.milliseconds(20), min(period / 2, .seconds(1)))
-        housekeepingTimer = loop.scheduleTimer(at: MonotonicTime.now().advanced(by: period)) { [weak self] in
-            self?.housekeeping()
+        // Captured strongly: the timer is cancelled when the connection closes.
+        housekeepingTimer = loop.scheduleTimer(at: MonotonicTime.now().advanced(by: period)) { [self] in
+            housekeeping()
         }
     }
 

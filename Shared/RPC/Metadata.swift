@@ -52,6 +52,9 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
         }
     }
 
+    /// The pairs in the order they were set.
+    var orderedPairs: [Element] { pairs }
+
     public var isEmpty: Bool { pairs.isEmpty }
     public var count: Int { pairs.count }
 

@@ -1,5 +1,6 @@
-import Synchronization
+import Glibc
 import ProtoRuntime
+import Synchronization
 
 /// A client of one server address: a small pool of connections, each carrying many concurrent
 /// calls, reconnecting with back-off when the server goes away.
@@ -185,21 +186,28 @@ public final class RPCClient: RPCChannel, Sendable {
         call.upstream = StartedCall(slot: slot, handle: handle)
         let headers = CallHeaders(
             method: method.fullName, metadata: metadata, timeoutMicros: timeout.map { max(1, $0.wholeMicroseconds) } ?? 0)
-        let attach: @Sendable (ClientCall, ClientTransport) -> Void = { clientCall, transport in
-            clientCall.relay = call
-            clientCall.relayCompletion = completion
-            transport.sendRelayedRequest(clientCall, call.request)
-        }
         if slot.loop.inEventLoop,
             let (clientCall, transport) = slot.openAtOnce(method, timeout: timeout, handle, writeHeaders: headers.encode(into:))
         {
-            attach(clientCall, transport)
+            Self.attach(call, completion, to: clientCall, on: transport)
             return
         }
         let prepared = PreparedCall(headers: headers.encoded, timeout: timeout)
         slot.loop.execute {
-            slot.open(method, prepared, handle, onFailure: { completion(.failed($0)) }, onOpen: attach)
+            slot.open(method, prepared, handle, onFailure: { completion(.failed($0)) }) { clientCall, transport in
+                Self.attach(call, completion, to: clientCall, on: transport)
+            }
         }
+    }
+
+    /// Makes `clientCall` the forwarded attempt of `call` and sends the request.
+    private static func attach(
+        _ call: RelayedCall, _ completion: @escaping @Sendable (RelayAttempt) -> Void, to clientCall: ClientCall,
+        on transport: ClientTransport
+    ) {
+        clientCall.relay = call
+        clientCall.relayCompletion = completion
+        transport.sendRelayedRequest(clientCall, call.request)
     }
 
     public func serverStreaming<Request: ProtoMessage, Response: ProtoMessage>(
@@ -513,11 +521,18 @@ final class ConnectionSlot: @unchecked Sendable {
                 if !prefaceSeen { self.recordFailure(error) }
                 if !self.pending.isEmpty { self.loop.executeSoon { self.openPending() } }
             }
-            try framed.start()
+            do throws(IOError) {
+                try framed.start()
+            } catch {
+                framed.delegate = nil
+                Glibc.close(fd)
+                throw error
+            }
             current = transport
             let deadline = now.advanced(by: configuration.connectTimeout)
-            loop.scheduleTimer(at: deadline) { [weak transport, target] in
-                guard let transport, !transport.receivedPreface else { return }
+            // Captured strongly (no weak reference): for a closed transport this does nothing.
+            loop.scheduleTimer(at: deadline) { [transport, target] in
+                guard !transport.receivedPreface else { return }
                 transport.connection.close(reason: RPCError(.unavailable, "connecting to \(target) timed out"))
             }
             return .success(transport)

@@ -113,6 +113,7 @@ public final class RPCServer: Sendable {
                 return true
             }
             guard !stopping else {
+                framed.delegate = nil
                 Glibc.close(fd)
                 return
             }

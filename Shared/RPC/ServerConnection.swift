@@ -40,6 +40,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private var loop: EventLoop { connection.loop }
     private var calls: [UInt32: Call] = [:]
     private var lastCallID: UInt32 = 0
+    /// The last CALL frame's headers, whose strings the next one's may share.
+    private var previousHeaders: CallHeaders?
     private var draining = false
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     /// Told when the connection has closed (the server's registry of open connections).
@@ -93,7 +95,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         connection.noteActivity()
         let headers: CallHeaders
         do {
-            headers = try CallHeaders(decoding: payload)
+            headers = try CallHeaders(decoding: payload, reusing: previousHeaders)
+            previousHeaders = headers
         } catch {
             sendStatus(id, RPCError(.invalidArgument, "CALL frame payload is not a valid backoffice.wire.CallHeaders"))
             return

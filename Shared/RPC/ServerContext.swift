@@ -10,11 +10,12 @@ public struct ServerContext: Sendable {
         let deadline: ContinuousClock.Instant?
         let peer: String
         let callID: UInt32
-        let values: [ObjectIdentifier: any Sendable]
+        /// Attached values by key type: a call has one or two, so a short list rather than a table.
+        let values: [(key: ObjectIdentifier, value: any Sendable)]
 
         init(
             method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, callID: UInt32,
-            values: [ObjectIdentifier: any Sendable]
+            values: [(key: ObjectIdentifier, value: any Sendable)]
         ) {
             self.method = method
             self.metadata = metadata
@@ -40,7 +41,7 @@ public struct ServerContext: Sendable {
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
         callID: UInt32
     ) {
-        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: [:])
+        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: [])
     }
 
     /// The caller's request id, if it sent one.
@@ -53,10 +54,14 @@ public struct ServerContext: Sendable {
 
     /// A value an interceptor attached to this call.
     public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
-        get { storage.values[ObjectIdentifier(key)] as? Key.Value }
+        get {
+            let id = ObjectIdentifier(key)
+            return storage.values.first(where: { $0.key == id })?.value as? Key.Value
+        }
         set {
-            var values = storage.values
-            values[ObjectIdentifier(key)] = newValue
+            let id = ObjectIdentifier(key)
+            var values = storage.values.filter { $0.key != id }
+            if let newValue { values.append((id, newValue)) }
             storage = Storage(
                 method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: values)
         }

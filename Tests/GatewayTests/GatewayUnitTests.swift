@@ -293,5 +293,7 @@ struct SignatureCacheTests {
         let made = (0..<100).map { _ in ids.next() }
         #expect(Set(made).count == 100)
         #expect(made.allSatisfy { $0.hasPrefix("gw-") })
+        // A counter in lower-case hex after the prefix.
+        #expect(made.prefix(17) == ArraySlice((1...17).map { "gw-" + String($0, radix: 16) }))
     }
 }

@@ -36,6 +36,38 @@ struct CallHeadersTests {
         #expect(try decode([]) == CallHeaders(method: ""))
     }
 
+    @Test func decodingReusesThePreviousCallsStringsOnlyWhenTheBytesMatch() throws {
+        let first = CallHeaders(
+            method: "backoffice.echo.Echo/Unary",
+            metadata: ["authorization": "Bearer a-long-enough-token", "x-backoffice-client-address": "10.0.0.1:5"])
+        let previous = try decode(first.encoded)
+        // The same headers again: equal, and sharing the previous call's strings.
+        let same = try first.encoded.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
+        #expect(same == previous)
+        #expect(Self.sharesStorage(same.method, previous.method))
+        #expect(Self.sharesStorage(same.metadata["authorization"]!, previous.metadata["authorization"]!))
+        // Other values, a value of another length, other keys and another order: decoded as sent.
+        let second = CallHeaders(
+            method: "backoffice.echo.Echo/Expand",
+            metadata: ["x-backoffice-client-address": "10.0.0.2:5", "authorization": "Bearer a-long-enough-tokeN", "extra": "1"])
+        let changed = try second.encoded.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
+        #expect(changed == second)
+        #expect(changed.metadata["authorization"] == "Bearer a-long-enough-tokeN")
+        let shorter = CallHeaders(method: "backoffice.echo.Echo/Unar", metadata: ["authorization": "Bearer a"])
+        #expect(try shorter.encoded.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) } == shorter)
+        // Malformed bytes are refused with or without a previous call.
+        #expect(throws: MalformedCallHeaders.self) {
+            try [0x0A, 0x05, 0x61].withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
+        }
+    }
+
+    /// Whether two (long, heap-stored) strings are the same storage rather than equal copies.
+    private static func sharesStorage(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { first in b.withUTF8 { second in first.baseAddress == second.baseAddress } }
+    }
+
     @Test func keysAreLowerCasedTheLastOfARepeatedKeyWinsAndUnknownFieldsAreSkipped() throws {
         var writer = WireWriter()
         writer.tag(9, .varint)

@@ -56,7 +56,14 @@ public final class RawConnection: @unchecked Sendable {
 
     /// Connects to `address` (loopback).
     public init(to address: SocketAddress) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // The descriptor becomes the object's only once connected: `deinit` closes it, and a
+        // second close of a number another test may have reused by then would cut that test's
+        // connection.
+        fd = try Self.connected(to: address)
+    }
+
+    private static func connected(to address: SocketAddress) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError("socket", errno: errno) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -66,9 +73,11 @@ public final class RawConnection: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
+            let error = IOError("connect", errno: errno)
             Glibc.close(fd)
-            throw IOError("connect", errno: errno)
+            throw error
         }
+        return fd
     }
 
     deinit { Glibc.close(fd) }

@@ -73,6 +73,15 @@ public final class RequestIDGenerator: Sendable {
     /// The next id, e.g. `gw3f9a1c2e-1a`.
     public func next() -> String {
         let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + String(number, radix: 16)
+        // Hex digits written by hand: `String(_:radix:)` costs more than the rest of the id.
+        let digits = max(1, (64 - number.leadingZeroBitCount + 3) / 4)
+        return prefix
+            + String(unsafeUninitializedCapacity: digits) { buffer in
+                for index in 0..<digits {
+                    let nibble = UInt8(truncatingIfNeeded: number >> UInt64(4 * (digits - 1 - index))) & 0xF
+                    buffer[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+                }
+                return digits
+            }
     }
 }

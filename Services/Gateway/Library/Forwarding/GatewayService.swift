@@ -165,20 +165,16 @@ public final class GatewayService: UnknownMethodService {
         _ method: MethodDescriptor, _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String,
         since started: ContinuousClock.Instant, excluding failed: ServiceInstance? = nil, attempt: Int = 1
     ) {
-        let ended: @Sendable (StatusCode) -> Void = { [self] code in
-            gate.release(admitted)
-            logCall(call.context, requestID: requestID, principal: admitted.principal, code: code, since: started)
-        }
         guard let instance = admitted.group.pick(excluding: failed) else {
             call.fail(RPCError(.unavailable, "no healthy instance of \(admitted.group.name)"))
-            ended(.unavailable)
+            relayEnded(call, admitted, requestID: requestID, since: started, code: .unavailable)
             return
         }
         let options = admitted.options
         instance.client.relay(call, as: method, metadata: options.metadata, timeout: options.timeout) { [self] outcome in
             switch outcome {
             case .answered(let code):
-                ended(code)
+                relayEnded(call, admitted, requestID: requestID, since: started, code: code)
             case .failed(let error):
                 if error.code == .unavailable {
                     checkSoon(instance)
@@ -189,9 +185,17 @@ public final class GatewayService: UnknownMethodService {
                     }
                 }
                 call.fail(error)
-                ended(error.code)
+                relayEnded(call, admitted, requestID: requestID, since: started, code: error.code)
             }
         }
+    }
+
+    /// A relayed call ended with `code`: frees its admission and logs it.
+    private func relayEnded(
+        _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String, since started: ContinuousClock.Instant, code: StatusCode
+    ) {
+        gate.release(admitted)
+        logCall(call.context, requestID: requestID, principal: admitted.principal, code: code, since: started)
     }
 
     // MARK: One call
