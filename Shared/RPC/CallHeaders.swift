@@ -37,6 +37,8 @@ struct CallHeaders: Sendable, Equatable {
     /// shared with it rather than made again.
     init(decoding bytes: UnsafeRawBufferPointer, reusing previous: CallHeaders? = nil) throws(MalformedCallHeaders) {
         let previousPairs = previous?.metadata.orderedPairs ?? []
+        // Room for as many pairs as the last call had: no growing the array pair by pair.
+        if !previousPairs.isEmpty { metadata.reserveCapacity(previousPairs.count) }
         var reader = BufferReader(bytes)
         while !reader.isAtEnd {
             let tag = try reader.varint()

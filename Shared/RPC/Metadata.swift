@@ -55,6 +55,15 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
     /// The pairs in the order they were set.
     var orderedPairs: [Element] { pairs }
 
+    /// Whether `other` holds the same pairs in the same order: cheaper than `==`, and enough to
+    /// tell that a repeated call's headers need no new encoding.
+    func hasSamePairs(as other: Metadata) -> Bool {
+        pairs.count == other.pairs.count && zip(pairs, other.pairs).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    /// Makes room for `count` pairs at once (a decoder or a proxy that knows how many to expect).
+    public mutating func reserveCapacity(_ count: Int) { pairs.reserveCapacity(count) }
+
     public var isEmpty: Bool { pairs.isEmpty }
     public var count: Int { pairs.count }
 

@@ -63,7 +63,10 @@ public final class RPCClient: RPCChannel, Sendable {
     public let configuration: Configuration
     private let slots: [ConnectionSlot]
     private let nextSlot = Atomic<Int>(0)
-    private let headerCache = Mutex<[String: [UInt8]]>([:])
+    /// The last CALL payload encoded for each method called without a timeout, with its metadata.
+    private let headerCache = Mutex<[ObjectIdentifier: (method: MethodDescriptor, metadata: Metadata, headers: [UInt8])]>([:])
+    /// Most methods whose headers are kept (a client calls a few; a proxy might name many).
+    private static let headerCacheCapacity = 256
 
     public init(target: SocketAddress, configuration: Configuration = Configuration(), group: EventLoopGroup = .shared) {
         self.target = target
@@ -302,16 +305,23 @@ public final class RPCClient: RPCChannel, Sendable {
         if let timeout, timeout <= .zero {
             throw RPCError(.deadlineExceeded, "\(method) was given no time")
         }
-        if metadata.isEmpty && timeout == nil {
-            if let cached = headerCache.withLock({ $0[method.fullName] }) {
-                return PreparedCall(headers: cached, timeout: nil)
-            }
+        // Without a timeout, a method's headers are the same from call to call as long as the
+        // metadata is (none, or a credential the caller repeats): encoded once, then reused.
+        // (The entry keeps its descriptor: an identifier never stands for another method.)
+        let key = ObjectIdentifier(method)
+        if timeout == nil, let cached = headerCache.withLock({ $0[key] }), cached.method === method,
+            cached.metadata.hasSamePairs(as: metadata)
+        {
+            return PreparedCall(headers: cached.headers, timeout: nil)
         }
         let encoded = CallHeaders(
             method: method.fullName, metadata: metadata, timeoutMicros: timeout.map { max(1, $0.wholeMicroseconds) } ?? 0
         ).encoded
-        if metadata.isEmpty && timeout == nil {
-            headerCache.withLock { $0[method.fullName] = encoded }
+        if timeout == nil {
+            headerCache.withLock { cache in
+                if cache.count >= Self.headerCacheCapacity && cache[key] == nil { cache.removeAll(keepingCapacity: true) }
+                cache[key] = (method, metadata, encoded)
+            }
         }
         return PreparedCall(headers: encoded, timeout: timeout)
     }

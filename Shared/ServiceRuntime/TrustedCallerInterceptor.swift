@@ -45,14 +45,14 @@ public struct TrustedCallerInterceptor: ServerInterceptor {
         guard let value = context.metadata[PrincipalSigner.metadataKey] else {
             throw RPCError(.unauthenticated, "calls must come through the gateway")
         }
-        let principal: Auth.Principal
+        let principal: VerifiedPrincipal
         let now = Date()
         if let known = verifiedValues.principal(for: value, method: context.method.fullName, now: now) {
             principal = known
         } else {
             do {
                 let signature = try signer.verifiedSignature(value, method: context.method.fullName, now: now)
-                principal = signature.principal
+                principal = VerifiedPrincipal(signature.principal)
                 verifiedValues.store(
                     value, principal: principal, method: context.method.fullName, notAfterUnixMs: signature.notAfterUnixMs, now: now)
             } catch {

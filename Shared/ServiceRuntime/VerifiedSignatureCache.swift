@@ -8,7 +8,7 @@ import Synchronization
 /// and only until the signature's own expiry; the cache is bounded.
 final class VerifiedSignatureCache: Sendable {
     private struct Entry {
-        let principal: Auth.Principal
+        let principal: VerifiedPrincipal
         let method: String
         let notAfterUnixMs: Int64
     }
@@ -22,7 +22,7 @@ final class VerifiedSignatureCache: Sendable {
     }
 
     /// The principal of `value` if it verified before for `method` and has not expired at `now`.
-    func principal(for value: String, method: String, now: Date) -> Auth.Principal? {
+    func principal(for value: String, method: String, now: Date) -> VerifiedPrincipal? {
         let nowMillis = PrincipalSigner.unixMilliseconds(now)
         return entries.withLock { entries in
             guard let entry = entries[value], entry.method == method else { return nil }
@@ -35,7 +35,7 @@ final class VerifiedSignatureCache: Sendable {
     }
 
     /// Remembers that `value` verified for `method`, valid until `notAfterUnixMs`.
-    func store(_ value: String, principal: Auth.Principal, method: String, notAfterUnixMs: Int64, now: Date) {
+    func store(_ value: String, principal: VerifiedPrincipal, method: String, notAfterUnixMs: Int64, now: Date) {
         let nowMillis = PrincipalSigner.unixMilliseconds(now)
         entries.withLock { entries in
             if entries.count >= capacity && entries[value] == nil {

@@ -168,6 +168,26 @@ struct CallTests {
         #expect(probe.recorded.contains("request-id:r-42"))
     }
 
+    @Test func eachCallSendsItsOwnMetadataWhenCallsRepeatOrChangeIt() async throws {
+        // The client reuses a method's encoded headers while the metadata repeats; a change, a
+        // timeout or no metadata must still reach the server as given.
+        let probe = EventProbe()
+        let sent = ["a", "a", "b", "a", "b", "b", nil, "a"]
+        try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
+            try await TestServer.withClient(address) { client in
+                let echo = Echo.EchoClient(channel: client)
+                for (index, id) in sent.enumerated() {
+                    let metadata: Metadata = id.map { ["request-id": $0] } ?? [:]
+                    let timeout: Duration? = index == 3 ? .seconds(10) : nil
+                    _ = try await echo.unary(.with(), options: CallOptions(timeout: timeout, metadata: metadata))
+                }
+            }
+        }
+        let seen = probe.recorded.filter { $0.hasPrefix("request-id:") }
+        #expect(seen == sent.compactMap { $0.map { "request-id:\($0)" } })
+        #expect(probe.recorded.filter { $0 == "started" }.count == sent.count)
+    }
+
     @Test func serverStreamErrorAfterSomeResponses() async throws {
         try await TestServer.with { _, address in
             try await TestServer.withClient(address) { client in

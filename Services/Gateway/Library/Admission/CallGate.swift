@@ -189,6 +189,7 @@ public struct CallGate: Sendable {
     /// the request id, the signed principal and the deadline.
     func forwardOptions(_ context: ServerContext, principal: Auth.Principal, requestID: String) -> CallOptions {
         var metadata = context.metadata.filter { key in key != Metadata.Keys.authorization && !key.hasPrefix("x-backoffice-") }
+        metadata.reserveCapacity(metadata.count + 3)
         metadata[SuiteMetadata.clientAddress] = context.peer
         metadata[Metadata.Keys.requestID] = requestID
         let timeout = context.remainingTime ?? limits.defaultDeadline

@@ -32,21 +32,24 @@ public final class RateLimiter: Sendable {
         guard ratePerSecond > 0 else { return nil }
         let now = clock.monotonicMillis()
         return buckets.withLock { buckets in
-            var bucket = buckets[key] ?? Bucket(tokens: burst, updatedAtMillis: now)
-            let elapsed = Double(max(0, now - bucket.updatedAtMillis)) / 1000
-            bucket.tokens = min(burst, bucket.tokens + elapsed * ratePerSecond)
-            bucket.updatedAtMillis = now
-            let wait: Int64?
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                wait = nil
-            } else {
-                wait = max(1, Int64(((1 - bucket.tokens) / ratePerSecond * 1000).rounded(.up)))
+            if buckets.count >= capacity && buckets[key] == nil {
+                Self.evictFull(&buckets, now: now, burst: burst, rate: ratePerSecond)
             }
-            if buckets[key] == nil && buckets.count >= capacity { Self.evictFull(&buckets, now: now, burst: burst, rate: ratePerSecond) }
-            buckets[key] = bucket
-            return wait
+            // One lookup: the bucket is updated where it is stored.
+            return Self.take(
+                from: &buckets[key, default: Bucket(tokens: burst, updatedAtMillis: now)], now: now, burst: burst, rate: ratePerSecond)
         }
+    }
+
+    /// Refills `bucket` for the time since its last update and takes a token: `nil`, or the
+    /// milliseconds until one is there.
+    private static func take(from bucket: inout Bucket, now: Int64, burst: Double, rate: Double) -> Int64? {
+        let elapsed = Double(max(0, now - bucket.updatedAtMillis)) / 1000
+        bucket.tokens = min(burst, bucket.tokens + elapsed * rate)
+        bucket.updatedAtMillis = now
+        guard bucket.tokens >= 1 else { return max(1, Int64(((1 - bucket.tokens) / rate * 1000).rounded(.up))) }
+        bucket.tokens -= 1
+        return nil
     }
 
     /// Drops buckets that have refilled completely (their keys would start full anyway), or, if
@@ -76,10 +79,8 @@ public final class ConcurrencyLimiter: Sendable {
     public func enter(_ key: String) -> Bool {
         guard limit > 0 else { return true }
         return inFlight.withLock { inFlight in
-            let current = inFlight[key, default: 0]
-            guard current < limit else { return false }
-            inFlight[key] = current + 1
-            return true
+            // One lookup: the count is changed where it is stored.
+            Self.increment(&inFlight[key, default: 0], below: limit)
         }
     }
 
@@ -87,9 +88,19 @@ public final class ConcurrencyLimiter: Sendable {
     public func leave(_ key: String) {
         guard limit > 0 else { return }
         inFlight.withLock { inFlight in
-            let remaining = inFlight[key, default: 1] - 1
-            inFlight[key] = remaining > 0 ? remaining : nil
+            guard let index = inFlight.index(forKey: key) else { return }
+            if inFlight.values[index] > 1 {
+                inFlight.values[index] -= 1
+            } else {
+                inFlight.remove(at: index)
+            }
         }
+    }
+
+    private static func increment(_ count: inout Int, below limit: Int) -> Bool {
+        guard count < limit else { return false }
+        count += 1
+        return true
     }
 
     /// Calls in flight for `key`.
