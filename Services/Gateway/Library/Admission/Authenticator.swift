@@ -4,7 +4,7 @@ import Synchronization
 
 /// Turns a credential into the caller's principal: from the cache when a recent answer is there,
 /// else by asking the security service (`Authentication.Authenticate`).
-public struct Authenticator: Sendable {
+public final class Authenticator: Sendable {
     /// Asks the security service; throws its `RPCError` (UNAUTHENTICATED for a bad credential).
     public typealias Lookup = @Sendable (String) async throws -> Security.AuthenticateResponse
 
@@ -23,7 +23,7 @@ public struct Authenticator: Sendable {
 
     /// An authenticator calling the security service through `channel` (which signs as the
     /// gateway's own service principal).
-    public init(client: Security.AuthenticationClient, cache: CredentialCache, clock: GatewayClock = .system) {
+    public convenience init(client: Security.AuthenticationClient, cache: CredentialCache, clock: GatewayClock = .system) {
         self.init(cache: cache, clock: clock) { credential in
             var request = Security.AuthenticateRequest()
             request.credential = credential

@@ -46,7 +46,7 @@ public struct CheckedCall: Sendable {
 
 /// Decides whether a call may go through, in this order: deadline cap, access rule, route,
 /// per-address rate, credential, permission, per-principal rate and concurrency.
-public struct CallGate: Sendable {
+public final class CallGate: Sendable {
     /// The access rule of a method by full name (`AccessPolicy.entry(for:)` in production).
     public typealias PolicyLookup = @Sendable (String) -> MethodRule?
 
