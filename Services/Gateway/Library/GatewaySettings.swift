@@ -34,8 +34,8 @@ extension GatewayDefaults {
                 "health-interval", env: "\(prefix)_HEALTH_INTERVAL", default: .milliseconds(500),
                 help: "How often every service instance is health-checked."),
             .int(
-                "connections-per-instance", env: "\(prefix)_CONNECTIONS_PER_INSTANCE", default: 2,
-                help: "Pooled connections to each instance."),
+                "connections-per-instance", env: "\(prefix)_CONNECTIONS_PER_INSTANCE", default: 0,
+                help: "Pooled connections to each instance; 0: one per event-loop thread (one per core), so that no call crosses threads."),
         ]
     }()
 
@@ -55,6 +55,19 @@ public struct GatewayAssembly: Sendable {
     /// The services the gateway's server hosts.
     public var services: [any RPCService] { [forwarding, reflection] }
 
+    /// How the gateway connects to each service instance: `connectionsPerInstance` pooled
+    /// connections (0 or less: one on each event loop of the shared group), calls kept on the
+    /// caller's loop, quick connection attempts and back-off.
+    public static func instanceClientConfiguration(connectionsPerInstance: Int) -> RPCClient.Configuration {
+        var configuration = RPCClient.Configuration()
+        configuration.connections = connectionsPerInstance > 0 ? connectionsPerInstance : EventLoopGroup.shared.loops.count
+        configuration.prefersCallersLoop = true
+        configuration.connectTimeout = .seconds(1)
+        configuration.backoff.initial = .milliseconds(50)
+        configuration.backoff.maximum = .milliseconds(500)
+        return configuration
+    }
+
     /// Builds every part and starts the health checks and the audit flusher.
     public static func make(settings: Settings, logger: Logger) async throws -> GatewayAssembly {
         var routesText = settings.string("routes")
@@ -69,12 +82,7 @@ public struct GatewayAssembly: Sendable {
         limits.principalBurst = Double(settings.int("principal-burst"))
         limits.addressRate = Double(settings.int("address-rate"))
         limits.addressBurst = Double(settings.int("address-burst"))
-        var clientConfiguration = RPCClient.Configuration()
-        clientConfiguration.connections = max(1, settings.int("connections-per-instance"))
-        clientConfiguration.prefersCallersLoop = true
-        clientConfiguration.connectTimeout = .seconds(1)
-        clientConfiguration.backoff.initial = .milliseconds(50)
-        clientConfiguration.backoff.maximum = .milliseconds(500)
+        let clientConfiguration = instanceClientConfiguration(connectionsPerInstance: settings.int("connections-per-instance"))
         let signer = ServiceHost.internalSigner(from: settings)
         return try await make(
             table: table, limits: limits, clientConfiguration: clientConfiguration, signer: signer,
