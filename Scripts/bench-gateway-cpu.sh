@@ -13,36 +13,17 @@
 # started are stopped, by pid.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-SECONDS_MEASURED="${BENCH_SECONDS:-5}"
-RUNS="${BENCH_RUNS:-3}"
-CONNECTIONS="${BENCH_CONNECTIONS:-4}"
-OUTSTANDING="${BENCH_OUTSTANDING:-64}"
-
-if [[ -n "${BENCH_BIN_DIR:-}" ]]; then
-    BIN="$BENCH_BIN_DIR"
-else
-    echo "bench-gateway-cpu: building the release executables" >&2
-    for product in backoffice-bench backoffice-echo backoffice-security backoffice-gateway; do
-        swift build -c release --product "$product" >/dev/null
-    done
-    BIN="$(swift build -c release --show-bin-path)"
-fi
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/backoffice-bench-cpu.XXXXXX")"
+BENCH_NAME=bench-gateway-cpu
 STACK_PID=""
 CLIENT_PID=""
-cleanup() {
+stop_processes() {
     for pid in $CLIENT_PID $STACK_PID; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
-    rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source "$(dirname "${BASH_SOURCE[0]}")/bench-gateway-setup.sh"
+RUNS="${BENCH_RUNS:-3}"
 
 # CPU time of a process so far, in clock ticks (utime + stime).
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -14,69 +14,58 @@
 # started are stopped, by pid.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-PAIRS="${BENCH_PAIRS:-5}"
-SECONDS_MEASURED="${BENCH_SECONDS:-5}"
-WARMUP="${BENCH_WARMUP:-1}"
-CONNECTIONS="${BENCH_CONNECTIONS:-4}"
-OUTSTANDING="${BENCH_OUTSTANDING:-64}"
-
-if [[ -n "${BENCH_BIN_DIR:-}" ]]; then
-    BIN="$BENCH_BIN_DIR"
-else
-    echo "bench-gateway-ratio: building the release executables" >&2
-    for product in backoffice-bench backoffice-echo backoffice-security backoffice-gateway; do
-        swift build -c release --product "$product" >/dev/null
-    done
-    BIN="$(swift build -c release --show-bin-path)"
-fi
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/backoffice-bench-ratio.XXXXXX")"
+BENCH_NAME=bench-gateway-ratio
 PIDS=()
-cleanup() {
+stop_processes() {
     local pid
     for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
-    rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source "$(dirname "${BASH_SOURCE[0]}")/bench-gateway-setup.sh"
+PAIRS="${BENCH_PAIRS:-5}"
+WARMUP="${BENCH_WARMUP:-1}"
 
-# Starts a server command writing "LISTENING <port>" on its output; prints the port.
+# Starts a server command writing "LISTENING <port>" on its output; sets STARTED_PORT. (Not run in
+# a command substitution: its server must be this shell's child, so that cleanup stops it.)
 start() {
     local name="$1"
     shift
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
-    PIDS+=($!)
-    local pid=$! port=""
+    local pid=$!
+    PIDS+=("$pid")
+    STARTED_PORT=""
     for _ in $(seq 1 400); do
-        port="$(sed -n 's/^LISTENING \([0-9.:]*:\)\{0,1\}\([0-9][0-9]*\)$/\2/p' "$WORK/$name.out" | head -n 1)"
-        [[ -n "$port" ]] && break
+        STARTED_PORT="$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$WORK/$name.out" | head -n 1)"
+        [[ -n "$STARTED_PORT" ]] && return 0
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
-    [[ -n "$port" ]] || { echo "bench-gateway-ratio: $name did not start:" >&2; tail -n 5 "$WORK/$name.err" >&2; exit 1; }
-    echo "$port"
+    echo "bench-gateway-ratio: $name did not start:" >&2
+    tail -n 5 "$WORK/$name.err" >&2
+    exit 1
 }
 
-DIRECT_PORT="$(start direct "$BIN/backoffice-bench" serve --port 0)"
-GATEWAY_PORT="$(start gateway "$ROOT/Scripts/bench-gateway-stack.sh" "$BIN" "$WORK" "$WORK/token")"
+start direct "$BIN/backoffice-bench" serve --port 0
+DIRECT_PORT="$STARTED_PORT"
+start gateway "$ROOT/Scripts/bench-gateway-stack.sh" "$BIN" "$WORK" "$WORK/token"
+GATEWAY_PORT="$STARTED_PORT"
 
-# Requests/s of one client run, or the reason it failed.
+# Runs the client once against PORT; sets RUN_RPS to its requests/s, or stops the benchmark.
 run() {
     local name="$1"
     shift
     local output
     output="$(timeout $((SECONDS_MEASURED + WARMUP + 30)) "$@" 127.0.0.1 "$PORT" "$CONNECTIONS" "$OUTSTANDING" \
         "$SECONDS_MEASURED" "$WARMUP" 100 2>"$WORK/$name-client.err")" || true
-    local rps
-    rps="$(sed -n 's/^RESULT .*rps=\([0-9.]*\).*/\1/p' <<<"$output")"
-    [[ -n "$rps" ]] || { echo "bench-gateway-ratio: the $name client failed:" >&2; tail -n 5 "$WORK/$name-client.err" >&2; exit 1; }
-    printf '%.0f' "$rps"
+    RUN_RPS="$(sed -n 's/^RESULT .*rps=\([0-9.]*\).*/\1/p' <<<"$output")"
+    if [[ -z "$RUN_RPS" ]]; then
+        echo "bench-gateway-ratio: the $name client failed:" >&2
+        tail -n 5 "$WORK/$name-client.err" >&2
+        exit 1
+    fi
+    RUN_RPS="$(printf '%.0f' "$RUN_RPS")"
 }
 
 echo "| pair | direct requests/s | through the gateway requests/s | ratio |"
@@ -84,9 +73,11 @@ echo "| ---: | ---: | ---: | ---: |"
 RATIOS=()
 for pair in $(seq 1 "$PAIRS"); do
     PORT="$DIRECT_PORT"
-    direct="$(run direct "$BIN/backoffice-bench" load)"
+    run direct "$BIN/backoffice-bench" load
+    direct="$RUN_RPS"
     PORT="$GATEWAY_PORT"
-    gateway="$(run gateway "$BIN/backoffice-bench" load-authorized "$WORK/token")"
+    run gateway "$BIN/backoffice-bench" load-authorized "$WORK/token"
+    gateway="$RUN_RPS"
     ratio="$(awk -v g="$gateway" -v d="$direct" 'BEGIN { printf "%.3f", g / d }')"
     RATIOS+=("$ratio")
     echo "| $pair | $direct | $gateway | $ratio |"
