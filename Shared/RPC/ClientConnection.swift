@@ -9,8 +9,6 @@ final class ClientCall: @unchecked Sendable {
     var response: (any ProtoMessage)?
     /// Who waits for the single response (unary and client-streaming calls).
     var waiter: CheckedContinuation<any ProtoMessage, any Error>?
-    /// Who is called back with the single response instead (`RPCClient.startUnary`).
-    var callback: (@Sendable (Result<any ProtoMessage, RPCError>) -> Void)?
     /// How the call ended, when it ended before anyone waited.
     var outcome: Result<any ProtoMessage, RPCError>?
     /// Where responses of a server-streaming call go.
@@ -41,9 +39,6 @@ final class ClientCall: @unchecked Sendable {
         if let waiter {
             self.waiter = nil
             waiter.resume(with: result.mapError { $0 as any Error })
-        } else if let callback {
-            self.callback = nil
-            callback(result)
         } else if let relayCompletion {
             self.relayCompletion = nil
             relay = nil

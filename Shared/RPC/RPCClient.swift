@@ -121,44 +121,6 @@ public final class RPCClient: RPCChannel, Sendable {
         return try Self.cast(response, method)
     }
 
-    /// Starts a unary call without waiting for it: `completion` gets its outcome once, on the
-    /// connection's event loop. Made on that loop, the call is written before this returns, with
-    /// no task and no thread hop.
-    ///
-    /// Unlike the `async` calls, it inherits nothing from a call being served: `options` carry
-    /// its whole timeout and metadata.
-    @discardableResult
-    public func startUnary(
-        _ method: MethodDescriptor, _ request: any ProtoMessage, options: CallOptions,
-        completion: @escaping @Sendable (Result<any ProtoMessage, RPCError>) -> Void
-    ) -> StartedCall {
-        let slot = pickSlot()
-        let handle = CallHandle()
-        let prepared: PreparedCall
-        do {
-            prepared = try prepare(method, options, inheriting: false)
-        } catch {
-            completion(.failure(RPCError(converting: error)))
-            return StartedCall(slot: slot, handle: handle)
-        }
-        if slot.loop.inEventLoop,
-            let (call, transport) = slot.openAtOnce(
-                method, timeout: prepared.timeout, handle, writeHeaders: { $0.append(contentsOf: prepared.headers) })
-        {
-            // The proxy's case: no waiting, so no closures to keep for later.
-            call.callback = completion
-            transport.sendMessage(call, request, last: true)
-            return StartedCall(slot: slot, handle: handle)
-        }
-        slot.loop.execute {
-            slot.open(method, prepared, handle, onFailure: { completion(.failure($0)) }) { call, transport in
-                call.callback = completion
-                transport.sendMessage(call, request, last: true)
-            }
-        }
-        return StartedCall(slot: slot, handle: handle)
-    }
-
     /// Forwards a relayed call (`MethodHandler.relayUnary`) to this client's server as a call of
     /// `method` (usually the same, `raw`) whose CALL frame carries `metadata` and `timeout`. The
     /// server's answer goes to the relayed call's client as it came, and `completion` learns how
@@ -288,10 +250,10 @@ public final class RPCClient: RPCChannel, Sendable {
 
     /// The CALL frame payload and the client-side timeout of a call, with the deadline and request
     /// id inherited from the call being served, if any.
-    private func prepare(_ method: MethodDescriptor, _ options: CallOptions, inheriting: Bool = true) throws -> PreparedCall {
+    private func prepare(_ method: MethodDescriptor, _ options: CallOptions) throws -> PreparedCall {
         var metadata = options.metadata
         var timeout = options.timeout ?? configuration.defaultTimeout
-        if inheriting, let parent = ServerContext.current {
+        if let parent = ServerContext.current {
             if let remaining = parent.remainingTime {
                 guard remaining > .zero else {
                     throw RPCError(.deadlineExceeded, "no time left for \(method): the calling request's deadline has passed")
@@ -327,20 +289,20 @@ public final class RPCClient: RPCChannel, Sendable {
     }
 }
 
-/// A call made with `RPCClient.startUnary`, which its caller may cancel.
-public struct StartedCall: Sendable {
-    fileprivate let slot: ConnectionSlot
-    fileprivate let handle: CallHandle
+/// A forwarded attempt of a relayed call (`RPCClient.relay`), which the relayed call cancels when
+/// it ends first.
+struct StartedCall: Sendable {
+    let slot: ConnectionSlot
+    let handle: CallHandle
 
-    /// Gives up on the call: the server is told, and the completion gets CANCELLED unless the
-    /// call already ended.
-    public func cancel() {
-        slot.loop.execute { slot.cancel(handle) }
-    }
-
-    /// `cancel`, done before it returns when made on the connection's loop.
-    func cancelNow() {
-        if slot.loop.inEventLoop { slot.cancel(handle) } else { cancel() }
+    /// Gives up on the call: the server is told, and the attempt fails with CANCELLED unless it
+    /// already ended. Done before this returns when made on the connection's loop.
+    func cancel() {
+        if slot.loop.inEventLoop {
+            slot.cancel(handle)
+        } else {
+            slot.loop.execute { slot.cancel(handle) }
+        }
     }
 }
 

@@ -91,7 +91,7 @@ public final class RelayedCall: @unchecked Sendable {
         let attempt = upstream
         let actions = cancelActions
         guard claimEnd() else { return }
-        attempt?.cancelNow()
+        attempt?.cancel()
         for action in actions { action() }
     }
 

@@ -2,14 +2,13 @@ import BackofficeAPI
 import EchoService
 import Foundation
 import RPC
-import Synchronization
 import Testing
 import TestSupport
 
 /// Relayed calls (`MethodHandler.relayUnary` and `RPCClient.relay`), the pair a proxy forwards
 /// with: answers and error statuses passed on as the server sent them, a failed attempt retried
 /// elsewhere, answers of the proxy's own, cancellation by the client and by the deadline,
-/// interceptors, connections on another loop; and `RPCClient.startUnary`.
+/// interceptors, connections on another loop, a server that is down.
 @Suite(.timeLimit(.minutes(1)))
 struct RelayHandlerTests {
     /// Relays `Echo/Unary` to `first`, and after a failed attempt to `fallback` (when there is
@@ -59,10 +58,11 @@ struct RelayHandlerTests {
     /// Runs `body` with a client of a relaying proxy in front of `downstream` (a probing echo
     /// server by default). The proxy's client of the downstream server has a connection on each
     /// of the proxy's loops, or one connection on a loop of its own when `upstreamOnOwnLoop`;
-    /// `firstAttemptFails` makes the first attempt go to a port nothing listens on.
+    /// `firstAttemptFails` makes the first attempt go to a port nothing listens on, and
+    /// `upstreamIsDown` every attempt.
     private func withProxy(
         interceptors: [any ServerInterceptor] = [], downstream service: (any RPCService)? = nil, upstreamOnOwnLoop: Bool = false,
-        firstAttemptFails: Bool = false,
+        firstAttemptFails: Bool = false, upstreamIsDown: Bool = false,
         _ body: (Echo.EchoClient, _ proxyProbe: EventProbe, _ serverProbe: EventProbe) async throws -> Void
     ) async throws {
         let serverProbe = EventProbe()
@@ -73,7 +73,8 @@ struct RelayHandlerTests {
             try await TestServer.withClient(downstream, group: group, configure: Self.upstream(ownLoop: upstreamOnOwnLoop)) { next in
                 try await TestServer.withClient(closed, configure: Self.upstream(ownLoop: false)) { nowhere in
                     let proxy = RelayingEcho(
-                        first: firstAttemptFails ? nowhere : next, fallback: firstAttemptFails ? next : nil, probe: proxyProbe)
+                        first: firstAttemptFails || upstreamIsDown ? nowhere : next, fallback: firstAttemptFails ? next : nil,
+                        probe: proxyProbe)
                     try await TestServer.with(services: [proxy], configure: { $0.interceptors = interceptors }) { _, proxy in
                         try await TestServer.withClient(proxy) { client in
                             try await body(Echo.EchoClient(channel: client), proxyProbe, serverProbe)
@@ -225,26 +226,14 @@ struct RelayHandlerTests {
         }
     }
 
-    @Test func startUnaryReportsOnceAndFailsFastWithoutAServer() async throws {
+    @Test func aServerThatIsDownFailsTheAttemptOnceAndFast() async throws {
         // A port nothing listens on: UNAVAILABLE, reported once, without waiting for a deadline.
-        let closed = try await TestServer.with { _, address in address }
-        try await TestServer.withClient(closed) { client in
-            let outcomes = Mutex<[StatusCode]>([])
+        try await withProxy(upstreamIsDown: true) { client, proxyProbe, _ in
             let started = ContinuousClock.now
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                client.startUnary(Echo.EchoService.unary, Echo.EchoRequest.with(), options: CallOptions(timeout: .seconds(30))) { result in
-                    outcomes.withLock { $0.append((try? result.get()) == nil ? (result.failure?.code ?? .unknown) : .ok) }
-                    continuation.resume()
-                }
-            }
-            #expect(outcomes.withLock { $0 } == [.unavailable])
+            let error = await rpcError { _ = try await client.unary(.with(), options: CallOptions(timeout: .seconds(30))) }
+            #expect(error?.code == .unavailable)
             #expect(ContinuousClock.now - started < .seconds(8))
+            #expect(proxyProbe.recorded.filter { $0.hasPrefix("failed:") } == ["failed:UNAVAILABLE"])
         }
-    }
-}
-
-extension Result {
-    fileprivate var failure: Failure? {
-        if case .failure(let error) = self { error } else { nil }
     }
 }

@@ -314,48 +314,11 @@ public final class GatewayService: UnknownMethodService {
 
     // MARK: Forwarding
 
-    /// Forwards a unary call without waiting for it: `completion` gets the service's answer, on
-    /// the service connection's loop. A read-only call whose instance is unavailable is retried on
-    /// another one, within the retry budget.
-    private func forwardUnary(
-        _ method: MethodDescriptor, _ request: RawMessage, _ call: AdmittedCall, _ cancellation: ForwardingCancellation,
-        excluding failed: ServiceInstance? = nil, attempt: Int = 1,
-        completion: @escaping @Sendable (Result<RawMessage, RPCError>) -> Void
-    ) {
-        if attempt == 1 { retryBudget.recordCall() }
-        guard let instance = call.group.pick(excluding: failed) else {
-            completion(.failure(RPCError(.unavailable, "no healthy instance of \(call.group.name)")))
-            return
-        }
-        let started = instance.client.startUnary(method, request, options: call.options) { [self] result in
-            switch result {
-            case .success(let response):
-                completion(.success(response as? RawMessage ?? RawMessage(bytes: response.serializedBytes())))
-            case .failure(let error):
-                if error.code == .unavailable {
-                    checkSoon(instance)
-                    if !cancellation.isCancelled, mayRetry(call, after: attempt, on: instance) {
-                        forwardUnary(
-                            method, request, call, cancellation, excluding: instance, attempt: attempt + 1, completion: completion)
-                        return
-                    }
-                }
-                completion(.failure(error))
-            }
-        }
-        cancellation.track { started.cancel() }
-    }
-
-    /// `forwardUnary` for a task (a mutating call served by `serve`): cancelling the task cancels
-    /// the forwarded call.
+    /// Forwards a mutating unary call from its task: one attempt (only read-only methods are
+    /// retried), cancelled with the task.
     private func forwardUnary(_ method: MethodDescriptor, _ request: RawMessage, _ call: AdmittedCall) async throws -> RawMessage {
-        let cancellation = ForwardingCancellation()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                forwardUnary(method, request, call, cancellation) { continuation.resume(with: $0) }
-            }
-        } onCancel: {
-            cancellation.cancel()
+        try await withRetries(call) { instance in
+            try await instance.client.unary(method, request, options: call.options)
         }
     }
 
