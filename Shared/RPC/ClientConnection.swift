@@ -185,18 +185,6 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     private func receiveStatus(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
         guard let call = remove(id) else { return }
-        if let relay = call.relay, let completion = call.relayCompletion, payload.isEmpty {
-            // The usual answer of a relayed call: a response and OK, passed on as they came.
-            call.relay = nil
-            call.relayCompletion = nil
-            guard let response = call.rawResponse else {
-                completion(.failed(RPCError(.internalError, "the server ended \(call.method) with OK but no response")))
-                return
-            }
-            relay.passOn(response: response, status: payload)
-            completion(.answered(.ok))
-            return
-        }
         let status: Wire.Status
         if payload.isEmpty {
             status = Wire.Status()
@@ -209,16 +197,15 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
             }
         }
         let code = StatusCode(rawValue: status.code)
-        if let relay = call.relay, let completion = call.relayCompletion, code != .unavailable {
-            // Any other answer of a relayed call goes on as it came too (an error without the
-            // response); UNAVAILABLE fails the attempt instead, so that the proxy may try elsewhere.
+        // A relayed call's answer goes on as it came (an error without the response). UNAVAILABLE
+        // and OK without a response fail the attempt below instead, like any call's: the proxy may
+        // try elsewhere, or fail the call.
+        if let relay = call.relay, let completion = call.relayCompletion, code != .unavailable,
+            code != .ok || call.rawResponse != nil
+        {
             call.relay = nil
             call.relayCompletion = nil
-            if code == .ok && call.rawResponse == nil {
-                completion(.failed(RPCError(.internalError, "the server ended \(call.method) with OK but no response")))
-                return
-            }
-            relay.passOn(response: code == .ok ? call.rawResponse : nil, status: payload)
+            relay.passOn(response: code == .ok ? call.rawResponse : nil, status: payload, code: code, message: status.message)
             completion(.answered(code))
             return
         }

@@ -62,14 +62,19 @@ public final class RelayedCall: @unchecked Sendable {
         }
     }
 
-    /// Passes a server's answer on as it came (`response` only with status OK). On `loop` with the
-    /// STATUS payload in hand; elsewhere it is copied and handed over.
-    func passOn(response: [UInt8]?, status: UnsafeRawBufferPointer) {
+    /// Passes a server's answer on as it came (`response` only with status OK): its STATUS payload,
+    /// whose `code` and `message` the client decoded. On `loop` with the payload in hand;
+    /// elsewhere it is copied and handed over.
+    func passOn(response: [UInt8]?, status: UnsafeRawBufferPointer, code: StatusCode, message: String) {
         if loop.inEventLoop {
-            server.endRelayed(self, .passOn(response: response, status: status))
+            server.endRelayed(self, .passOn(response: response, status: status, code: code, message: message))
         } else {
             let status = Array(status)
-            loop.execute { status.withUnsafeBytes { self.server.endRelayed(self, .passOn(response: response, status: $0)) } }
+            loop.execute {
+                status.withUnsafeBytes {
+                    self.server.endRelayed(self, .passOn(response: response, status: $0, code: code, message: message))
+                }
+            }
         }
     }
 
@@ -112,7 +117,7 @@ public enum RelayAttempt: Sendable {
 
 /// How the proxy ends a relayed call, or what its server answered.
 enum RelayedAnswer {
-    case passOn(response: [UInt8]?, status: UnsafeRawBufferPointer)
+    case passOn(response: [UInt8]?, status: UnsafeRawBufferPointer, code: StatusCode, message: String)
     case respond([UInt8])
     case fail(RPCError, cause: (any Error)?)
 }

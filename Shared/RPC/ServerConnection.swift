@@ -10,6 +10,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private final class Call {
         let id: UInt32
         let handler: MethodHandler
+        /// The server's interceptors that apply to the method.
+        let interceptors: ArraySlice<any ServerInterceptor>
         let context: ServerContext
         let startedAt: MonotonicTime
         var request: (any ProtoMessage)?
@@ -27,9 +29,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             relayed?.cancel()
         }
 
-        init(id: UInt32, handler: MethodHandler, context: ServerContext) {
+        init(id: UInt32, route: ServerRouter.Route, context: ServerContext) {
             self.id = id
-            self.handler = handler
+            handler = route.handler
+            interceptors = route.interceptors
             self.context = context
             startedAt = MonotonicTime.now()
         }
@@ -113,7 +116,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                     "too many concurrent calls on this connection (limit \(connection.limits.maxConcurrentCalls))"))
             return
         }
-        guard let handler = router.handler(for: headers.method) else {
+        guard let route = router.route(for: headers.method) else {
             let error =
                 headers.method.isEmpty
                 ? RPCError(.invalidArgument, "CALL frame names no method")
@@ -130,9 +133,9 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             deadline = ContinuousClock.now.advanced(by: .microseconds(headers.timeoutMicros))
         }
         let context = ServerContext(
-            method: handler.method, metadata: headers.metadata, deadline: deadline,
+            method: route.handler.method, metadata: headers.metadata, deadline: deadline,
             peer: connection.peerDescription, callID: id)
-        let call = Call(id: id, handler: handler, context: context)
+        let call = Call(id: id, route: route, context: context)
         calls[id] = call
         if headers.timeoutMicros > 0 {
             let timeout = Duration.microseconds(headers.timeoutMicros)
@@ -141,7 +144,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                 deadlinePassed(id, timeout: timeout)
             }
         }
-        if handler.method.kind == .clientStreaming {
+        if route.handler.method.kind == .clientStreaming {
             call.requests = InboundQueue { [weak self, loop] size in
                 guard let connection = self else { return }
                 loop.execute { connection.connection.releaseInbound(size) }
@@ -198,7 +201,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func startHandler(_ call: Call) {
         call.started = true
         var admittedContext = call.context
-        var remainingInterceptors = router.interceptors(for: call.handler.method)
+        var remainingInterceptors = call.interceptors
         // Leading interceptors that decide at once run here, on the loop, without a layer of the
         // handler's task each.
         do {
@@ -286,15 +289,11 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             end(call, nil, cause: nil)
         case .fail(let error, let cause):
             end(call, error, cause: cause)
-        case .passOn(let response, let status):
+        case .passOn(let response, let status, let code, let message):
             if let response { connection.writeFrame(.message, callID: call.id) { $0.append(contentsOf: response) } }
-            connection.writeFrame(.status, callID: call.id) { $0.append(contentsOf: status) }
-            forget(call)
-            if !router.observers.isEmpty {
-                let decoded = status.isEmpty ? Wire.Status() : (try? Wire.Status(serializedBytes: status)) ?? Wire.Status()
-                report(call, code: StatusCode(rawValue: decoded.code), message: decoded.message, cause: nil)
+            end(call, code: code, message: message, cause: nil) {
+                connection.writeFrame(.status, callID: call.id) { $0.append(contentsOf: status) }
             }
-            callRemoved()
         }
     }
 
@@ -363,17 +362,18 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
     /// Sends the call's STATUS (nil for OK) and forgets it.
     private func end(_ call: Call, _ error: RPCError?, cause: (any Error)?) {
-        forget(call)
-        sendStatus(call.id, error)
-        report(call, code: error?.code ?? .ok, message: error?.message ?? "", cause: cause)
-        callRemoved()
+        end(call, code: error?.code ?? .ok, message: error?.message ?? "", cause: cause) { sendStatus(call.id, error) }
     }
 
-    /// Drops a call that is ending: its queue of requests and its deadline.
-    private func forget(_ call: Call) {
+    /// Forgets a call (its queue of requests, its deadline), has `writeStatus` write its STATUS,
+    /// and tells the observers how it ended.
+    private func end(_ call: Call, code: StatusCode, message: String, cause: (any Error)?, writeStatus: () -> Void) {
         calls.removeValue(forKey: call.id)
         call.requests?.discard()
         if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
+        writeStatus()
+        report(call, code: code, message: message, cause: cause)
+        callRemoved()
     }
 
     private func report(_ call: Call, code: StatusCode, message: String, cause: (any Error)?) {
@@ -504,46 +504,46 @@ private struct StreamSink: OutboundMessageSink {
 
 /// What every connection of a server shares: the method table, interceptors and observers.
 struct ServerRouter: Sendable {
-    let handlers: [String: MethodHandler]
+    /// A method's handler with the interceptors that apply to it, in order.
+    struct Route: Sendable {
+        let handler: MethodHandler
+        let interceptors: ArraySlice<any ServerInterceptor>
+    }
+
+    /// The listed methods by full name, their interceptors worked out once.
+    let routes: [String: Route]
     /// Asked, in order, for methods no service lists.
     let fallbacks: [any UnknownMethodService]
     let interceptors: [any ServerInterceptor]
     let observers: [any ServerCallObserver]
-    /// The interceptors that apply to each listed method, worked out once.
-    private let applicable: [ObjectIdentifier: ArraySlice<any ServerInterceptor>]
 
     init(
         handlers: [String: MethodHandler], fallbacks: [any UnknownMethodService], interceptors: [any ServerInterceptor],
         observers: [any ServerCallObserver]
     ) {
-        self.handlers = handlers
         self.fallbacks = fallbacks
         self.interceptors = interceptors
         self.observers = observers
-        applicable = handlers.values.reduce(into: [:]) { table, handler in
-            table[ObjectIdentifier(handler.method)] = Self.interceptors(interceptors, for: handler.method)
+        routes = handlers.mapValues { Route(handler: $0, interceptors: Self.interceptors(interceptors, for: $0.method)) }
+    }
+
+    /// The route of `method`: a listed one, else the first fallback's handler.
+    func route(for method: String) -> Route? {
+        if let route = routes[method] { return route }
+        guard !method.isEmpty else { return nil }
+        for fallback in fallbacks {
+            if let handler = fallback.handler(forUnknownMethod: method) {
+                return Route(handler: handler, interceptors: Self.interceptors(interceptors, for: handler.method))
+            }
         }
+        return nil
     }
 
-    /// The interceptors that apply to `method`, in order.
-    func interceptors(for method: MethodDescriptor) -> ArraySlice<any ServerInterceptor> {
-        applicable[ObjectIdentifier(method)] ?? Self.interceptors(interceptors, for: method)
-    }
-
+    /// The interceptors that apply to `method`, in order; no copy when all of them do.
     private static func interceptors(
         _ interceptors: [any ServerInterceptor], for method: MethodDescriptor
     ) -> ArraySlice<any ServerInterceptor> {
         if interceptors.allSatisfy({ $0.applies(to: method) }) { return interceptors[...] }
         return interceptors.filter { $0.applies(to: method) }[...]
-    }
-
-    /// The handler of `method`: a listed one, else the first fallback's.
-    func handler(for method: String) -> MethodHandler? {
-        if let handler = handlers[method] { return handler }
-        guard !method.isEmpty else { return nil }
-        for fallback in fallbacks {
-            if let handler = fallback.handler(forUnknownMethod: method) { return handler }
-        }
-        return nil
     }
 }
