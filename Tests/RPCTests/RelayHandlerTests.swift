@@ -226,6 +226,64 @@ struct RelayHandlerTests {
         }
     }
 
+    @Test func badAnswersFromTheServerFailTheRelayedCallWithInternal() async throws {
+        // A server played by hand that answers a relayed call with two responses, with OK but no
+        // response, or with a STATUS that does not decode: nothing of it reaches the client, which
+        // gets INTERNAL saying what went wrong, and the next call is served.
+        let listener = try RawListener()
+        let server = Task { try await Self.playMisbehavingServer(listener, calls: 4) }
+        let proxyProbe = EventProbe()
+        try await TestServer.withClient(listener.address, configure: { $0.connections = 1 }) { upstream in
+            let proxy = RelayingEcho(first: upstream, fallback: nil, probe: proxyProbe)
+            try await TestServer.with(services: [proxy]) { _, address in
+                try await TestServer.withClient(address) { client in
+                    let echo = Echo.EchoClient(channel: client)
+                    let cases = [("two", "more than one response"), ("none", "OK but no response"), ("garbage", "undecodable STATUS")]
+                    for (payload, message) in cases {
+                        let error = await rpcError {
+                            _ = try await echo.unary(.with(payload: Array(payload.utf8)), options: CallOptions(timeout: .seconds(10)))
+                        }
+                        #expect(error?.code == .internalError, "\(payload)")
+                        #expect(error?.message.contains(message) == true, "\(payload): \(error?.message ?? "no error")")
+                    }
+                    let fine = try await echo.unary(.with(payload: Array("fine".utf8)), options: CallOptions(timeout: .seconds(10)))
+                    #expect(fine.payload == Array("fine".utf8))
+                }
+            }
+        }
+        try await server.value
+        #expect(proxyProbe.recorded.filter { $0 == "failed:INTERNAL" }.count == 3)
+    }
+
+    /// Accepts one connection and answers `calls` unary echo calls by the request's payload: "two"
+    /// with two responses, "none" with OK alone, "garbage" with a truncated STATUS, anything else
+    /// properly.
+    private static func playMisbehavingServer(_ listener: RawListener, calls: Int) async throws {
+        let connection = try await listener.accept(timeout: 10)
+        guard try await connection.readExactly(8, timeout: 10) == RawConnection.preface else { return }
+        try await connection.send(RawConnection.preface)
+        var answered = 0
+        for _ in 0..<1000 where answered < calls {
+            guard case .frame(let frame) = try await connection.readFrame(timeout: 10) else { return }
+            guard frame.type == RawConnection.FrameKind.message, frame.flags & 1 != 0 else { continue }
+            let request = try frame.payload.withUnsafeBytes { try Echo.EchoRequest(serializedBytes: $0) }
+            var response = Echo.EchoResponse()
+            response.payload = request.payload
+            let message = RawConnection.frame(
+                type: RawConnection.FrameKind.message, callID: frame.callID, payload: response.serializedBytes())
+            let ok = RawConnection.frame(type: RawConnection.FrameKind.status, callID: frame.callID)
+            switch String(decoding: request.payload, as: UTF8.self) {
+            case "two": try await connection.send(message + message + ok)
+            case "none": try await connection.send(ok)
+            case "garbage":
+                try await connection.send(
+                    RawConnection.frame(type: RawConnection.FrameKind.status, callID: frame.callID, payload: [0x08, 0xFF]))
+            default: try await connection.send(message + ok)
+            }
+            answered += 1
+        }
+    }
+
     @Test func aServerThatIsDownFailsTheAttemptOnceAndFast() async throws {
         // A port nothing listens on: UNAVAILABLE, reported once, without waiting for a deadline.
         try await withProxy(upstreamIsDown: true) { client, proxyProbe, _ in

@@ -54,6 +54,11 @@ public final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// Takes over a socket a `RawListener` accepted: the test plays the server by hand.
+    init(accepted fd: Int32) {
+        self.fd = fd
+    }
+
     /// Connects to `address` (loopback).
     public init(to address: SocketAddress) throws {
         // The descriptor becomes the object's only once connected: `deinit` closes it, and a
