@@ -65,32 +65,45 @@ struct AdmissionUnitTests {
     @Test func cachedPrincipalsExpireAfterAtMostOneSecond() {
         let time = ManualClock()
         let cache = CredentialCache(capacity: 10, clock: time.clock)
-        cache.store(TestPrincipals.user, for: "a", cacheForMillis: 60_000)
-        cache.store(TestPrincipals.user, for: "b", cacheForMillis: 200)
-        cache.store(TestPrincipals.user, for: "c", cacheForMillis: 0)
-        #expect(cache.principal(for: "a")?.subjectId == "u_plain")
-        #expect(cache.principal(for: "c") == nil)
+        cache.store(Caller(TestPrincipals.user), for: "a", cacheForMillis: 60_000)
+        cache.store(Caller(TestPrincipals.user), for: "b", cacheForMillis: 200)
+        cache.store(Caller(TestPrincipals.user), for: "c", cacheForMillis: 0)
+        #expect(cache.caller(for: "a")?.principal.subjectId == "u_plain")
+        #expect(cache.caller(for: "c") == nil)
         time.advance(byMillis: 300)
-        #expect(cache.principal(for: "b") == nil)
-        #expect(cache.principal(for: "a") != nil)
+        #expect(cache.caller(for: "b") == nil)
+        #expect(cache.caller(for: "a") != nil)
         time.advance(byMillis: 701)
-        #expect(cache.principal(for: "a") == nil)
+        #expect(cache.caller(for: "a") == nil)
+    }
+
+    @Test func aCoarseClockShortensWhatIsCachedByItsResolution() {
+        let time = ManualClock()
+        let coarse = GatewayClock(monotonicMillis: time.clock.monotonicMillis, unixMillis: time.clock.unixMillis, resolutionMillis: 4)
+        let cache = CredentialCache(capacity: 10, clock: coarse)
+        cache.store(Caller(TestPrincipals.user), for: "a", cacheForMillis: 60_000)
+        cache.store(Caller(TestPrincipals.user), for: "b", cacheForMillis: 3)
+        #expect(cache.caller(for: "b") == nil)
+        time.advance(byMillis: 995)
+        #expect(cache.caller(for: "a") != nil)
+        time.advance(byMillis: 1)
+        #expect(cache.caller(for: "a") == nil)
     }
 
     @Test func aForgottenCredentialIsLookedUpAgain() {
         let cache = CredentialCache(capacity: 10, clock: ManualClock().clock)
-        cache.store(TestPrincipals.user, for: "ending", cacheForMillis: 1000)
-        cache.store(TestPrincipals.user, for: "staying", cacheForMillis: 1000)
+        cache.store(Caller(TestPrincipals.user), for: "ending", cacheForMillis: 1000)
+        cache.store(Caller(TestPrincipals.user), for: "staying", cacheForMillis: 1000)
         cache.forget("ending")
-        #expect(cache.principal(for: "ending") == nil)
-        #expect(cache.principal(for: "staying") != nil)
+        #expect(cache.caller(for: "ending") == nil)
+        #expect(cache.caller(for: "staying") != nil)
     }
 
     @Test func theCacheIsBounded() {
         let cache = CredentialCache(capacity: 3, clock: ManualClock().clock)
-        for index in 0..<10 { cache.store(TestPrincipals.user, for: "k\(index)", cacheForMillis: 1000) }
+        for index in 0..<10 { cache.store(Caller(TestPrincipals.user), for: "k\(index)", cacheForMillis: 1000) }
         #expect(cache.count <= 3)
-        #expect(cache.principal(for: "k9") != nil)
+        #expect(cache.caller(for: "k9") != nil)
     }
 
     @Test func authenticatorCachesAndRefusesExpiredPrincipals() async throws {
@@ -107,11 +120,11 @@ struct AdmissionUnitTests {
             response.cacheForMs = 1000
             return response
         }
-        #expect(try await authenticator.principal(for: "good").subjectId == "good")
-        #expect(try await authenticator.principal(for: "good").subjectId == "good")
+        #expect(try await authenticator.caller(for: "good").principal.subjectId == "good")
+        #expect(try await authenticator.caller(for: "good").principal.subjectId == "good")
         #expect(calls.load(ordering: .relaxed) == 1)
         for credential in ["bad", "old"] {
-            let error = await #expect(throws: RPCError.self) { try await authenticator.principal(for: credential) }
+            let error = await #expect(throws: RPCError.self) { try await authenticator.caller(for: credential) }
             #expect(error?.code == .unauthenticated)
         }
     }
@@ -127,7 +140,7 @@ struct AdmissionUnitTests {
             return response
         }
         try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<20 { group.addTask { try await authenticator.principal(for: "same").subjectId } }
+            for _ in 0..<20 { group.addTask { try await authenticator.caller(for: "same").principal.subjectId } }
             for try await subject in group { #expect(subject == "u_plain") }
         }
         #expect(calls.load(ordering: .relaxed) == 1)
@@ -135,7 +148,7 @@ struct AdmissionUnitTests {
 
     @Test func securityOutagesAreUnavailableNotUnauthenticated() async {
         let authenticator = Authenticator(cache: CredentialCache()) { _ in throw RPCError(.unavailable, "down") }
-        let error = await #expect(throws: RPCError.self) { try await authenticator.principal(for: "x") }
+        let error = await #expect(throws: RPCError.self) { try await authenticator.caller(for: "x") }
         #expect(error?.code == .unavailable)
     }
 
@@ -275,17 +288,26 @@ struct AuditUnitTests {
 
 @Suite(.timeLimit(.minutes(1)))
 struct SignatureCacheTests {
-    @Test func signaturesAreReusedForOneSecondPerPrincipalAndMethod() throws {
+    @Test func signaturesAreReusedForOneSecondPerCallerAndMethod() throws {
         let time = ManualClock()
         let signer = PrincipalSigner(key: SecretKey.random())
         let cache = SignatureCache(signer: signer, clock: time.clock)
-        let first = cache.value(for: TestPrincipals.user, method: "a.B/C")
-        #expect(cache.value(for: TestPrincipals.user, method: "a.B/C") == first)
-        #expect(cache.value(for: TestPrincipals.user, method: "a.B/D") != first)
-        #expect(cache.value(for: TestPrincipals.auditor, method: "a.B/C") != first)
+        let user = Caller(TestPrincipals.user)
+        let methodC = MethodDescriptor(service: "a.B", name: "C", kind: .unary, requestType: RawMessage.self, responseType: RawMessage.self)
+        let methodD = MethodDescriptor(service: "a.B", name: "D", kind: .unary, requestType: RawMessage.self, responseType: RawMessage.self)
+        let first = cache.value(for: user, method: methodC)
+        #expect(cache.value(for: user, method: methodC) == first)
+        #expect(cache.value(for: user, method: methodD) != first)
+        #expect(cache.value(for: Caller(TestPrincipals.auditor), method: methodC) != first)
+        // Another caller object for the same principal (its credential was looked up again)
+        // gets a signature of its own.
+        #expect(cache.value(for: Caller(TestPrincipals.user), method: methodC) != first)
         #expect(try signer.verify(first, method: "a.B/C").subjectId == "u_plain")
+        #expect(try signer.verify(cache.value(for: user, method: methodD), method: "a.B/D").subjectId == "u_plain")
         time.advance(byMillis: 1001)
-        #expect(cache.value(for: TestPrincipals.user, method: "a.B/C") != first)
+        let renewed = cache.value(for: user, method: methodC)
+        #expect(renewed != first)
+        #expect(try signer.verify(renewed, method: "a.B/C").subjectId == "u_plain")
     }
 
     @Test func requestIDsAreUnique() {

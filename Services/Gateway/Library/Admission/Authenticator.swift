@@ -31,11 +31,11 @@ public final class Authenticator: Sendable {
         }
     }
 
-    /// The principal for `credential`.
+    /// The caller `credential` authenticates.
     /// - Throws: UNAUTHENTICATED when the security service refuses the credential or the principal
     ///   it returns has already expired; UNAVAILABLE when the security service cannot be reached.
-    public func principal(for credential: String) async throws(RPCError) -> Auth.Principal {
-        if let cached = cache.principal(for: credential) { return cached }
+    public func caller(for credential: String) async throws(RPCError) -> Caller {
+        if let cached = cache.caller(for: credential) { return cached }
         let response: Security.AuthenticateResponse
         do {
             // Calls arriving together with the same credential share one lookup.
@@ -58,8 +58,9 @@ public final class Authenticator: Sendable {
         }
         var cacheFor = response.cacheForMs
         if principal.expiresAtUnixMs > 0 { cacheFor = min(cacheFor, principal.expiresAtUnixMs - now) }
-        cache.store(principal, for: credential, cacheForMillis: cacheFor)
-        return principal
+        let caller = Caller(principal)
+        cache.store(caller, for: credential, cacheForMillis: cacheFor)
+        return caller
     }
 }
 

@@ -8,14 +8,17 @@ import ServiceRuntime
 /// which options (signed principal, client address, deadline). A class: the steps of a forwarded
 /// call all hold it.
 public final class AdmittedCall: Sendable {
-    public let principal: Auth.Principal
+    public let caller: Caller
     public let rule: MethodRule
     public let group: InstanceGroup
     public let options: CallOptions
     let concurrencyKey: String
 
-    init(principal: Auth.Principal, rule: MethodRule, group: InstanceGroup, options: CallOptions, concurrencyKey: String) {
-        self.principal = principal
+    /// Who makes the call.
+    public var principal: Auth.Principal { caller.principal }
+
+    init(caller: Caller, rule: MethodRule, group: InstanceGroup, options: CallOptions, concurrencyKey: String) {
+        self.caller = caller
         self.rule = rule
         self.group = group
         self.options = options
@@ -26,10 +29,13 @@ public final class AdmittedCall: Sendable {
 /// A call whose caller is known: its principal (anonymous on public methods without credentials),
 /// its rule, the instances that serve it, and the client's host.
 public struct IdentifiedCall: Sendable {
-    public let principal: Auth.Principal
+    public let caller: Caller
     public let rule: MethodRule
     public let group: InstanceGroup
     public let address: String
+
+    /// Who makes the call.
+    public var principal: Auth.Principal { caller.principal }
 }
 
 /// A call that passed the checks made before its caller is known (`CallGate.check`).
@@ -38,9 +44,9 @@ public struct CheckedCall: Sendable {
     public let group: InstanceGroup
     public let address: String
 
-    /// The call made by `principal`.
-    public func identified(by principal: Auth.Principal) -> IdentifiedCall {
-        IdentifiedCall(principal: principal, rule: rule, group: group, address: address)
+    /// The call made by `caller`.
+    public func identified(by caller: Caller) -> IdentifiedCall {
+        IdentifiedCall(caller: caller, rule: rule, group: group, address: address)
     }
 }
 
@@ -63,6 +69,8 @@ public final class CallGate: Sendable {
     let addressLimiter: RateLimiter
     let principalLimiter: RateLimiter
     let concurrency: ConcurrencyLimiter
+    /// The caller of every call made without a credential (its signatures are shared).
+    let anonymous = Caller(.anonymous)
 
     /// A gate applying `limits`.
     public init(
@@ -83,7 +91,7 @@ public final class CallGate: Sendable {
     /// credential are checked; throws the status the call ends with otherwise.
     public func identify(_ context: ServerContext, rule: MethodRule?) async throws(RPCError) -> IdentifiedCall {
         let checked = try check(context, rule: rule, group: directory.group(for: context.method.service))
-        return checked.identified(by: try await principal(of: context, rule: checked.rule))
+        return checked.identified(by: try await caller(of: context, rule: checked.rule))
     }
 
     /// The checks made before the caller is known: the deadline, the access rule (`policy`'s for
@@ -113,27 +121,27 @@ public final class CallGate: Sendable {
 
     /// The caller of `context` from its credential: anonymous on a public method without a valid
     /// one (a stale token never keeps anyone from logging in again); UNAUTHENTICATED otherwise.
-    func principal(of context: ServerContext, rule: MethodRule) async throws(RPCError) -> Auth.Principal {
-        guard let credential = try Credential.from(context.metadata) else { return try anonymous(context, rule: rule) }
+    func caller(of context: ServerContext, rule: MethodRule) async throws(RPCError) -> Caller {
+        guard let credential = try Credential.from(context.metadata) else { return try anonymousCaller(context, rule: rule) }
         do {
-            return try await authenticator.principal(for: credential)
+            return try await authenticator.caller(for: credential)
         } catch  where error.code == .unauthenticated && rule.rule == .public {
-            return .anonymous
+            return anonymous
         }
     }
 
     /// The caller of `context` when it is known without asking the security service (no
-    /// credential, or one answered recently); `nil` when `principal(of:rule:)` must ask.
-    public func principalIfKnown(of context: ServerContext, rule: MethodRule) throws(RPCError) -> Auth.Principal? {
-        guard let credential = try Credential.from(context.metadata) else { return try anonymous(context, rule: rule) }
-        return authenticator.cache.principal(for: credential)
+    /// credential, or one answered recently); `nil` when `caller(of:rule:)` must ask.
+    public func callerIfKnown(of context: ServerContext, rule: MethodRule) throws(RPCError) -> Caller? {
+        guard let credential = try Credential.from(context.metadata) else { return try anonymousCaller(context, rule: rule) }
+        return authenticator.cache.caller(for: credential)
     }
 
-    private func anonymous(_ context: ServerContext, rule: MethodRule) throws(RPCError) -> Auth.Principal {
+    private func anonymousCaller(_ context: ServerContext, rule: MethodRule) throws(RPCError) -> Caller {
         guard rule.rule == .public else {
             throw RPCError(.unauthenticated, "\(context.method.fullName) needs a credential: authorization: Bearer <token>")
         }
-        return .anonymous
+        return anonymous
     }
 
     /// After a logout through this gateway succeeded, forgets the caller's credential, so that the
@@ -157,26 +165,31 @@ public final class CallGate: Sendable {
         guard let rule = policy(context.method.fullName) else {
             throw RPCError(.permissionDenied, "\(context.method.fullName) has no access rule: denied by default")
         }
-        let principal = try await principal(of: context, rule: rule)
-        try checkPermission(principal, rule: rule, method: context.method.fullName)
+        let caller = try await caller(of: context, rule: rule)
+        try checkPermission(caller.principal, rule: rule, method: context.method.fullName)
     }
 
     /// Lets an identified call through when the principal holds the rule's permission and is
     /// within its rate and concurrency limits. A successful admission must be ended with `release`.
     public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
-        let principal = call.principal
-        try checkPermission(principal, rule: call.rule, method: context.method.fullName)
-        let key = principal.isAnonymous ? "anonymous@\(call.address)" : principal.subjectId
-        if !principal.isAnonymous, let wait = principalLimiter.acquire(key) {
-            throw Self.exhausted("too many calls by \(principal.subjectId)", retryAfterMillis: wait)
+        let caller = call.caller
+        try checkPermission(caller.principal, rule: call.rule, method: context.method.fullName)
+        let key: String
+        if let limitKey = caller.limitKey {
+            key = limitKey
+            if let wait = principalLimiter.acquire(key) {
+                throw Self.exhausted("too many calls by \(limitKey)", retryAfterMillis: wait)
+            }
+        } else {
+            key = "anonymous@\(call.address)"
         }
         guard concurrency.enter(key) else {
             throw Self.exhausted(
                 "too many concurrent calls by one caller (limit \(limits.maxCallsPerPrincipal))", retryAfterMillis: 10)
         }
         return AdmittedCall(
-            principal: principal, rule: call.rule, group: call.group,
-            options: forwardOptions(context, principal: principal, requestID: requestID), concurrencyKey: key)
+            caller: caller, rule: call.rule, group: call.group,
+            options: forwardOptions(context, caller: caller, requestID: requestID), concurrencyKey: key)
     }
 
     /// Ends an admitted call (frees its concurrency slot).
@@ -187,14 +200,14 @@ public final class CallGate: Sendable {
     /// The options of the forwarded call: the client's metadata without its credential and without
     /// anything under `x-backoffice-` (which only the gateway sets), plus the client's address,
     /// the request id, the signed principal and the deadline.
-    func forwardOptions(_ context: ServerContext, principal: Auth.Principal, requestID: String) -> CallOptions {
+    func forwardOptions(_ context: ServerContext, caller: Caller, requestID: String) -> CallOptions {
         var metadata = context.metadata.filter { key in key != Metadata.Keys.authorization && !key.hasPrefix("x-backoffice-") }
         metadata.reserveCapacity(metadata.count + 3)
         metadata[SuiteMetadata.clientAddress] = context.peer
         metadata[Metadata.Keys.requestID] = requestID
         let timeout = context.remainingTime ?? limits.defaultDeadline
         if let signatures {
-            metadata[PrincipalSigner.metadataKey] = signatures.value(for: principal, method: context.method.fullName)
+            metadata[PrincipalSigner.metadataKey] = signatures.value(for: caller, method: context.method)
         }
         return CallOptions(timeout: timeout, metadata: metadata)
     }

@@ -6,7 +6,7 @@ import Synchronization
 /// revocation takes effect at the gateway within that time.
 public final class CredentialCache: Sendable {
     private struct Entry {
-        let principal: Auth.Principal
+        let caller: Caller
         let expiresAtMillis: Int64
     }
 
@@ -24,8 +24,8 @@ public final class CredentialCache: Sendable {
         self.clock = clock
     }
 
-    /// The cached principal for `credential`, if its answer is still fresh.
-    public func principal(for credential: String) -> Auth.Principal? {
+    /// The cached caller for `credential`, if its answer is still fresh.
+    public func caller(for credential: String) -> Caller? {
         let now = clock.monotonicMillis()
         return entries.withLock { entries in
             guard let entry = entries[credential] else { return nil }
@@ -33,13 +33,14 @@ public final class CredentialCache: Sendable {
                 entries.removeValue(forKey: credential)
                 return nil
             }
-            return entry.principal
+            return entry.caller
         }
     }
 
-    /// Remembers `principal` for `credential` for `cacheForMillis` (capped); 0 or less stores nothing.
-    public func store(_ principal: Auth.Principal, for credential: String, cacheForMillis: Int64) {
-        let age = min(cacheForMillis, maximumAgeMillis)
+    /// Remembers `caller` for `credential` for `cacheForMillis` (capped); 0 or less stores nothing.
+    public func store(_ caller: Caller, for credential: String, cacheForMillis: Int64) {
+        // A clock that lags by up to its resolution would keep the entry that much too long.
+        let age = min(cacheForMillis, maximumAgeMillis) - clock.resolutionMillis
         guard age > 0 else { return }
         let now = clock.monotonicMillis()
         entries.withLock { entries in
@@ -47,7 +48,7 @@ public final class CredentialCache: Sendable {
                 entries = entries.filter { $0.value.expiresAtMillis > now }
                 while entries.count >= capacity, let victim = entries.keys.first { entries.removeValue(forKey: victim) }
             }
-            entries[credential] = Entry(principal: principal, expiresAtMillis: now + age)
+            entries[credential] = Entry(caller: caller, expiresAtMillis: now + age)
         }
     }
 

@@ -1,62 +1,36 @@
 import BackofficeAPI
+import RPC
 import ServiceRuntime
 import Synchronization
 
 /// Signed principals reused for a short while: signing costs a MAC, a nonce and an encoding per
 /// call, and a signature may be presented again for the same method within its validity window.
-/// Each entry is reused for at most `reuseMillis` (as long as the credential cache may keep a
-/// principal) and signed to stay valid `validityMillis` longer than that, since services check the
-/// signature when a call arrives.
+/// Each signature is kept by its `Caller` (so it lives no longer than the caller's credential is
+/// cached), reused for at most `reuseMillis` and signed to stay valid `validityMillis` longer than
+/// that, since services check the signature when a call arrives.
 public final class SignatureCache: Sendable {
-    private struct Entry {
-        let value: String
-        let reuseUntilMillis: Int64
-    }
-
-    private struct Key: Hashable {
-        let subjectID: String
-        let sessionID: String
-        let method: String
-    }
-
-    private let entries = Mutex<[Key: Entry]>([:])
     private let signer: PrincipalSigner
     private let clock: GatewayClock
     /// How long one signature is handed out.
     public let reuseMillis: Int64
     /// How long a signature stays valid after it was last handed out.
     public let validityMillis: Int64
-    /// Most signatures kept at once.
-    public let capacity: Int
 
     /// A cache signing with `signer`.
-    public init(
-        signer: PrincipalSigner, reuseMillis: Int64 = 1000, validityMillis: Int64 = 30_000, capacity: Int = 10_000,
-        clock: GatewayClock = .system
-    ) {
+    public init(signer: PrincipalSigner, reuseMillis: Int64 = 1000, validityMillis: Int64 = 30_000, clock: GatewayClock = .system) {
         self.signer = signer
         self.reuseMillis = reuseMillis
         self.validityMillis = validityMillis
-        self.capacity = max(1, capacity)
         self.clock = clock
     }
 
-    /// The `x-backoffice-principal` value for `principal` calling `method`.
-    public func value(for principal: Auth.Principal, method: String) -> String {
-        let key = Key(subjectID: principal.subjectId, sessionID: principal.sessionId, method: method)
+    /// The `x-backoffice-principal` value for `caller` calling `method`.
+    public func value(for caller: Caller, method: MethodDescriptor) -> String {
         let now = clock.monotonicMillis()
-        if let entry = entries.withLock({ $0[key] }), entry.reuseUntilMillis > now {
-            return entry.value
-        }
+        if let kept = caller.signature(for: method, now: now) { return kept }
         let value = signer.metadataValue(
-            for: principal, method: method, validFor: .milliseconds(reuseMillis + validityMillis))
-        entries.withLock { entries in
-            if entries.count >= capacity && entries[key] == nil {
-                entries = entries.filter { $0.value.reuseUntilMillis > now }
-                while entries.count >= capacity, let victim = entries.keys.first { entries.removeValue(forKey: victim) }
-            }
-            entries[key] = Entry(value: value, reuseUntilMillis: now + reuseMillis)
-        }
+            for: caller.principal, method: method.fullName, validFor: .milliseconds(reuseMillis + validityMillis))
+        caller.keepSignature(value, for: method, reuseUntilMillis: now + reuseMillis)
         return value
     }
 }

@@ -116,23 +116,23 @@ public final class GatewayService: UnknownMethodService {
         let started = ContinuousClock.now
         let requestID = context.requestID ?? requestIDs.next()
         let checked: CheckedCall
-        let principal: Auth.Principal?
+        let caller: Caller?
         do {
             checked = try gate.check(context, rule: rule, group: group)
-            principal = try gate.principalIfKnown(of: context, rule: rule)
+            caller = try gate.callerIfKnown(of: context, rule: rule)
         } catch {
             finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
             call.fail(error)
             return
         }
-        if let principal {
-            relay(method, call, checked.identified(by: principal), requestID: requestID, since: started)
+        if let caller {
+            relay(method, call, checked.identified(by: caller), requestID: requestID, since: started)
             return
         }
         let lookup = Task {
             do {
-                let principal = try await gate.principal(of: context, rule: rule)
-                relay(method, call, checked.identified(by: principal), requestID: requestID, since: started)
+                let caller = try await gate.caller(of: context, rule: rule)
+                relay(method, call, checked.identified(by: caller), requestID: requestID, since: started)
             } catch {
                 finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
                 call.fail(error)
