@@ -82,6 +82,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// the loop (a connection's last activity), read once per wake-up instead of once per frame.
     private(set) var wokeAt = MonotonicTime.now()
     private var nextTimerID: UInt64 = 1
+    /// The values `LoopLocal`s keep for this loop, by their id.
+    private var locals: [Int: AnyObject] = [:]
 
     /// Starts a loop on a new thread.
     init(name: String) {
@@ -107,6 +109,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             { argument in
                 let loop = Unmanaged<EventLoop>.fromOpaque(argument!).takeRetainedValue()
                 loop.threadID = pthread_self()
+                pthread_setspecific(EventLoop.currentKey, argument)
                 loop.started.store(true, ordering: .releasing)
                 loop.run()
                 return nil
@@ -118,6 +121,32 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Whether the caller runs on this loop's thread.
     public var inEventLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
+
+    /// The loop whose thread runs the caller; `nil` on any other thread.
+    public static var current: EventLoop? {
+        pthread_getspecific(currentKey).map { Unmanaged<EventLoop>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Each loop thread's own loop (loops live as long as the process, so it is not retained).
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "cannot create the event loops' thread key")
+        return key
+    }()
+
+    // MARK: Loop-local values (loop thread only)
+
+    /// The value a `LoopLocal` keeps here under `id`, if it made one.
+    @usableFromInline
+    func localValue(_ id: Int) -> AnyObject? { locals[id] }
+
+    /// Keeps `value` for the `LoopLocal` whose id is `id`.
+    func setLocalValue(_ value: AnyObject, _ id: Int) { locals[id] = value }
+
+    /// Forgets the value kept under `id` (its `LoopLocal` is gone).
+    func removeLocal(_ id: Int) {
+        locals.removeValue(forKey: id)
+    }
 
     // MARK: Handing work to the loop
 

@@ -17,6 +17,9 @@ public struct TrustedCallerInterceptor: ServerInterceptor {
     public let signer: PrincipalSigner
     /// Values that verified already (the gateway presents each one for up to a second).
     private let verifiedValues = VerifiedSignatureCache()
+    /// The value each event loop verified last: a gateway connection presents the same one call
+    /// after call, which this recognises without the shared cache's lock and hash.
+    private let lastVerified = LoopLocal { LastVerified() }
 
     /// An interceptor checking signatures with `signer`.
     public init(signer: PrincipalSigner) {
@@ -45,22 +48,60 @@ public struct TrustedCallerInterceptor: ServerInterceptor {
         guard let value = context.metadata[PrincipalSigner.metadataKey] else {
             throw RPCError(.unauthenticated, "calls must come through the gateway")
         }
+        let last = lastVerified.current
+        // The coarse clock plus its resolution is never early: a remembered value is refused at
+        // most that much before its expiry, never accepted after it.
+        let latest = CoarseClock.unixMillis() + CoarseClock.resolutionMillis
+        if let last, let known = last.principal(for: value, method: context.method, nowMillis: latest) {
+            return context.with(known)
+        }
         let principal: VerifiedPrincipal
         let now = Date()
-        if let known = verifiedValues.principal(for: value, method: context.method.fullName, now: now) {
-            principal = known
+        let nowMillis = PrincipalSigner.unixMilliseconds(now)
+        if let known = verifiedValues.principal(for: value, method: context.method.fullName, nowMillis: nowMillis) {
+            principal = known.principal
+            last?.remember(value, principal: known.principal, method: context.method, notAfterUnixMs: known.notAfterUnixMs)
         } else {
             do {
                 let signature = try signer.verifiedSignature(value, method: context.method.fullName, now: now)
                 principal = VerifiedPrincipal(signature.principal)
                 verifiedValues.store(
                     value, principal: principal, method: context.method.fullName, notAfterUnixMs: signature.notAfterUnixMs, now: now)
+                last?.remember(value, principal: principal, method: context.method, notAfterUnixMs: signature.notAfterUnixMs)
             } catch {
                 throw RPCError(.unauthenticated, "calls must come through the gateway: \(error.message)")
             }
         }
-        var context = context
+        return context.with(principal)
+    }
+}
+
+extension ServerContext {
+    /// This context with `principal` attached as the verified caller.
+    fileprivate func with(_ principal: VerifiedPrincipal) -> ServerContext {
+        var context = self
         context[PrincipalKey.self] = principal
         return context
+    }
+}
+
+/// The signed value an event loop verified last, for its method, and until when it is valid.
+private final class LastVerified {
+    private var value = ""
+    private var method: MethodDescriptor?
+    private var principal: VerifiedPrincipal?
+    private var notAfterUnixMs: Int64 = 0
+
+    /// The principal of `value` if it is the one remembered, for the same method, still valid.
+    func principal(for value: String, method: MethodDescriptor, nowMillis: Int64) -> VerifiedPrincipal? {
+        guard self.method === method, notAfterUnixMs >= nowMillis, self.value == value else { return nil }
+        return principal
+    }
+
+    func remember(_ value: String, principal: VerifiedPrincipal, method: MethodDescriptor, notAfterUnixMs: Int64) {
+        self.value = value
+        self.method = method
+        self.principal = principal
+        self.notAfterUnixMs = notAfterUnixMs
     }
 }

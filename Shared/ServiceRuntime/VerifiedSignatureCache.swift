@@ -21,16 +21,16 @@ final class VerifiedSignatureCache: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// The principal of `value` if it verified before for `method` and has not expired at `now`.
-    func principal(for value: String, method: String, now: Date) -> VerifiedPrincipal? {
-        let nowMillis = PrincipalSigner.unixMilliseconds(now)
-        return entries.withLock { entries in
+    /// The principal of `value`, and when it expires, if it verified before for `method` and has
+    /// not expired at `nowMillis`.
+    func principal(for value: String, method: String, nowMillis: Int64) -> (principal: VerifiedPrincipal, notAfterUnixMs: Int64)? {
+        entries.withLock { entries in
             guard let entry = entries[value], entry.method == method else { return nil }
             guard entry.notAfterUnixMs >= nowMillis else {
                 entries.removeValue(forKey: value)
                 return nil
             }
-            return entry.principal
+            return (entry.principal, entry.notAfterUnixMs)
         }
     }
 

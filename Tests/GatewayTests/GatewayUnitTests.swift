@@ -90,6 +90,39 @@ struct AdmissionUnitTests {
         #expect(cache.caller(for: "a") == nil)
     }
 
+    @Test func recentCallersAreGoodUntilTheirEntryExpiresOrACredentialIsForgotten() {
+        let recent = RecentCallers()
+        let caller = Caller(TestPrincipals.user)
+        recent.remember(caller, for: "Bearer a", expiresAtMillis: 1000, generation: 7)
+        #expect(recent.caller(for: "Bearer a", now: 999, generation: 7) === caller)
+        #expect(recent.caller(for: "Bearer b", now: 999, generation: 7) == nil)
+        #expect(recent.caller(for: "Bearer a", now: 1000, generation: 7) == nil)
+        recent.remember(caller, for: "Bearer a", expiresAtMillis: 1000, generation: 7)
+        #expect(recent.caller(for: "Bearer a", now: 10, generation: 8) == nil)
+        // Dropped, not just refused: the generation going back would not revive it.
+        #expect(recent.caller(for: "Bearer a", now: 10, generation: 7) == nil)
+    }
+
+    @Test func recentCallersAreBounded() {
+        let recent = RecentCallers()
+        for index in 0..<(RecentCallers.capacity * 3) {
+            recent.remember(Caller(TestPrincipals.user), for: "Bearer \(index)", expiresAtMillis: 1000, generation: 0)
+        }
+        #expect(recent.caller(for: "Bearer \(RecentCallers.capacity * 3 - 1)", now: 0, generation: 0) != nil)
+        let kept = (0..<(RecentCallers.capacity * 3)).filter { recent.caller(for: "Bearer \($0)", now: 0, generation: 0) != nil }
+        #expect(kept.count <= RecentCallers.capacity)
+    }
+
+    @Test func forgettingACredentialChangesTheCachesGeneration() {
+        let cache = CredentialCache(capacity: 10, clock: ManualClock().clock)
+        cache.store(Caller(TestPrincipals.user), for: "a", cacheForMillis: 1000)
+        let before = cache.generation
+        _ = cache.caller(for: "a")
+        #expect(cache.generation == before)
+        cache.forget("a")
+        #expect(cache.generation != before)
+    }
+
     @Test func aForgottenCredentialIsLookedUpAgain() {
         let cache = CredentialCache(capacity: 10, clock: ManualClock().clock)
         cache.store(Caller(TestPrincipals.user), for: "ending", cacheForMillis: 1000)

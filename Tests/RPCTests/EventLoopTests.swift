@@ -20,6 +20,54 @@ struct EventLoopTests {
         #expect(!loop.inEventLoop)
     }
 
+    @Test func loopLocalValuesAreOnePerLoopAndGoWithTheirLoopLocal() async {
+        let first = EventLoop(name: "local-test-1")
+        let second = EventLoop(name: "local-test-2")
+        defer {
+            first.stop()
+            second.stop()
+        }
+        #expect(EventLoop.current == nil)
+        var local: LoopLocal<Box>? = LoopLocal { Box() }
+        #expect(local?.current == nil)  // off the loops
+        // On each loop: the same value every time, `current` included; another one on the other loop.
+        let onFirst = await Self.run(on: first) { [local] in
+            let value = local!.value(on: first)
+            let same = value === local!.value(on: first) && value === local!.current && EventLoop.current === first
+            return (Weak(value), same)
+        }
+        let onSecond = await Self.run(on: second) { [local] in (Weak(local!.value(on: second)), EventLoop.current === second) }
+        #expect(onFirst.1 && onSecond.1)
+        #expect(onFirst.0.value != nil && onFirst.0.value !== onSecond.0.value)
+        local = nil
+        // The loops let the values go soon after their LoopLocal went.
+        for _ in 0..<200 where onFirst.0.value != nil || onSecond.0.value != nil {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(onFirst.0.value == nil && onSecond.0.value == nil)
+    }
+
+    /// A value for `LoopLocal`'s test.
+    private final class Box {}
+
+    /// A weak reference, to watch a value go.
+    private final class Weak: @unchecked Sendable {
+        weak var value: Box?
+        init(_ value: Box) { self.value = value }
+    }
+
+    /// The result of `body`, run on `loop`.
+    private static func run<T>(on loop: EventLoop, _ body: @escaping @Sendable () -> T) async -> T {
+        nonisolated(unsafe) var result: T?
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.execute {
+                result = body()
+                continuation.resume()
+            }
+        }
+        return result!
+    }
+
     @Test func timersFireInDeadlineOrderAndCancelledOnesNever() async {
         let fired = Locked<[Int]>([])
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -71,6 +71,8 @@ public final class CallGate: Sendable {
     let concurrency: ConcurrencyLimiter
     /// The caller of every call made without a credential (its signatures are shared).
     let anonymous = Caller(.anonymous)
+    /// Each event loop's recently found callers, in front of the authenticator's cache.
+    private let recentCallers = LoopLocal { RecentCallers() }
 
     /// A gate applying `limits`.
     public init(
@@ -132,9 +134,22 @@ public final class CallGate: Sendable {
 
     /// The caller of `context` when it is known without asking the security service (no
     /// credential, or one answered recently); `nil` when `caller(of:rule:)` must ask.
+    /// On an event loop, a credential seen lately on the same loop is recognised without parsing it
+    /// again or taking the shared cache's lock (`RecentCallers`).
     public func callerIfKnown(of context: ServerContext, rule: MethodRule) throws(RPCError) -> Caller? {
+        guard let authorization = context.metadata[Metadata.Keys.authorization] else {
+            return try anonymousCaller(context, rule: rule)
+        }
+        let cache = authenticator.cache
+        // Read before the cache: a credential forgotten after this makes the copy kept below stale.
+        let generation = cache.generation
+        let now = cache.clock.monotonicMillis()
+        let recent = recentCallers.current
+        if let caller = recent?.caller(for: authorization, now: now, generation: generation) { return caller }
         guard let credential = try Credential.from(context.metadata) else { return try anonymousCaller(context, rule: rule) }
-        return authenticator.cache.caller(for: credential)
+        guard let entry = cache.entry(for: credential) else { return nil }
+        recent?.remember(entry.caller, for: authorization, expiresAtMillis: entry.expiresAtMillis, generation: generation)
+        return entry.caller
     }
 
     private func anonymousCaller(_ context: ServerContext, rule: MethodRule) throws(RPCError) -> Caller {

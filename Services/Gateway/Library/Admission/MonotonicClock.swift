@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import RPC
 
 /// Time as the gateway's limiters and caches see it, injectable so that tests need not wait.
 public struct GatewayClock: Sendable {
@@ -20,23 +20,10 @@ public struct GatewayClock: Sendable {
         self.resolutionMillis = resolutionMillis
     }
 
-    /// The machine's clocks. The monotonic one is the kernel's coarse clock: read without a
-    /// system call or a time-stamp counter, every call reads it a few times, and it is exact to
-    /// a scheduler tick (a few milliseconds), which is all that token buckets and one-second
-    /// caches need.
+    /// The machine's clocks; the monotonic one is the kernel's coarse clock (`CoarseClock`):
+    /// every call reads it a few times, and token buckets and one-second caches need nothing finer.
     public static let system = GatewayClock(
-        monotonicMillis: {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
-            return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-        },
+        monotonicMillis: CoarseClock.monotonicMillis,
         unixMillis: { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) },
-        resolutionMillis: coarseResolutionMillis)
-
-    /// The coarse clock's step, rounded up to whole milliseconds.
-    private static let coarseResolutionMillis: Int64 = {
-        var resolution = timespec()
-        guard clock_getres(CLOCK_MONOTONIC_COARSE, &resolution) == 0 else { return 10 }
-        return (Int64(resolution.tv_sec) * 1_000_000_000 + Int64(resolution.tv_nsec) + 999_999) / 1_000_000
-    }()
+        resolutionMillis: CoarseClock.resolutionMillis)
 }

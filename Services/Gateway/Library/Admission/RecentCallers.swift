@@ -1,0 +1,34 @@
+/// The callers one event loop found in the credential cache lately, by the `authorization` value
+/// their calls carried: a client repeats its credential on every call, and this finds its caller
+/// again without parsing the value or taking the shared cache's lock. Each entry is a copy of a
+/// `CredentialCache` entry and is good until that entry's own expiry, and only while no
+/// credential has been forgotten since it was copied (a logout through the gateway is refused at
+/// once on every loop). Kept per loop (`LoopLocal`), touched by that loop's thread alone.
+final class RecentCallers {
+    private struct Entry {
+        let caller: Caller
+        let expiresAtMillis: Int64
+        let generation: UInt64
+    }
+
+    /// Most values kept; when full, the loop starts over (the shared cache still answers).
+    static let capacity = 256
+    private var entries: [String: Entry] = [:]
+
+    /// The caller of `authorization`, if an entry taken at `generation` is still good at `now`.
+    func caller(for authorization: String, now: Int64, generation: UInt64) -> Caller? {
+        guard let entry = entries[authorization] else { return nil }
+        guard entry.expiresAtMillis > now, entry.generation == generation else {
+            entries.removeValue(forKey: authorization)
+            return nil
+        }
+        return entry.caller
+    }
+
+    /// Keeps `caller`, found for `authorization` in a cache entry that expires at
+    /// `expiresAtMillis`, read while the cache's generation was `generation`.
+    func remember(_ caller: Caller, for authorization: String, expiresAtMillis: Int64, generation: UInt64) {
+        if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+        entries[authorization] = Entry(caller: caller, expiresAtMillis: expiresAtMillis, generation: generation)
+    }
+}
