@@ -8,6 +8,7 @@
 #   Scripts/bench-gateway-cpu.sh                       # 4 connections x 64 outstanding, 5 s, 3 runs
 #   BENCH_SECONDS=10 BENCH_RUNS=5 Scripts/bench-gateway-cpu.sh
 #   BENCH_BIN_DIR=/path/to/release/bin Scripts/bench-gateway-cpu.sh   # prebuilt binaries
+#   BENCH_UPSTREAM=bare Scripts/bench-gateway-cpu.sh   # the bare echo server behind the gateway
 #
 # Safety: everything listens on 127.0.0.1; every wait is bounded; only the processes this script
 # started are stopped, by pid.
@@ -41,7 +42,9 @@ for run in $(seq 1 "$RUNS"); do
     done
     PORT="$(sed -n 's/^LISTENING \([0-9]*\)$/\1/p' "$WORK/stack.out")"
     [[ -n "$PORT" ]] || { echo "bench-gateway-cpu: the stack did not start:" >&2; tail -n 5 "$WORK/stack.err" >&2; exit 1; }
-    ECHO_PID="$(pgrep -P "$STACK_PID" -f backoffice-echo)"
+    # The upstream server: backoffice-echo, or backoffice-bench with BENCH_UPSTREAM=bare (process
+    # names are cut to 15 characters).
+    ECHO_PID="$(pgrep -P "$STACK_PID" '^backoffice-(echo|benc)$')"
     GATEWAY_PID="$(pgrep -P "$STACK_PID" -f backoffice-gateway)"
     # The client runs 1 s of warm-up, then longer than the measured window.
     timeout $((SECONDS_MEASURED + 30)) "$BIN/backoffice-bench" load-authorized "$WORK/token" 127.0.0.1 "$PORT" \

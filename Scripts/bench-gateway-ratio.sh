@@ -9,6 +9,7 @@
 #   Scripts/bench-gateway-ratio.sh                         # 4 connections x 64 outstanding, 5 pairs of 5 s
 #   BENCH_PAIRS=9 BENCH_SECONDS=3 Scripts/bench-gateway-ratio.sh
 #   BENCH_BIN_DIR=/path/to/release/bin Scripts/bench-gateway-ratio.sh   # prebuilt binaries
+#   BENCH_UPSTREAM=bare Scripts/bench-gateway-ratio.sh   # the bare echo server behind the gateway
 #
 # Safety: everything listens on 127.0.0.1; every wait is bounded; only the processes this script
 # started are stopped, by pid.

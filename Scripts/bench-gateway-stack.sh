@@ -6,6 +6,12 @@
 # processes it started, by pid.
 #
 #   Scripts/bench-gateway-stack.sh BIN_DIR WORK_DIR TOKEN_FILE
+#   BENCH_UPSTREAM=bare Scripts/bench-gateway-stack.sh ...   # the bare echo server behind the gateway
+#
+# BENCH_UPSTREAM=bare puts `backoffice-bench serve` (the direct row's server: no signature check,
+# no metrics, no access log) behind the gateway instead of backoffice-echo, to tell what the
+# gateway costs from what the service's own per-call work costs. (It accepts unsigned calls, so
+# it is never a deployment.)
 set -euo pipefail
 
 BIN="$1"
@@ -53,8 +59,20 @@ start() {
 KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export BACKOFFICE_ECHO_INTERNAL_KEY="$KEY" BACKOFFICE_SECURITY_INTERNAL_KEY="$KEY" BACKOFFICE_GATEWAY_INTERNAL_KEY="$KEY"
 
-start echo "$BIN/backoffice-echo" --listen 127.0.0.1:0 --log-level warn --max-concurrent-calls 1000
-ECHO="$ADDRESS"
+case "${BENCH_UPSTREAM:-echo}" in
+echo)
+    start echo "$BIN/backoffice-echo" --listen 127.0.0.1:0 --log-level warn --max-concurrent-calls 1000
+    ECHO="$ADDRESS"
+    ;;
+bare)
+    start echo "$BIN/backoffice-bench" serve --port 0
+    ECHO="127.0.0.1:$ADDRESS"
+    ;;
+*)
+    echo "bench-gateway-stack: BENCH_UPSTREAM is echo or bare, not ${BENCH_UPSTREAM}" >&2
+    exit 2
+    ;;
+esac
 start security "$BIN/backoffice-security" --listen 127.0.0.1:0 --log-level warn --data-dir "$STACK_DIR/security"
 SECURITY="$ADDRESS"
 # Limits raised so that the benchmark measures forwarding, not the rate limiter.

@@ -20,7 +20,10 @@ final class ClientCall: @unchecked Sendable {
     var relayCompletion: (@Sendable (RelayAttempt) -> Void)?
     /// A relayed call's response, until the STATUS confirms it.
     var rawResponse: [UInt8]?
-    var deadlineTimer: TimerID?
+    /// When the call's deadline passes, if it has one (its transport's `deadlines` ends it then),
+    /// and how long it was given.
+    var deadline: MonotonicTime?
+    var timeout = Duration.zero
 
     init(id: UInt32, method: MethodDescriptor) {
         self.id = id
@@ -62,6 +65,8 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     private(set) var acceptsNewCalls = true
     private var goAwayError: RPCError?
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The one timer behind all the calls' deadlines.
+    private var deadlines = DeadlineSweep()
     /// Told when the server's preface arrived, when the transport stopped taking new calls, and
     /// when it closed (`prefaceSeen` tells a failed connect from a lost connection).
     var onReady: (() -> Void)?
@@ -88,13 +93,22 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
         connection.writeFrame(.call, callID: id, payload: writeHeaders)
         connection.noteActivity()
         if let timeout {
-            // A strong capture (a weak one costs a side table per call): the timer is cancelled
-            // when the call ends and when the connection closes.
-            call.deadlineTimer = loop.scheduleTimer(at: MonotonicTime.now().advanced(by: timeout)) { [self] in
-                abandon(id, RPCError(.deadlineExceeded, "deadline of \(timeout) exceeded"))
-            }
+            let deadline = MonotonicTime.now().advanced(by: timeout)
+            call.timeout = timeout
+            call.deadline = deadline
+            // A strong capture (a weak one costs a side table): the timer is stopped when the
+            // connection closes.
+            deadlines.cover(deadline, on: loop) { [self] in sweepDeadlines() }
         }
         return call
+    }
+
+    /// Gives up on the calls whose deadline passed (DEADLINE_EXCEEDED).
+    private func sweepDeadlines() {
+        deadlines.sweep(
+            calls.values, deadline: \.deadline,
+            expire: { call in abandon(call.id, RPCError(.deadlineExceeded, "deadline of \(call.timeout) exceeded")) }, on: loop
+        ) { [self] in sweepDeadlines() }
     }
 
     func sendMessage(_ call: ClientCall, _ message: any ProtoMessage, last: Bool) {
@@ -123,7 +137,6 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     private func remove(_ id: UInt32) -> ClientCall? {
         guard let call = calls.removeValue(forKey: id) else { return nil }
-        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
         connection.noteActivity()
         if !acceptsNewCalls && calls.isEmpty {
             connection.beginClose(reason: RPCError(.unavailable, "connection retired"))
@@ -257,13 +270,11 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     func connectionDidClose(_ connection: FramedConnection, reason: RPCError) {
         acceptsNewCalls = false
+        deadlines.stop(on: loop)
         let error = goAwayError ?? reason
         let open = calls
         calls.removeAll()
-        for call in open.values {
-            if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
-            call.complete(.failure(error))
-        }
+        for call in open.values { call.complete(.failure(error)) }
         connectionDidBecomeWritable(connection)
         onClose?(self, error, receivedPreface)
         onClose = nil

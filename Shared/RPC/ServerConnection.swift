@@ -21,7 +21,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         var relayed: RelayedCall?
         /// The handler was started (with its one request, for a unary or server-streaming call).
         var started = false
-        var deadlineTimer: TimerID?
+        /// When the call's deadline passes, if it has one (`deadlines` ends it then), and how long
+        /// the client gave it.
+        var deadline: MonotonicTime?
+        var timeout = Duration.zero
 
         /// Stops the handler: cancels its task, or a relayed call's attempt.
         func stopHandler() {
@@ -47,6 +50,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private var previousHeaders: CallHeaders?
     private var draining = false
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The one timer behind all the calls' deadlines.
+    private var deadlines = DeadlineSweep()
     /// Told when the connection has closed (the server's registry of open connections).
     var onClose: (() -> Void)?
 
@@ -139,10 +144,11 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         calls[id] = call
         if headers.timeoutMicros > 0 {
             let timeout = Duration.microseconds(headers.timeoutMicros)
-            // Captured strongly: the timer is cancelled when the call ends, however it ends.
-            call.deadlineTimer = loop.scheduleTimer(at: call.startedAt.advanced(by: timeout)) { [self] in
-                deadlinePassed(id, timeout: timeout)
-            }
+            let deadline = call.startedAt.advanced(by: timeout)
+            call.timeout = timeout
+            call.deadline = deadline
+            // Captured strongly: the timer is stopped when the connection closes.
+            deadlines.cover(deadline, on: loop) { [self] in sweepDeadlines() }
         }
         if route.handler.method.kind == .clientStreaming {
             call.requests = InboundQueue { [weak self, loop] size in
@@ -345,17 +351,18 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         end(call, error, cause: nil)
     }
 
-    private func deadlinePassed(_ id: UInt32, timeout: Duration) {
-        guard let call = calls[id] else { return }
-        call.deadlineTimer = nil
-        fail(call, RPCError(.deadlineExceeded, "deadline of \(timeout) exceeded"))
+    /// Ends the calls whose deadline passed (DEADLINE_EXCEEDED).
+    private func sweepDeadlines() {
+        deadlines.sweep(
+            calls.values, deadline: \.deadline,
+            expire: { call in fail(call, RPCError(.deadlineExceeded, "deadline of \(call.timeout) exceeded")) }, on: loop
+        ) { [self] in sweepDeadlines() }
     }
 
     private func cancelCall(_ id: UInt32) {
         guard let call = calls.removeValue(forKey: id) else { return }
         call.stopHandler()
         call.requests?.finish(.failure(RPCError(.cancelled, "the client cancelled the call")))
-        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
         report(call, code: .cancelled, message: "cancelled by the client", cause: nil)
         callRemoved()
     }
@@ -370,7 +377,6 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func end(_ call: Call, code: StatusCode, message: String, cause: (any Error)?, writeStatus: () -> Void) {
         calls.removeValue(forKey: call.id)
         call.requests?.discard()
-        if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
         writeStatus()
         report(call, code: code, message: message, cause: cause)
         callRemoved()
@@ -478,12 +484,12 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     }
 
     func connectionDidClose(_ connection: FramedConnection, reason: RPCError) {
+        deadlines.stop(on: loop)
         let open = calls.values
         calls.removeAll()
         for call in open {
             call.stopHandler()
             call.requests?.finish(.failure(RPCError(.cancelled, "the client disconnected")))
-            if let timer = call.deadlineTimer { loop.cancelTimer(timer) }
             report(call, code: .cancelled, message: "client disconnected: \(reason.message)", cause: nil)
         }
         resumeWriters()

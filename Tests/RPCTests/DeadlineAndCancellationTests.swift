@@ -40,6 +40,37 @@ struct DeadlineAndCancellationTests {
         }
     }
 
+    @Test func aLaterCallWithAnEarlierDeadlineExpiresOnTimeOnBothSides() async throws {
+        // One timer serves all the deadlines of a connection: a call arriving with a deadline
+        // earlier than those already waiting must still end at its own.
+        let probe = EventProbe()
+        try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, address in
+            // The server's side, from a raw client that does not enforce deadlines itself.
+            let raw = try RawConnection(to: address)
+            try await raw.handshake()
+            let slow = Echo.EchoRequest.with(delayMillis: 10_000)
+            try await raw.sendUnaryCall(1, method: "backoffice.echo.Echo/Unary", request: slow, timeoutMicros: 20_000_000)
+            try await raw.sendUnaryCall(3, method: "backoffice.echo.Echo/Unary", request: slow, timeoutMicros: 150_000)
+            let frame = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 3)
+            #expect(frame.callID == 3)
+            #expect(try RawConnection.status(of: frame).code == StatusCode.deadlineExceeded.rawValue)
+
+            // The client's side: one connection, the long call first.
+            try await TestServer.withClient(address) { client in
+                let echo = Echo.EchoClient(channel: client)
+                let long = Task { try await echo.unary(slow, options: CallOptions(timeout: .seconds(20))) }
+                defer { long.cancel() }
+                try await Task.sleep(for: .milliseconds(50))
+                let started = Date()
+                let error = await #expect(throws: RPCError.self) {
+                    _ = try await echo.unary(slow, options: CallOptions(timeout: .milliseconds(200)))
+                }
+                #expect(error?.code == .deadlineExceeded)
+                #expect(Date().timeIntervalSince(started) < 5)
+            }
+        }
+    }
+
     @Test func deadlinePropagatesToDownstreamCalls() async throws {
         let probe = EventProbe()
         try await TestServer.with(services: [ProbeEchoProvider(probe: probe)]) { _, downstream in
