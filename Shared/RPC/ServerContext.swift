@@ -54,17 +54,27 @@ public struct ServerContext: Sendable {
 
     /// A value an interceptor attached to this call.
     public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
-        get {
-            let id = ObjectIdentifier(key)
-            return storage.values.first(where: { $0.key == id })?.value as? Key.Value
+        get { value(forKey: ObjectIdentifier(key)) as? Key.Value }
+        set { setValue(newValue, forKey: ObjectIdentifier(key)) }
+    }
+
+    // The work is done here, outside the generic subscript: generic code that is not specialised
+    // looks up type metadata at run time, which cost more than the rest (this runs for every call
+    // a service verifies).
+
+    private func value(forKey id: ObjectIdentifier) -> (any Sendable)? {
+        for entry in storage.values where entry.key == id { return entry.value }
+        return nil
+    }
+
+    private mutating func setValue(_ value: (any Sendable)?, forKey id: ObjectIdentifier) {
+        var values = storage.values
+        if let index = values.firstIndex(where: { $0.key == id }) {
+            if let value { values[index].value = value } else { values.remove(at: index) }
+        } else if let value {
+            values.append((id, value))
         }
-        set {
-            let id = ObjectIdentifier(key)
-            var values = storage.values.filter { $0.key != id }
-            if let newValue { values.append((id, newValue)) }
-            storage = Storage(
-                method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: values)
-        }
+        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: values)
     }
 
     /// The context of the call the current task is serving, if any. Client calls made while serving
