@@ -88,6 +88,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Starts a loop on a new thread.
     init(name: String) {
         self.name = name
+        index = Self.loopsCreated.wrappingAdd(1, ordering: .relaxed).oldValue
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
         precondition(epollFD >= 0 && wakeFD >= 0, "cannot create epoll or eventfd: errno \(errno)")
@@ -121,6 +122,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Whether the caller runs on this loop's thread.
     public var inEventLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
+
+    /// A number told apart from every other loop's of the process (0, 1, 2... in creation order).
+    public let index: Int
+    private static let loopsCreated = Atomic<Int>(0)
 
     /// The loop whose thread runs the caller; `nil` on any other thread.
     public static var current: EventLoop? {

@@ -12,6 +12,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         let handler: MethodHandler
         /// The server's interceptors that apply to the method.
         let interceptors: ArraySlice<any ServerInterceptor>
+        /// The method is one the server lists (`CallSummary.methodIsListed`).
+        let isListed: Bool
         let context: ServerContext
         let startedAt: MonotonicTime
         var request: (any ProtoMessage)?
@@ -36,6 +38,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             self.id = id
             handler = route.handler
             interceptors = route.interceptors
+            isListed = route.isListed
             self.context = context
             startedAt = MonotonicTime.now()
         }
@@ -130,7 +133,9 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             return
         }
         guard headers.timeoutMicros >= 0 else {
-            sendStatus(id, RPCError(.invalidArgument, "negative timeout_micros \(headers.timeoutMicros)"), method: headers.method)
+            sendStatus(
+                id, RPCError(.invalidArgument, "negative timeout_micros \(headers.timeoutMicros)"), method: headers.method,
+                listed: route.isListed)
             return
         }
         var deadline: ContinuousClock.Instant?
@@ -385,13 +390,15 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func report(_ call: Call, code: StatusCode, message: String, cause: (any Error)?) {
         guard !router.observers.isEmpty else { return }
         let summary = CallSummary(
-            method: call.handler.method.fullName, code: code, message: message,
+            method: call.handler.method.fullName, methodIsListed: call.isListed, code: code, message: message,
             durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
             peer: call.context.peer, requestID: call.context.requestID, cause: cause)
         for observer in router.observers { observer.callDidEnd(summary) }
     }
 
-    private func sendStatus(_ id: UInt32, _ error: RPCError?, method: String? = nil) {
+    /// Answers a call that never got a handler; `method` (as the CALL named it, `listed` when the
+    /// server lists it) reports it to the observers.
+    private func sendStatus(_ id: UInt32, _ error: RPCError?, method: String? = nil, listed: Bool = false) {
         guard let error else {
             connection.writeFrame(.status, callID: id)  // OK encodes to an empty payload
             return
@@ -409,7 +416,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         connection.writeFrame(.status, callID: id, message: status)
         if let method, !router.observers.isEmpty {
             let summary = CallSummary(
-                method: method, code: error.code, message: error.message, durationNanoseconds: 0,
+                method: method, methodIsListed: listed, code: error.code, message: error.message, durationNanoseconds: 0,
                 peer: connection.peerDescription, requestID: nil, cause: nil)
             for observer in router.observers { observer.callDidEnd(summary) }
         }
@@ -514,6 +521,8 @@ struct ServerRouter: Sendable {
     struct Route: Sendable {
         let handler: MethodHandler
         let interceptors: ArraySlice<any ServerInterceptor>
+        /// A method the server lists, not one a fallback answers for a name a client made up.
+        let isListed: Bool
     }
 
     /// The listed methods by full name, their interceptors worked out once.
@@ -530,7 +539,9 @@ struct ServerRouter: Sendable {
         self.fallbacks = fallbacks
         self.interceptors = interceptors
         self.observers = observers
-        routes = handlers.mapValues { Route(handler: $0, interceptors: Self.interceptors(interceptors, for: $0.method)) }
+        routes = handlers.mapValues {
+            Route(handler: $0, interceptors: Self.interceptors(interceptors, for: $0.method), isListed: true)
+        }
     }
 
     /// The route of `method`: a listed one, else the first fallback's handler.
@@ -539,7 +550,7 @@ struct ServerRouter: Sendable {
         guard !method.isEmpty else { return nil }
         for fallback in fallbacks {
             if let handler = fallback.handler(forUnknownMethod: method) {
-                return Route(handler: handler, interceptors: Self.interceptors(interceptors, for: handler.method))
+                return Route(handler: handler, interceptors: Self.interceptors(interceptors, for: handler.method), isListed: false)
             }
         }
         return nil

@@ -1,15 +1,32 @@
 import RPC
 
-/// Feeds every finished call into a metrics registry: count, errors by code, latency.
+/// Feeds every finished call into a metrics registry: count, errors by code, latency, per listed
+/// method (calls to names no service lists are counted together, under
+/// `MetricsRegistry.unlistedMethods`).
 public struct MetricsObserver: ServerCallObserver {
     public let registry: MetricsRegistry
+    /// Each event loop's handles, by method: found without the registry's lock.
+    private let handles = LoopLocal { MethodHandles() }
 
     public init(registry: MetricsRegistry) { self.registry = registry }
 
     public func callDidEnd(_ summary: CallSummary) {
-        registry.record(
-            method: summary.method, code: summary.code.rawValue, codeName: summary.code.name,
-            micros: summary.durationNanoseconds / 1000)
+        // Names no service lists share one entry: a client could make up any number of them.
+        let method = summary.methodIsListed ? summary.method : MetricsRegistry.unlistedMethods
+        let metrics = handles.current?.handle(for: method, in: registry) ?? registry.handle(for: method)
+        metrics.record(code: summary.code.rawValue, codeName: summary.code.name, micros: summary.durationNanoseconds / 1000)
+    }
+}
+
+/// The metrics handles one event loop has used, by method (`MetricsObserver`).
+private final class MethodHandles {
+    private var byMethod: [String: MethodMetrics] = [:]
+
+    func handle(for method: String, in registry: MetricsRegistry) -> MethodMetrics {
+        if let known = byMethod[method] { return known }
+        let handle = registry.handle(for: method)
+        byMethod[method] = handle
+        return handle
     }
 }
 

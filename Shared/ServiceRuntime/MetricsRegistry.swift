@@ -14,6 +14,10 @@ public final class MetricsRegistry: Sendable {
     /// An empty registry.
     public init() {}
 
+    /// The name `MetricsObserver` counts calls under when their method is not one the server
+    /// lists.
+    public static let unlistedMethods = "(unlisted methods)"
+
     /// The latency bucket upper bounds, in microseconds (the last, `UInt64.max`, is +infinity).
     public static var bucketUpperBounds: [UInt64] { LatencyHistogram.upperBounds }
 

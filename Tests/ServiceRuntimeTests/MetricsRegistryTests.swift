@@ -1,5 +1,8 @@
+import BackofficeAPI
 import Testing
+import TestSupport
 
+@testable import RPC
 @testable import ServiceRuntime
 
 @Suite struct MetricsRegistryTests {
@@ -101,6 +104,63 @@ import Testing
                 "backoffice.echo.Echo/Expand", "backoffice.echo.Echo/Unary",
             ])
         #expect(registry.snapshot(prefix: "nothing").isEmpty)
+    }
+
+    @Test func recordsFromSeveralEventLoopsAddUpInTheSnapshot() async throws {
+        // Each loop records into its own shard; the snapshot adds them up.
+        let registry = MetricsRegistry()
+        let slot = registry.handle(for: "m/M")
+        let loops = (0..<(MethodMetrics.shardCount + 1)).map { EventLoop(name: "metrics-\($0)") }
+        defer { for loop in loops { loop.stop() } }
+        for (index, loop) in loops.enumerated() {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                loop.execute {
+                    for call in 0..<100 {
+                        let failed = call % 10 == 0
+                        slot.record(code: failed ? 5 : 0, codeName: "NOT_FOUND", micros: UInt64(10 + index * 100 + call))
+                    }
+                    continuation.resume()
+                }
+            }
+        }
+        let snapshot = try #require(registry.snapshot().first)
+        #expect(snapshot.calls == UInt64(loops.count * 100))
+        #expect(snapshot.errors == UInt64(loops.count * 10))
+        #expect(snapshot.errorsByCode == ["NOT_FOUND": UInt64(loops.count * 10)])
+        #expect(snapshot.errorsByCodeNumber == [5: UInt64(loops.count * 10)])
+        #expect(snapshot.bucketCounts.reduce(0, +) == snapshot.calls)
+        #expect(snapshot.minMicros == 10)
+        let last = loops.count - 1
+        #expect(snapshot.maxMicros == UInt64(10 + last * 100 + 99))
+        var expectedTotal: UInt64 = 0
+        for index in loops.indices {
+            let first = 10 + index * 100
+            expectedTotal += UInt64(100 * first + 4950)
+        }
+        #expect(snapshot.totalMicros == expectedTotal)
+    }
+
+    @Test func callsToMadeUpMethodNamesShareOneEntry() async throws {
+        // A client may name any method; a server must not keep metrics per made-up name.
+        let registry = MetricsRegistry()
+        try await TestServer.with(configure: { $0.observers = [MetricsObserver(registry: registry)] }) { _, address in
+            let raw = try RawConnection(to: address)
+            try await raw.handshake()
+            for index in 0..<20 {
+                let id = UInt32(2 * index + 1)
+                try await raw.sendUnaryCall(id, method: "made.up.Service\(index)/Method", request: Echo.EchoRequest.with())
+                let status = try await raw.frame(ofType: RawConnection.FrameKind.status, timeout: 5)
+                #expect(try RawConnection.status(of: status).code == StatusCode.unimplemented.rawValue)
+            }
+            try await TestServer.withClient(address) { client in
+                _ = try await Echo.EchoClient(channel: client).unary(.with())
+            }
+            let byMethod = Dictionary(uniqueKeysWithValues: registry.snapshot().map { ($0.method, $0) })
+            #expect(Set(byMethod.keys) == [MetricsRegistry.unlistedMethods, Echo.EchoService.unary.fullName])
+            #expect(byMethod[MetricsRegistry.unlistedMethods]?.calls == 20)
+            #expect(byMethod[MetricsRegistry.unlistedMethods]?.errorsByCode == ["UNIMPLEMENTED": 20])
+            #expect(byMethod[Echo.EchoService.unary.fullName]?.calls == 1)
+        }
     }
 
     @Test func concurrentRecordingKeepsExactTotals() async {
