@@ -12,7 +12,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         let handler: MethodHandler
         /// The server's interceptors that apply to the method.
         let interceptors: ArraySlice<any ServerInterceptor>
-        /// The method is one the server lists (`CallSummary.methodIsListed`).
+        /// The method is one the server lists (`CallSummary.listedMethod`).
         let isListed: Bool
         let context: ServerContext
         let startedAt: MonotonicTime
@@ -135,7 +135,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         guard headers.timeoutMicros >= 0 else {
             sendStatus(
                 id, RPCError(.invalidArgument, "negative timeout_micros \(headers.timeoutMicros)"), method: headers.method,
-                listed: route.isListed)
+                listed: route.isListed ? route.handler.method : nil)
             return
         }
         var deadline: ContinuousClock.Instant?
@@ -390,15 +390,15 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func report(_ call: Call, code: StatusCode, message: String, cause: (any Error)?) {
         guard !router.observers.isEmpty else { return }
         let summary = CallSummary(
-            method: call.handler.method.fullName, methodIsListed: call.isListed, code: code, message: message,
+            method: call.handler.method.fullName, listedMethod: call.isListed ? call.handler.method : nil, code: code, message: message,
             durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
             peer: call.context.peer, requestID: call.context.requestID, cause: cause)
         for observer in router.observers { observer.callDidEnd(summary) }
     }
 
-    /// Answers a call that never got a handler; `method` (as the CALL named it, `listed` when the
-    /// server lists it) reports it to the observers.
-    private func sendStatus(_ id: UInt32, _ error: RPCError?, method: String? = nil, listed: Bool = false) {
+    /// Answers a call that never got a handler; `method` (as the CALL named it; `listed`, its
+    /// descriptor, when the server lists it) reports it to the observers.
+    private func sendStatus(_ id: UInt32, _ error: RPCError?, method: String? = nil, listed: MethodDescriptor? = nil) {
         guard let error else {
             connection.writeFrame(.status, callID: id)  // OK encodes to an empty payload
             return
@@ -416,7 +416,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         connection.writeFrame(.status, callID: id, message: status)
         if let method, !router.observers.isEmpty {
             let summary = CallSummary(
-                method: method, methodIsListed: listed, code: error.code, message: error.message, durationNanoseconds: 0,
+                method: method, listedMethod: listed, code: error.code, message: error.message, durationNanoseconds: 0,
                 peer: connection.peerDescription, requestID: nil, cause: nil)
             for observer in router.observers { observer.callDidEnd(summary) }
         }

@@ -10,12 +10,13 @@ public struct ServerContext: Sendable {
         let deadline: ContinuousClock.Instant?
         let peer: String
         let callID: UInt32
-        /// Attached values by key type: a call has one or two, so a short list rather than a table.
-        let values: [(key: ObjectIdentifier, value: any Sendable)]
+        /// Attached values by key type, the latest first: a call has one or two, so a short chain
+        /// rather than a table.
+        let values: AttachedValue?
 
         init(
             method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, callID: UInt32,
-            values: [(key: ObjectIdentifier, value: any Sendable)]
+            values: AttachedValue?
         ) {
             self.method = method
             self.metadata = metadata
@@ -23,6 +24,20 @@ public struct ServerContext: Sendable {
             self.peer = peer
             self.callID = callID
             self.values = values
+        }
+    }
+
+    /// One attached value and the ones attached before it. Attaching one allocates this node
+    /// alone: no array, whose element type's metadata would be looked up at run time per call.
+    private final class AttachedValue: Sendable {
+        let key: ObjectIdentifier
+        let value: any Sendable
+        let earlier: AttachedValue?
+
+        init(key: ObjectIdentifier, value: any Sendable, earlier: AttachedValue?) {
+            self.key = key
+            self.value = value
+            self.earlier = earlier
         }
     }
 
@@ -41,7 +56,7 @@ public struct ServerContext: Sendable {
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
         callID: UInt32
     ) {
-        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: [])
+        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: nil)
     }
 
     /// The caller's request id, if it sent one.
@@ -63,16 +78,28 @@ public struct ServerContext: Sendable {
     // a service verifies).
 
     private func value(forKey id: ObjectIdentifier) -> (any Sendable)? {
-        for entry in storage.values where entry.key == id { return entry.value }
+        var node = storage.values
+        while let current = node {
+            if current.key == id { return current.value }
+            node = current.earlier
+        }
         return nil
     }
 
     private mutating func setValue(_ value: (any Sendable)?, forKey id: ObjectIdentifier) {
+        // The new value shadows an earlier one under the same key; removing one rebuilds the chain
+        // without it (rare: nothing in the suite detaches values).
         var values = storage.values
-        if let index = values.firstIndex(where: { $0.key == id }) {
-            if let value { values[index].value = value } else { values.remove(at: index) }
-        } else if let value {
-            values.append((id, value))
+        if let value {
+            values = AttachedValue(key: id, value: value, earlier: values)
+        } else if self.value(forKey: id) != nil {
+            var kept: [AttachedValue] = []
+            var node = values
+            while let current = node {
+                if current.key != id { kept.append(current) }
+                node = current.earlier
+            }
+            values = kept.reversed().reduce(nil) { AttachedValue(key: $1.key, value: $1.value, earlier: $0) }
         }
         storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: values)
     }

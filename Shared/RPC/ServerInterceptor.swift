@@ -29,10 +29,11 @@ extension ServerInterceptor {
 /// How one call ended, reported once per call to the server's observers (metrics, access logs).
 public struct CallSummary: Sendable {
     public let method: String
-    /// Whether `method` is one the server lists. A name no service lists (answered UNIMPLEMENTED,
-    /// or by a fallback such as the gateway's refusal) is whatever the client sent: an observer
-    /// that keeps something per method must not keep it per such name.
-    public let methodIsListed: Bool
+    /// The method's descriptor when the server lists the method (the same object for every call
+    /// of it while the server runs); `nil` for a name no service lists (answered UNIMPLEMENTED, or
+    /// by a fallback such as the gateway's refusal), which is whatever the client sent: an
+    /// observer that keeps something per method must not keep it per such name.
+    public let listedMethod: MethodDescriptor?
     public let code: StatusCode
     public let message: String
     /// From the call's arrival to its status being queued for sending.

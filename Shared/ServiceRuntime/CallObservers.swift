@@ -11,21 +11,27 @@ public struct MetricsObserver: ServerCallObserver {
     public init(registry: MetricsRegistry) { self.registry = registry }
 
     public func callDidEnd(_ summary: CallSummary) {
-        // Names no service lists share one entry: a client could make up any number of them.
-        let method = summary.methodIsListed ? summary.method : MetricsRegistry.unlistedMethods
-        let metrics = handles.current?.handle(for: method, in: registry) ?? registry.handle(for: method)
+        let metrics: MethodMetrics
+        if let method = summary.listedMethod {
+            metrics = handles.current?.handle(for: method, in: registry) ?? registry.handle(for: method.fullName)
+        } else {
+            // Names no service lists share one entry: a client could make up any number of them.
+            metrics = registry.handle(for: MetricsRegistry.unlistedMethods)
+        }
         metrics.record(code: summary.code.rawValue, codeName: summary.code.name, micros: summary.durationNanoseconds / 1000)
     }
 }
 
-/// The metrics handles one event loop has used, by method (`MetricsObserver`).
+/// The metrics handles one event loop has used, by the identity of the method's descriptor
+/// (`MetricsObserver`): no name hashed per call.
 private final class MethodHandles {
-    private var byMethod: [String: MethodMetrics] = [:]
+    /// The descriptor is held so that its identity is not reused while it is a key here.
+    private var byMethod: [ObjectIdentifier: (method: MethodDescriptor, metrics: MethodMetrics)] = [:]
 
-    func handle(for method: String, in registry: MetricsRegistry) -> MethodMetrics {
-        if let known = byMethod[method] { return known }
-        let handle = registry.handle(for: method)
-        byMethod[method] = handle
+    func handle(for method: MethodDescriptor, in registry: MetricsRegistry) -> MethodMetrics {
+        if let known = byMethod[ObjectIdentifier(method)] { return known.metrics }
+        let handle = registry.handle(for: method.fullName)
+        byMethod[ObjectIdentifier(method)] = (method, handle)
         return handle
     }
 }

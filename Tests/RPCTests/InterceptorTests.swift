@@ -36,6 +36,27 @@ struct InterceptorTests {
         func callDidEnd(_ summary: CallSummary) { summaries.withLock { $0.append(summary) } }
     }
 
+    enum CountKey: ServerContextKey { typealias Value = Int }
+
+    @Test func contextValuesAreAttachedReplacedAndRemovedByKey() {
+        let method = Echo.EchoService.unary
+        let original = ServerContext(method: method, metadata: [:], deadline: nil, peer: "127.0.0.1:1", callID: 1)
+        var context = original
+        #expect(context[CallerKey.self] == nil)
+        context[CallerKey.self] = "ada"
+        context[CountKey.self] = 1
+        #expect(context[CallerKey.self] == "ada" && context[CountKey.self] == 1)
+        context[CallerKey.self] = "grace"
+        #expect(context[CallerKey.self] == "grace" && context[CountKey.self] == 1)
+        context[CallerKey.self] = nil
+        #expect(context[CallerKey.self] == nil && context[CountKey.self] == 1)
+        context[CallerKey.self] = nil  // removing what is not there changes nothing
+        #expect(context[CountKey.self] == 1)
+        // A value type: the context it was copied from is untouched.
+        #expect(original[CountKey.self] == nil && original[CallerKey.self] == nil)
+        #expect(context.method === method && context.callID == 1 && context.peer == "127.0.0.1:1")
+    }
+
     @Test func interceptorRejectsAndAttaches() async throws {
         let recorder = Recorder()
         try await TestServer.with(
