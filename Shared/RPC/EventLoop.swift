@@ -82,8 +82,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// the loop (a connection's last activity), read once per wake-up instead of once per frame.
     private(set) var wokeAt = MonotonicTime.now()
     private var nextTimerID: UInt64 = 1
-    /// The values `LoopLocal`s keep for this loop, by their id.
-    private var locals: [Int: AnyObject] = [:]
+    /// The values `LoopLocal`s keep for this loop, at their id (ids are small and dense).
+    private var locals: [AnyObject?] = []
 
     /// Starts a loop on a new thread.
     init(name: String) {
@@ -143,14 +143,17 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// The value a `LoopLocal` keeps here under `id`, if it made one.
     @usableFromInline
-    func localValue(_ id: Int) -> AnyObject? { locals[id] }
+    func localValue(_ id: Int) -> AnyObject? { id < locals.count ? locals[id] : nil }
 
     /// Keeps `value` for the `LoopLocal` whose id is `id`.
-    func setLocalValue(_ value: AnyObject, _ id: Int) { locals[id] = value }
+    func setLocalValue(_ value: AnyObject, _ id: Int) {
+        if id >= locals.count { locals.append(contentsOf: repeatElement(nil, count: id + 1 - locals.count)) }
+        locals[id] = value
+    }
 
     /// Forgets the value kept under `id` (its `LoopLocal` is gone).
     func removeLocal(_ id: Int) {
-        locals.removeValue(forKey: id)
+        if id < locals.count { locals[id] = nil }
     }
 
     // MARK: Handing work to the loop

@@ -3,7 +3,9 @@ import Synchronization
 /// One `Value` per event loop, made on first use on that loop and only ever touched there: state
 /// kept without a lock because no other thread sees it, such as a cache in front of a shared,
 /// locked one. Use it from code that runs on a loop (a connection's callbacks, a relayed call's
-/// steps, `ServerInterceptor.interceptImmediately`).
+/// steps, `ServerInterceptor.interceptImmediately`). Meant for long-lived parts of a server (an
+/// interceptor, a gate, an observer): each `LoopLocal` made takes the next slot of a table every
+/// loop keeps, indexed without hashing.
 public final class LoopLocal<Value: AnyObject>: Sendable {
     @usableFromInline let id: Int
     private let make: @Sendable () -> Value

@@ -68,16 +68,16 @@ public struct ServerContext: Sendable {
     }
 
     /// A value an interceptor attached to this call.
+    /// (Inlinable: specialised for its key where it is used, it looks up no type metadata at run
+    /// time, which cost more than the rest when a service attached a principal to every call.)
+    @inlinable
     public subscript<Key: ServerContextKey>(key: Key.Type) -> Key.Value? {
         get { value(forKey: ObjectIdentifier(key)) as? Key.Value }
         set { setValue(newValue, forKey: ObjectIdentifier(key)) }
     }
 
-    // The work is done here, outside the generic subscript: generic code that is not specialised
-    // looks up type metadata at run time, which cost more than the rest (this runs for every call
-    // a service verifies).
-
-    private func value(forKey id: ObjectIdentifier) -> (any Sendable)? {
+    @usableFromInline
+    func value(forKey id: ObjectIdentifier) -> (any Sendable)? {
         var node = storage.values
         while let current = node {
             if current.key == id { return current.value }
@@ -86,7 +86,8 @@ public struct ServerContext: Sendable {
         return nil
     }
 
-    private mutating func setValue(_ value: (any Sendable)?, forKey id: ObjectIdentifier) {
+    @usableFromInline
+    mutating func setValue(_ value: (any Sendable)?, forKey id: ObjectIdentifier) {
         // The new value shadows an earlier one under the same key; removing one rebuilds the chain
         // without it (rare: nothing in the suite detaches values).
         var values = storage.values

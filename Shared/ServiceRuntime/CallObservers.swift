@@ -28,10 +28,20 @@ private final class MethodHandles {
     /// The descriptor is held so that its identity is not reused while it is a key here.
     private var byMethod: [ObjectIdentifier: (method: MethodDescriptor, metrics: MethodMetrics)] = [:]
 
+    /// The method of the last call, and its handle: a loop often serves one method many times
+    /// in a row.
+    private var last: (method: MethodDescriptor, metrics: MethodMetrics)?
+
     func handle(for method: MethodDescriptor, in registry: MetricsRegistry) -> MethodMetrics {
-        if let known = byMethod[ObjectIdentifier(method)] { return known.metrics }
-        let handle = registry.handle(for: method.fullName)
-        byMethod[ObjectIdentifier(method)] = (method, handle)
+        if let last, last.method === method { return last.metrics }
+        let handle: MethodMetrics
+        if let known = byMethod[ObjectIdentifier(method)] {
+            handle = known.metrics
+        } else {
+            handle = registry.handle(for: method.fullName)
+            byMethod[ObjectIdentifier(method)] = (method, handle)
+        }
+        last = (method, handle)
         return handle
     }
 }
