@@ -69,9 +69,21 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
 
     public func makeIterator() -> IndexingIterator<[Element]> { pairs.makeIterator() }
 
-    /// The same pairs with the keys `keep` rejects left out.
-    public func filter(_ keep: (_ key: String) -> Bool) -> Metadata {
-        Metadata(uncheckedLowercasePairs: pairs.filter { keep($0.key) })
+    /// The same pairs with the keys `keep` rejects left out, with room for `extra` more pairs
+    /// (a proxy's own, added with `append(lowercasedKey:value:)`).
+    public func filter(reservingCapacity extra: Int = 0, _ keep: (_ key: String) -> Bool) -> Metadata {
+        var kept: [Element] = []
+        kept.reserveCapacity(pairs.count + extra)
+        for pair in pairs where keep(pair.key) { kept.append(pair) }
+        return Metadata(uncheckedLowercasePairs: kept)
+    }
+
+    /// Adds a pair whose key is in lower case and not here yet: cheaper than the subscript, which
+    /// lowers the key and looks for it first. (A proxy filters the keys it sets out of what it
+    /// forwards, then appends them.)
+    public mutating func append(lowercasedKey key: String, value: String) {
+        assert(key == Self.lowercased(key) && !pairs.contains { $0.key == key }, "\(key) is not lower-case or already set")
+        pairs.append((key, value))
     }
 
     public static func == (lhs: Metadata, rhs: Metadata) -> Bool {

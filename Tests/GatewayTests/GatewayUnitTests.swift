@@ -343,6 +343,36 @@ struct SignatureCacheTests {
         #expect(try signer.verify(renewed, method: "a.B/C").subjectId == "u_plain")
     }
 
+    @Test func onAnEventLoopTheLastSignatureIsHandedOutOnlyForItsCallerMethodAndTime() async throws {
+        // The loop remembers the signature it handed out last; it must not leak to another caller
+        // or method, nor outlive its reuse window.
+        let time = ManualClock()
+        let signer = PrincipalSigner(key: SecretKey.random())
+        let cache = SignatureCache(signer: signer, clock: time.clock)
+        let user = Caller(TestPrincipals.user)
+        let auditor = Caller(TestPrincipals.auditor)
+        let methodC = MethodDescriptor(service: "a.B", name: "C", kind: .unary, requestType: RawMessage.self, responseType: RawMessage.self)
+        let methodD = MethodDescriptor(service: "a.B", name: "D", kind: .unary, requestType: RawMessage.self, responseType: RawMessage.self)
+        let loop = EventLoopGroup.shared.loops[0]
+        let onLoop: @Sendable (Caller, MethodDescriptor) async -> String = { caller, method in
+            await withCheckedContinuation { continuation in
+                loop.execute { continuation.resume(returning: cache.value(for: caller, method: method)) }
+            }
+        }
+        let first = await onLoop(user, methodC)
+        #expect(await onLoop(user, methodC) == first)
+        let forAuditor = await onLoop(auditor, methodC)
+        #expect(forAuditor != first)
+        #expect(try signer.verify(forAuditor, method: "a.B/C").subjectId == TestPrincipals.auditor.subjectId)
+        let forD = await onLoop(user, methodD)
+        #expect(try signer.verify(forD, method: "a.B/D").subjectId == "u_plain")
+        #expect(await onLoop(user, methodC) == first)
+        time.advance(byMillis: 1001)
+        let renewed = await onLoop(user, methodC)
+        #expect(renewed != first)
+        #expect(try signer.verify(renewed, method: "a.B/C").subjectId == "u_plain")
+    }
+
     @Test func requestIDsAreUnique() {
         let ids = RequestIDGenerator(prefix: "gw-")
         let made = (0..<100).map { _ in ids.next() }

@@ -171,8 +171,13 @@ public final class CallGate: Sendable {
     /// PERMISSION_DENIED naming the permission `rule` requires when `principal` lacks it.
     func checkPermission(_ principal: Auth.Principal, rule: MethodRule, method: String) throws(RPCError) {
         if case .permission(let permission) = rule.rule, !principal.holds(permission) {
-            throw RPCError(.permissionDenied, "\(method) requires the permission \(permission.rawValue)")
+            throw Self.lacking(permission, for: method)
         }
+    }
+
+    /// PERMISSION_DENIED naming the permission `method` requires.
+    private static func lacking(_ permission: Permission, for method: String) -> RPCError {
+        RPCError(.permissionDenied, "\(method) requires the permission \(permission.rawValue)")
     }
 
     /// The policy check alone, for the methods the gateway answers itself (no route, no limits).
@@ -188,7 +193,9 @@ public final class CallGate: Sendable {
     /// within its rate and concurrency limits. A successful admission must be ended with `release`.
     public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
         let caller = call.caller
-        try checkPermission(caller.principal, rule: call.rule, method: context.method.fullName)
+        if case .permission(let permission) = call.rule.rule, !caller.holds(permission) {
+            throw Self.lacking(permission, for: context.method.fullName)
+        }
         let key: String
         if let limitKey = caller.limitKey {
             key = limitKey
@@ -214,15 +221,16 @@ public final class CallGate: Sendable {
 
     /// The options of the forwarded call: the client's metadata without its credential and without
     /// anything under `x-backoffice-` (which only the gateway sets), plus the client's address,
-    /// the request id, the signed principal and the deadline.
+    /// the request id (the client's, or the gateway's own), the signed principal and the deadline.
     func forwardOptions(_ context: ServerContext, caller: Caller, requestID: String) -> CallOptions {
-        var metadata = context.metadata.filter { key in key != Metadata.Keys.authorization && !key.hasPrefix("x-backoffice-") }
-        metadata.reserveCapacity(metadata.count + 3)
-        metadata[SuiteMetadata.clientAddress] = context.peer
-        metadata[Metadata.Keys.requestID] = requestID
+        var metadata = context.metadata.filter(reservingCapacity: 3) { key in
+            key != Metadata.Keys.authorization && key != Metadata.Keys.requestID && !key.hasPrefix("x-backoffice-")
+        }
+        metadata.append(lowercasedKey: SuiteMetadata.clientAddress, value: context.peer)
+        metadata.append(lowercasedKey: Metadata.Keys.requestID, value: requestID)
         let timeout = context.remainingTime ?? limits.defaultDeadline
         if let signatures {
-            metadata[PrincipalSigner.metadataKey] = signatures.value(for: caller, method: context.method)
+            metadata.append(lowercasedKey: PrincipalSigner.metadataKey, value: signatures.value(for: caller, method: context.method))
         }
         return CallOptions(timeout: timeout, metadata: metadata)
     }

@@ -1,5 +1,7 @@
+import AccessControl
 import BackofficeAPI
 import RPC
+import ServiceRuntime
 import Synchronization
 
 /// Who makes a call, as the gateway's checks see it: a principal held once and shared by
@@ -31,12 +33,15 @@ public final class Caller: Sendable {
         limitKey = principal.isAnonymous ? nil : principal.subjectId
     }
 
+    /// Whether the principal holds `permission` (read in place: no copy of the principal).
+    func holds(_ permission: Permission) -> Bool { principal.holds(permission) }
+
     /// The signature for `method` kept earlier, if it may still be handed out at `now`.
-    func signature(for method: MethodDescriptor, now: Int64) -> String? {
+    func signature(for method: MethodDescriptor, now: Int64) -> (value: String, reuseUntilMillis: Int64)? {
         let key = ObjectIdentifier(method)
         return signatures.withLock { signatures in
             guard let signature = signatures[key], signature.reuseUntilMillis > now else { return nil }
-            return signature.value
+            return (signature.value, signature.reuseUntilMillis)
         }
     }
 

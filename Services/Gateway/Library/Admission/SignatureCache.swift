@@ -27,11 +27,46 @@ public final class SignatureCache: Sendable {
     /// The `x-backoffice-principal` value for `caller` calling `method`.
     public func value(for caller: Caller, method: MethodDescriptor) -> String {
         let now = clock.monotonicMillis()
-        if let kept = caller.signature(for: method, now: now) { return kept }
-        let value = signer.metadataValue(
-            for: caller.principal, method: method.fullName, validFor: .milliseconds(reuseMillis + validityMillis))
-        caller.keepSignature(value, for: method, reuseUntilMillis: now + reuseMillis)
+        let last = lastHandedOut.current
+        if let value = last?.value(for: caller, method: method, now: now) { return value }
+        let value: String
+        let reuseUntil: Int64
+        if let kept = caller.signature(for: method, now: now) {
+            (value, reuseUntil) = kept
+        } else {
+            value = signer.metadataValue(
+                for: caller.principal, method: method.fullName, validFor: .milliseconds(reuseMillis + validityMillis))
+            reuseUntil = now + reuseMillis
+            caller.keepSignature(value, for: method, reuseUntilMillis: reuseUntil)
+        }
+        last?.remember(value, for: caller, method: method, reuseUntilMillis: reuseUntil)
         return value
+    }
+
+    /// The signature each event loop handed out last: a client connection repeats its caller and
+    /// method call after call, and this finds the signature without the caller's lock.
+    private let lastHandedOut = LoopLocal { LastSignature() }
+}
+
+/// The signature an event loop handed out last, for whom, for which method, and until when it
+/// may be handed out again (`SignatureCache`).
+private final class LastSignature {
+    /// Held, not just compared: their identities cannot be reused while they are here.
+    private var caller: Caller?
+    private var method: MethodDescriptor?
+    private var value = ""
+    private var reuseUntilMillis: Int64 = 0
+
+    func value(for caller: Caller, method: MethodDescriptor, now: Int64) -> String? {
+        guard self.caller === caller, self.method === method, reuseUntilMillis > now else { return nil }
+        return value
+    }
+
+    func remember(_ value: String, for caller: Caller, method: MethodDescriptor, reuseUntilMillis: Int64) {
+        self.caller = caller
+        self.method = method
+        self.value = value
+        self.reuseUntilMillis = reuseUntilMillis
     }
 }
 
