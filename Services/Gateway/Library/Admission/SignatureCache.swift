@@ -79,7 +79,7 @@ public final class RequestIDGenerator: Sendable {
     /// A generator whose ids start with `prefix`.
     public init(prefix: String) { self.prefix = prefix }
 
-    /// The next id, e.g. `gw3f9a1c2e-1a`.
+    /// The next id, e.g. `gwQ3x_-1a` (the prefix, then a counter in hexadecimal).
     public func next() -> String {
         let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
         // Hex digits written by hand: `String(_:radix:)` costs more than the rest of the id.

@@ -27,7 +27,9 @@ public final class GatewayService: UnknownMethodService {
     private let logger: Logger?
     private let clock: GatewayClock
     private let retryBudget = RetryBudget()
-    private let requestIDs = RequestIDGenerator(prefix: "gw" + SecureRandom.token(byteCount: 4) + "-")
+    // A short prefix (4 random characters): ids stay within Swift's 15-byte inline strings, no
+    // allocation per call, for the first 4 billion calls.
+    private let requestIDs = RequestIDGenerator(prefix: "gw" + SecureRandom.token(byteCount: 3) + "-")
     private let services: [ServiceDescriptor]
 
     /// Forwarding for every method of `services` except the local ones.
@@ -113,7 +115,7 @@ public final class GatewayService: UnknownMethodService {
             call.onCancel { task.cancel() }
             return
         }
-        let started = ContinuousClock.now
+        let started = startedIfLogged()
         let requestID = context.requestID ?? requestIDs.next()
         let checked: CheckedCall
         let caller: Caller?
@@ -144,7 +146,7 @@ public final class GatewayService: UnknownMethodService {
     /// Admits an identified read-only call and relays it to an instance of its service.
     private func relay(
         _ method: MethodDescriptor, _ call: RelayedCall, _ identified: IdentifiedCall, requestID: String,
-        since started: ContinuousClock.Instant
+        since started: ContinuousClock.Instant?
     ) {
         let admitted: AdmittedCall
         do {
@@ -163,7 +165,7 @@ public final class GatewayService: UnknownMethodService {
     /// answer went to the client already, or the failure goes now.
     private func relayAttempt(
         _ method: MethodDescriptor, _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String,
-        since started: ContinuousClock.Instant, excluding failed: ServiceInstance? = nil, attempt: Int = 1
+        since started: ContinuousClock.Instant?, excluding failed: ServiceInstance? = nil, attempt: Int = 1
     ) {
         guard let instance = admitted.group.pick(excluding: failed) else {
             call.fail(RPCError(.unavailable, "no healthy instance of \(admitted.group.name)"))
@@ -192,7 +194,7 @@ public final class GatewayService: UnknownMethodService {
 
     /// A relayed call ended with `code`: frees its admission and logs it.
     private func relayEnded(
-        _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String, since started: ContinuousClock.Instant, code: StatusCode
+        _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String, since started: ContinuousClock.Instant?, code: StatusCode
     ) {
         gate.release(admitted)
         logCall(call.context, requestID: requestID, principal: admitted.principal, code: code, since: started)
@@ -206,7 +208,7 @@ public final class GatewayService: UnknownMethodService {
     private func serve<T: Sendable>(
         _ context: ServerContext, target: () -> String, _ body: (AdmittedCall) async throws -> T
     ) async throws -> T {
-        let started = ContinuousClock.now
+        let started = startedIfLogged()
         let requestID = context.requestID ?? requestIDs.next()
         let rule = gate.policy(context.method.fullName)
         let audited = !(rule?.readOnly ?? false) ? spool : nil
@@ -260,23 +262,33 @@ public final class GatewayService: UnknownMethodService {
     /// Logs a call whose outcome is known (its access-log line) and returns its status code.
     @discardableResult
     private func finishCall(
-        _ context: ServerContext, requestID: String, principal: Auth.Principal?, since started: ContinuousClock.Instant,
-        failure: (any Error)?
+        _ context: ServerContext, requestID: String, principal: @autoclosure () -> Auth.Principal?,
+        since started: ContinuousClock.Instant?, failure: (any Error)?
     ) -> StatusCode {
         let code = failure.map { RPCError(converting: $0).code } ?? .ok
-        logCall(context, requestID: requestID, principal: principal, code: code, since: started)
+        logCall(context, requestID: requestID, principal: principal(), code: code, since: started)
         return code
     }
 
+    /// When a call started, read only when its access-log line will be written (the latency is
+    /// for that line alone; a clock read per call is not free).
+    private func startedIfLogged() -> ContinuousClock.Instant? {
+        guard let logger, logger.isEnabled(.info) else { return nil }
+        return .now
+    }
+
+    /// Writes a call's access-log line; `principal` is evaluated only then (a copy of it retains
+    /// each of its strings).
     private func logCall(
-        _ context: ServerContext, requestID: String, principal: Auth.Principal?, code: StatusCode, since: ContinuousClock.Instant
+        _ context: ServerContext, requestID: String, principal: @autoclosure () -> Auth.Principal?, code: StatusCode,
+        since started: ContinuousClock.Instant?
     ) {
         guard let logger, logger.isEnabled(.info) else { return }
-        let latency = (ContinuousClock.now - since).wholeMicros
+        let latency = started.map { (ContinuousClock.now - $0).wholeMicros } ?? 0
         logger.log(
             .info, "call", requestID: requestID, method: context.method.fullName,
             fields: [
-                ("principal", principal.map(Self.actor) ?? ""), ("code", code.name), ("latency_us", latency), ("peer", context.peer),
+                ("principal", principal().map(Self.actor) ?? ""), ("code", code.name), ("latency_us", latency), ("peer", context.peer),
             ])
     }
 
