@@ -9,11 +9,12 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     /// One call in flight.
     private final class Call {
         let id: UInt32
-        let handler: MethodHandler
-        /// The server's interceptors that apply to the method.
-        let interceptors: ArraySlice<any ServerInterceptor>
-        /// The method is one the server lists (`CallSummary.listedMethod`).
-        let isListed: Bool
+        /// The method's handler, the server's interceptors that apply to it, and whether the
+        /// server lists it (`CallSummary.listedMethod`).
+        let route: ServerRouter.Route
+        var handler: MethodHandler { route.handler }
+        var interceptors: ArraySlice<any ServerInterceptor> { route.interceptors }
+        var isListed: Bool { route.isListed }
         let context: ServerContext
         let startedAt: MonotonicTime
         var request: (any ProtoMessage)?
@@ -36,9 +37,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
         init(id: UInt32, route: ServerRouter.Route, context: ServerContext) {
             self.id = id
-            handler = route.handler
-            interceptors = route.interceptors
-            isListed = route.isListed
+            self.route = route
             self.context = context
             startedAt = MonotonicTime.now()
         }
@@ -518,11 +517,19 @@ private struct StreamSink: OutboundMessageSink {
 /// What every connection of a server shares: the method table, interceptors and observers.
 struct ServerRouter: Sendable {
     /// A method's handler with the interceptors that apply to it, in order.
-    struct Route: Sendable {
+    /// A class: every call takes its route, and a reference is one retain where a copy of the
+    /// handler and the interceptors would be several.
+    final class Route: Sendable {
         let handler: MethodHandler
         let interceptors: ArraySlice<any ServerInterceptor>
         /// A method the server lists, not one a fallback answers for a name a client made up.
         let isListed: Bool
+
+        init(handler: MethodHandler, interceptors: ArraySlice<any ServerInterceptor>, isListed: Bool) {
+            self.handler = handler
+            self.interceptors = interceptors
+            self.isListed = isListed
+        }
     }
 
     /// The listed methods by full name, their interceptors worked out once.

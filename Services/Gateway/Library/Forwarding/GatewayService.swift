@@ -273,8 +273,7 @@ public final class GatewayService: UnknownMethodService {
     /// When a call started, read only when its access-log line will be written (the latency is
     /// for that line alone; a clock read per call is not free).
     private func startedIfLogged() -> ContinuousClock.Instant? {
-        guard let logger, logger.isEnabled(.info) else { return nil }
-        return .now
+        logger?.isEnabled(.info) == true ? .now : nil
     }
 
     /// Writes a call's access-log line; `principal` is evaluated only then (a copy of it retains
@@ -283,7 +282,8 @@ public final class GatewayService: UnknownMethodService {
         _ context: ServerContext, requestID: String, principal: @autoclosure () -> Auth.Principal?, code: StatusCode,
         since started: ContinuousClock.Instant?
     ) {
-        guard let logger, logger.isEnabled(.info) else { return }
+        // Asked in place first: binding the logger copies it, which is not free for every call.
+        guard logger?.isEnabled(.info) == true, let logger else { return }
         let latency = started.map { (ContinuousClock.now - $0).wholeMicros } ?? 0
         logger.log(
             .info, "call", requestID: requestID, method: context.method.fullName,
