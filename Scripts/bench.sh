@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark: our Swift RPC stack against a minimal C echo server and client speaking the same
-# framing (the machine's physical limit), over loopback, unary echo calls of 100-byte payloads,
+# framing (the protocol with no library around it), over loopback, unary echo calls of 100-byte payloads,
 # directly and through the gateway (real gateway, echo and security processes; a real session).
 #
 #   Scripts/bench.sh                      # 5 s per row after a 1 s warm-up
