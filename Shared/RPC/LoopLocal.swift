@@ -19,7 +19,7 @@ public final class LoopLocal<Value: AnyObject>: Sendable {
     }
 
     /// The value of `loop`; call on `loop` only. (Inlinable, like `current`: specialised where it
-    /// is used, finding the value costs a dictionary lookup and no generic metadata.)
+    /// is used, finding the value costs a table read and no generic metadata.)
     @inlinable
     public func value(on loop: EventLoop) -> Value {
         if let value = loop.localValue(id) { return unsafeDowncast(value, to: Value.self) }

@@ -10,11 +10,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private final class Call {
         let id: UInt32
         /// The method's handler, the server's interceptors that apply to it, and whether the
-        /// server lists it (`CallSummary.listedMethod`).
+        /// server lists it.
         let route: ServerRouter.Route
         var handler: MethodHandler { route.handler }
         var interceptors: ArraySlice<any ServerInterceptor> { route.interceptors }
-        var isListed: Bool { route.isListed }
         let context: ServerContext
         let startedAt: MonotonicTime
         var request: (any ProtoMessage)?
@@ -134,7 +133,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         guard headers.timeoutMicros >= 0 else {
             sendStatus(
                 id, RPCError(.invalidArgument, "negative timeout_micros \(headers.timeoutMicros)"), method: headers.method,
-                listed: route.isListed ? route.handler.method : nil)
+                listed: route.listedMethod)
             return
         }
         var deadline: ContinuousClock.Instant?
@@ -389,7 +388,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func report(_ call: Call, code: StatusCode, message: String, cause: (any Error)?) {
         guard !router.observers.isEmpty else { return }
         let summary = CallSummary(
-            method: call.handler.method.fullName, listedMethod: call.isListed ? call.handler.method : nil, code: code, message: message,
+            method: call.handler.method.fullName, listedMethod: call.route.listedMethod, code: code, message: message,
             durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
             peer: call.context.peer, requestID: call.context.requestID, cause: cause)
         for observer in router.observers { observer.callDidEnd(summary) }
@@ -524,6 +523,8 @@ struct ServerRouter: Sendable {
         let interceptors: ArraySlice<any ServerInterceptor>
         /// A method the server lists, not one a fallback answers for a name a client made up.
         let isListed: Bool
+        /// The method, when the server lists it (`CallSummary.listedMethod`).
+        var listedMethod: MethodDescriptor? { isListed ? handler.method : nil }
 
         init(handler: MethodHandler, interceptors: ArraySlice<any ServerInterceptor>, isListed: Bool) {
             self.handler = handler

@@ -168,16 +168,11 @@ public final class CallGate: Sendable {
         authenticator.cache.forget(credential)
     }
 
-    /// PERMISSION_DENIED naming the permission `rule` requires when `principal` lacks it.
-    func checkPermission(_ principal: Auth.Principal, rule: MethodRule, method: String) throws(RPCError) {
-        if case .permission(let permission) = rule.rule, !principal.holds(permission) {
-            throw Self.lacking(permission, for: method)
+    /// PERMISSION_DENIED naming the permission `rule` requires when `caller` lacks it.
+    func checkPermission(_ caller: Caller, rule: MethodRule, method: String) throws(RPCError) {
+        if case .permission(let permission) = rule.rule, !caller.holds(permission) {
+            throw RPCError(.permissionDenied, "\(method) requires the permission \(permission.rawValue)")
         }
-    }
-
-    /// PERMISSION_DENIED naming the permission `method` requires.
-    private static func lacking(_ permission: Permission, for method: String) -> RPCError {
-        RPCError(.permissionDenied, "\(method) requires the permission \(permission.rawValue)")
     }
 
     /// The policy check alone, for the methods the gateway answers itself (no route, no limits).
@@ -186,16 +181,14 @@ public final class CallGate: Sendable {
             throw RPCError(.permissionDenied, "\(context.method.fullName) has no access rule: denied by default")
         }
         let caller = try await caller(of: context, rule: rule)
-        try checkPermission(caller.principal, rule: rule, method: context.method.fullName)
+        try checkPermission(caller, rule: rule, method: context.method.fullName)
     }
 
     /// Lets an identified call through when the principal holds the rule's permission and is
     /// within its rate and concurrency limits. A successful admission must be ended with `release`.
     public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
         let caller = call.caller
-        if case .permission(let permission) = call.rule.rule, !caller.holds(permission) {
-            throw Self.lacking(permission, for: context.method.fullName)
-        }
+        try checkPermission(caller, rule: call.rule, method: context.method.fullName)
         let key: String
         if let limitKey = caller.limitKey {
             key = limitKey
