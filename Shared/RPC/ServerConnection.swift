@@ -264,7 +264,9 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
         call.request = nil
         let id = call.id
-        call.task = Task(executorPreference: loop) { [self] in
+        // Started on the loop's thread right here, not queued for a later turn: a handler that
+        // answers without suspending (most do) is done, its response written, before this returns.
+        call.task = Task.immediate(executorPreference: loop) { [self] in
             let outcome: Result<(any ProtoMessage)?, any Error>
             do {
                 let response = try await ServerContext.$current.withValue(context) {

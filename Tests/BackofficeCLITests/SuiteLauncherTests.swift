@@ -28,8 +28,14 @@ struct SuiteLauncherTests {
             plan: Self.echoPlan(ports: ports), binaryDirectory: ServiceProcess.binaryDirectory,
             environment: ProcessInfo.processInfo.environment, emit: { line in lines.withLock { $0.append(line) } })
         let running = Task { await launcher.run() }
-        try await Self.eventually("both to listen") {
-            lines.withLock { all in ports.allSatisfy { port in all.contains { $0.contains("LISTENING 127.0.0.1:\(port)") } } }
+        do {
+            try await Self.eventually("both to listen") {
+                lines.withLock { all in ports.allSatisfy { port in all.contains { $0.contains("LISTENING 127.0.0.1:\(port)") } } }
+            }
+        } catch {
+            // What the launcher and its processes said, to tell a slow start from a failed one.
+            Issue.record("the launcher's lines so far: \(lines.withLock { $0 })")
+            throw error
         }
         #expect(lines.withLock { $0.contains { $0.hasPrefix("echo0 | LISTENING") } })
         let first = try #require(launcher.pids["echo1"])
