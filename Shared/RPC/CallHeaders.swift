@@ -69,23 +69,29 @@ struct CallHeaders: Sendable, Equatable {
 
     /// The encoding, appended to `buffer`.
     func encode(into buffer: inout [UInt8]) {
+        Self.encode(method: method, metadata: metadata, timeoutMicros: timeoutMicros, into: &buffer)
+    }
+
+    /// The encoding of the headers `method`, `metadata` and `timeoutMicros` (0: none), appended to
+    /// `buffer`, with no `CallHeaders` (nor `Metadata`) built first.
+    static func encode(method: String, metadata: some OutgoingMetadata, timeoutMicros: Int64, into buffer: inout [UInt8]) {
         if !method.isEmpty {
             buffer.append(UInt8(Field.method))
-            Self.appendString(method, to: &buffer)
+            appendString(method, to: &buffer)
         }
-        for (key, value) in metadata {
+        metadata.forEachPair { key, value in
             let keySize = key.utf8.count
             let valueSize = value.utf8.count
             buffer.append(UInt8(Field.metadata))
-            Self.appendVarint(UInt64(2 + Self.varintSize(keySize) + keySize + Self.varintSize(valueSize) + valueSize), to: &buffer)
+            appendVarint(UInt64(2 + varintSize(keySize) + keySize + varintSize(valueSize) + valueSize), to: &buffer)
             buffer.append(UInt8(Field.entryKey))
-            Self.appendString(key, to: &buffer)
+            appendString(key, to: &buffer)
             buffer.append(UInt8(Field.entryValue))
-            Self.appendString(value, to: &buffer)
+            appendString(value, to: &buffer)
         }
         if timeoutMicros != 0 {
             buffer.append(UInt8(Field.timeout))
-            Self.appendVarint(UInt64(bitPattern: timeoutMicros), to: &buffer)
+            appendVarint(UInt64(bitPattern: timeoutMicros), to: &buffer)
         }
     }
 

@@ -13,13 +13,17 @@ final class ClientCall: @unchecked Sendable {
     var outcome: Result<any ProtoMessage, RPCError>?
     /// Where responses of a server-streaming call go.
     var stream: InboundQueue?
-    /// The server call whose answer this one is (`RPCClient.relay`): its response is kept as bytes
-    /// and passed on with the STATUS as it came.
+    /// The server call whose answer this one is (`RPCClient.relay`): its response and STATUS are
+    /// passed on as they came.
     var relay: RelayedCall?
     /// Who learns how the relayed attempt ended.
     var relayCompletion: (@Sendable (RelayAttempt) -> Void)?
-    /// A relayed call's response, until the STATUS confirms it.
+    /// A relayed call's response, kept until the STATUS confirms it when the relayed call lives
+    /// on another loop.
     var rawResponse: [UInt8]?
+    /// Whether the relayed call's response went to its client already (on the same loop it goes
+    /// at once, straight from the read buffer): from then on the attempt can only end the call.
+    var responsePassedOn = false
     /// When the call's deadline passes, if it has one (its transport's `deadlines` ends it then),
     /// and how long it was given.
     var deadline: MonotonicTime?
@@ -44,8 +48,17 @@ final class ClientCall: @unchecked Sendable {
             waiter.resume(with: result.mapError { $0 as any Error })
         } else if let relayCompletion {
             self.relayCompletion = nil
+            let relayed = relay
             relay = nil
-            if case .failure(let error) = result { relayCompletion(.failed(error)) }
+            if case .failure(let error) = result {
+                if responsePassedOn, let relayed {
+                    // Its client has the response: no other attempt may answer again.
+                    relayed.fail(error)
+                    relayCompletion(.answered(error.code))
+                } else {
+                    relayCompletion(.failed(error))
+                }
+            }
         } else if outcome == nil {
             outcome = result
         }
@@ -172,12 +185,17 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     private func receiveMessage(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
         guard let call = calls[id] else { return }  // abandoned calls may still get answers
-        if call.relay != nil {
-            guard call.rawResponse == nil else {
+        if let relayed = call.relay {
+            guard call.rawResponse == nil, !call.responsePassedOn else {
                 abandon(id, RPCError(.internalError, "the server sent more than one response to \(call.method)"))
                 return
             }
-            call.rawResponse = Array(payload)
+            if relayed.loop.inEventLoop {
+                call.responsePassedOn = true
+                relayed.passOnResponse(payload)
+            } else {
+                call.rawResponse = Array(payload)
+            }
             return
         }
         let message: any ProtoMessage
@@ -210,11 +228,11 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
             }
         }
         let code = StatusCode(rawValue: status.code)
-        // A relayed call's answer goes on as it came (an error without the response). UNAVAILABLE
-        // and OK without a response fail the attempt below instead, like any call's: the proxy may
-        // try elsewhere, or fail the call.
-        if let relay = call.relay, let completion = call.relayCompletion, code != .unavailable,
-            code != .ok || call.rawResponse != nil
+        // A relayed call's answer goes on as it came (an error without a response kept back).
+        // Unless its response went on already, UNAVAILABLE and OK without a response fail the
+        // attempt below instead, like any call's: the proxy may try elsewhere, or fail the call.
+        if let relay = call.relay, let completion = call.relayCompletion,
+            call.responsePassedOn || (code != .unavailable && (code != .ok || call.rawResponse != nil))
         {
             call.relay = nil
             call.relayCompletion = nil

@@ -1,10 +1,18 @@
+/// The pairs a call sends in its CALL header, in order: a `Metadata`, or a proxy's own type that
+/// writes what it forwards straight into the header, without a `Metadata` built for every call
+/// (`RPCClient.relay`).
+public protocol OutgoingMetadata: Sendable {
+    /// Calls `body` with each pair in turn; keys lower-case and distinct.
+    func forEachPair(_ body: (_ key: String, _ value: String) -> Void)
+}
+
 /// Per-call key-value pairs sent with a call (authorization, request id, caller...) or with its
 /// status (trailers). Keys are case-insensitive and stored lower-case.
 ///
 /// A call carries a handful of pairs, so they are kept in a small array in the order they were
 /// set: looking one up compares a few strings, which costs less than hashing them, and a proxy can
 /// copy a call's pairs to the next hop without rebuilding a table.
-public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
+public struct Metadata: OutgoingMetadata, Hashable, ExpressibleByDictionaryLiteral, Sequence {
     public typealias Key = String
     public typealias Value = String
     /// One pair, as iteration yields it.
@@ -54,6 +62,10 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequ
 
     /// The pairs in the order they were set.
     var orderedPairs: [Element] { pairs }
+
+    public func forEachPair(_ body: (_ key: String, _ value: String) -> Void) {
+        for pair in pairs { body(pair.key, pair.value) }
+    }
 
     /// Whether `other` holds the same pairs in the same order: cheaper than `==`, and enough to
     /// tell that a repeated call's headers need no new encoding.

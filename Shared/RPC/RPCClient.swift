@@ -131,7 +131,7 @@ public final class RPCClient: RPCChannel, Sendable {
     /// (`Configuration.prefersCallersLoop`), nothing crosses threads and the answer is passed on
     /// without a copy of its STATUS.
     public func relay(
-        _ call: RelayedCall, as method: MethodDescriptor, metadata: Metadata, timeout: Duration?,
+        _ call: RelayedCall, as method: MethodDescriptor, metadata: some OutgoingMetadata, timeout: Duration?,
         completion: @escaping @Sendable (RelayAttempt) -> Void
     ) {
         guard call.loop.inEventLoop else {
@@ -149,15 +149,19 @@ public final class RPCClient: RPCChannel, Sendable {
         let slot = pickSlot()
         let handle = CallHandle()
         call.upstream = StartedCall(slot: slot, handle: handle)
-        let headers = CallHeaders(
-            method: method.fullName, metadata: metadata, timeoutMicros: timeout.map { max(1, $0.wholeMicroseconds) } ?? 0)
+        let timeoutMicros = timeout.map { max(1, $0.wholeMicroseconds) } ?? 0
+        let writeHeaders = { (buffer: inout [UInt8]) in
+            CallHeaders.encode(method: method.fullName, metadata: metadata, timeoutMicros: timeoutMicros, into: &buffer)
+        }
         if slot.loop.inEventLoop,
-            let (clientCall, transport) = slot.openAtOnce(method, timeout: timeout, handle, writeHeaders: headers.encode(into:))
+            let (clientCall, transport) = slot.openAtOnce(method, timeout: timeout, handle, writeHeaders: writeHeaders)
         {
             Self.attach(call, completion, to: clientCall, on: transport)
             return
         }
-        let prepared = PreparedCall(headers: headers.encoded, timeout: timeout)
+        var headers: [UInt8] = []
+        writeHeaders(&headers)
+        let prepared = PreparedCall(headers: headers, timeout: timeout)
         slot.loop.execute {
             slot.open(method, prepared, handle, onFailure: { completion(.failed($0)) }) { clientCall, transport in
                 Self.attach(call, completion, to: clientCall, on: transport)

@@ -62,6 +62,11 @@ public final class RelayedCall: @unchecked Sendable {
         }
     }
 
+    /// Passes the server's response on to the client at once, before its STATUS. On `loop`.
+    func passOnResponse(_ response: UnsafeRawBufferPointer) {
+        server.writeRelayedResponse(self, response)
+    }
+
     /// Passes a server's answer on as it came (`response` only with status OK): its STATUS payload,
     /// whose `code` and `message` the client decoded. On `loop` with the payload in hand;
     /// elsewhere it is copied and handed over.
@@ -108,6 +113,8 @@ public final class RelayedCall: @unchecked Sendable {
 /// How one forwarded attempt of a `RelayedCall` ended (`RPCClient.relay`).
 public enum RelayAttempt: Sendable {
     /// The server answered, and its answer went to the client as it came; `code` is its status.
+    /// (Also when the response went on and the attempt failed before its STATUS came: the call
+    /// ended with that failure, `code`.)
     case answered(StatusCode)
     /// Nothing went to the client: the attempt failed on the way (no connection, connection lost,
     /// deadline, cancellation) or the server said UNAVAILABLE. The proxy may try again elsewhere,

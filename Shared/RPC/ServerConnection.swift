@@ -49,6 +49,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private var lastCallID: UInt32 = 0
     /// The last CALL frame's headers, whose strings the next one's may share.
     private var previousHeaders: CallHeaders?
+    /// The route of the last call to a listed method, by the method's name as that call's headers
+    /// decoded it: a client calls one method again and again, and the next call's name, decoded
+    /// reusing that string, compares equal at once, with no hashing.
+    private var previousRoute: (method: String, route: ServerRouter.Route)?
     private var draining = false
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     /// The one timer behind all the calls' deadlines.
@@ -95,6 +99,14 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         connection.protocolViolation(code, message, lastCallID: lastCallID)
     }
 
+    /// The route of `method`: the last call's when it is the same method.
+    private func route(for method: String) -> ServerRouter.Route? {
+        if let previousRoute, previousRoute.method == method { return previousRoute.route }
+        let route = router.route(for: method)
+        if let route, route.isListed { previousRoute = (method, route) }
+        return route
+    }
+
     private func openCall(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
         guard id > lastCallID else {
             violation(.invalidArgument, "call id \(id) was already used on this connection (ids must increase)")
@@ -122,7 +134,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                     "too many concurrent calls on this connection (limit \(connection.limits.maxConcurrentCalls))"))
             return
         }
-        guard let route = router.route(for: headers.method) else {
+        guard let route = route(for: headers.method) else {
             let error =
                 headers.method.isEmpty
                 ? RPCError(.invalidArgument, "CALL frame names no method")
@@ -289,6 +301,12 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         relayed.whenEnded = whenEnded
         call.relayed = relayed
         handle(relayed)
+    }
+
+    /// Writes a relayed call's response ahead of its STATUS, unless the call ended. On the loop.
+    func writeRelayedResponse(_ relayed: RelayedCall, _ response: UnsafeRawBufferPointer) {
+        guard !relayed.isEnded, let call = calls[relayed.callID], call.relayed === relayed else { return }
+        connection.writeFrame(.message, callID: call.id) { $0.append(contentsOf: response) }
     }
 
     /// Ends a relayed call as its proxy says, unless it already ended. On the loop.

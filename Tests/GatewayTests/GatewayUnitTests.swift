@@ -204,6 +204,50 @@ struct AdmissionUnitTests {
         #expect(limiter.trackedKeys <= 100)
     }
 
+    @Test func callersOfOnePrincipalShareOneAllowance() {
+        let time = ManualClock()
+        var limits = GatewayLimits()
+        limits.principalRate = 10
+        limits.principalBurst = 3
+        limits.maxCallsPerPrincipal = 2
+        let table = PrincipalAllowances(limits: limits, clock: time.clock)
+        // Two credentials of one member of staff: two callers, one allowance.
+        let first = Caller(TestPrincipals.make("u-1"))
+        let second = Caller(TestPrincipals.make("u-1"))
+        let allowance = first.allowance(in: table)
+        #expect(allowance != nil && allowance === second.allowance(in: table))
+        #expect(Caller(.anonymous).allowance(in: table) == nil)
+        #expect(allowance?.enter(now: time.clock.monotonicMillis()) == nil)
+        #expect(second.allowance(in: table)?.enter(now: time.clock.monotonicMillis()) == nil)
+        // Two in flight: the third is refused for concurrency (its token is spent), then for the rate.
+        #expect(allowance?.enter(now: time.clock.monotonicMillis()) == .concurrency)
+        allowance?.leave()
+        #expect(allowance?.callsInFlight == 1)
+        #expect(allowance?.enter(now: time.clock.monotonicMillis()) == .rate(retryAfterMillis: 100))
+        time.advance(byMillis: 100)
+        #expect(allowance?.enter(now: time.clock.monotonicMillis()) == nil)
+        #expect(Caller(TestPrincipals.make("u-2")).allowance(in: table) !== allowance)
+    }
+
+    @Test func allowancesBeyondTheCapacityAreForgottenUnlessACallerHoldsThem() {
+        let time = ManualClock()
+        var limits = GatewayLimits()
+        limits.principalRate = 10
+        limits.principalBurst = 1
+        let table = PrincipalAllowances(limits: limits, capacity: 10, clock: time.clock)
+        let held = Caller(TestPrincipals.make("held"))
+        let heldAllowance = held.allowance(in: table)
+        #expect(heldAllowance?.enter(now: time.clock.monotonicMillis()) == nil)
+        for index in 0..<1000 {
+            // Each found once and let go: the table keeps no more than its capacity of these.
+            _ = table.allowance(for: "p\(index)").enter(now: time.clock.monotonicMillis())
+        }
+        #expect(table.trackedKeys <= 11)
+        // The held one stayed: its empty bucket still refuses, and a new caller of it shares it.
+        #expect(Caller(TestPrincipals.make("held")).allowance(in: table) === heldAllowance)
+        #expect(heldAllowance?.enter(now: time.clock.monotonicMillis()) != nil)
+    }
+
     @Test func concurrencyLimiterCountsPerKey() {
         let limiter = ConcurrencyLimiter(limit: 2)
         #expect(limiter.enter("a") && limiter.enter("a"))

@@ -46,7 +46,7 @@ struct RelayHandlerTests {
                         call.fail(error)
                         return
                     }
-                    fallback.relay(call, as: Echo.EchoService.unary.raw, metadata: [:], timeout: .seconds(40)) { outcome in
+                    fallback.relay(call, as: Echo.EchoService.unary.raw, metadata: Metadata(), timeout: .seconds(40)) { outcome in
                         if case .failed(let error) = outcome { call.fail(error) }
                         probe.record("second attempt ended")
                     }
@@ -226,38 +226,73 @@ struct RelayHandlerTests {
         }
     }
 
-    @Test func badAnswersFromTheServerFailTheRelayedCallWithInternal() async throws {
+    /// Runs `body` with a proxy relaying to the hand-played server on `listener`, the proxy's
+    /// connection and the upstream one on one loop when `sameLoop` (responses go on at once), on
+    /// two loops otherwise (responses wait for their STATUS).
+    private func withProxy(
+        to listener: RawListener, sameLoop: Bool, probe: EventProbe, _ body: (RPCClient) async throws -> Void
+    ) async throws {
+        let proxyLoop = EventLoopGroup(threads: 1, name: "proxy")
+        let upstreamLoop = sameLoop ? proxyLoop : EventLoopGroup(threads: 1, name: "upstream")
+        try await TestServer.withClient(listener.address, group: upstreamLoop, configure: { $0.connections = 1 }) { upstream in
+            let proxy = RelayingEcho(first: upstream, fallback: nil, probe: probe)
+            try await TestServer.with(services: [proxy], group: proxyLoop) { _, address in
+                try await TestServer.withClient(address) { client in try await body(client) }
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func badAnswersFromTheServerFailTheRelayedCallWithInternal(sameLoop: Bool) async throws {
         // A server played by hand that answers a relayed call with two responses, with OK but no
-        // response, or with a STATUS that does not decode: nothing of it reaches the client, which
-        // gets INTERNAL saying what went wrong, and the next call is served.
+        // response, or with a STATUS that does not decode: the client gets INTERNAL saying what
+        // went wrong, and the next call is served. (On one loop, the first of two responses went
+        // on at once, so that attempt counts as answered: the proxy must not try again.)
         let listener = try RawListener()
         let server = Task { try await Self.playMisbehavingServer(listener, calls: 4) }
         let proxyProbe = EventProbe()
-        try await TestServer.withClient(listener.address, configure: { $0.connections = 1 }) { upstream in
-            let proxy = RelayingEcho(first: upstream, fallback: nil, probe: proxyProbe)
-            try await TestServer.with(services: [proxy]) { _, address in
-                try await TestServer.withClient(address) { client in
-                    let echo = Echo.EchoClient(channel: client)
-                    let cases = [("two", "more than one response"), ("none", "OK but no response"), ("garbage", "undecodable STATUS")]
-                    for (payload, message) in cases {
-                        let error = await rpcError {
-                            _ = try await echo.unary(.with(payload: Array(payload.utf8)), options: CallOptions(timeout: .seconds(10)))
-                        }
-                        #expect(error?.code == .internalError, "\(payload)")
-                        #expect(error?.message.contains(message) == true, "\(payload): \(error?.message ?? "no error")")
-                    }
-                    let fine = try await echo.unary(.with(payload: Array("fine".utf8)), options: CallOptions(timeout: .seconds(10)))
-                    #expect(fine.payload == Array("fine".utf8))
+        try await withProxy(to: listener, sameLoop: sameLoop, probe: proxyProbe) { client in
+            let echo = Echo.EchoClient(channel: client)
+            let cases = [("two", "more than one response"), ("none", "OK but no response"), ("garbage", "undecodable STATUS")]
+            for (payload, message) in cases {
+                let error = await rpcError {
+                    _ = try await echo.unary(.with(payload: Array(payload.utf8)), options: CallOptions(timeout: .seconds(10)))
                 }
+                #expect(error?.code == .internalError, "\(payload)")
+                #expect(error?.message.contains(message) == true, "\(payload): \(error?.message ?? "no error")")
             }
+            let fine = try await echo.unary(.with(payload: Array("fine".utf8)), options: CallOptions(timeout: .seconds(10)))
+            #expect(fine.payload == Array("fine".utf8))
         }
         try await server.value
-        #expect(proxyProbe.recorded.filter { $0 == "failed:INTERNAL" }.count == 3)
+        #expect(proxyProbe.recorded.filter { $0 == "failed:INTERNAL" }.count == (sameLoop ? 2 : 3))
+        #expect(proxyProbe.recorded.filter { $0 == "answered:INTERNAL" }.count == (sameLoop ? 1 : 0))
+    }
+
+    @Test(arguments: [false, true])
+    func anAttemptWhoseResponseWentOnIsNotTriedAgain(sameLoop: Bool) async throws {
+        // The connection is lost after the response, before the STATUS; the call ends with
+        // UNAVAILABLE. On one loop the response went to the client at once: the attempt counts as
+        // answered (another server must not answer again). Otherwise nothing went, and the
+        // attempt failed (the proxy may try elsewhere).
+        let listener = try RawListener()
+        let server = Task { try await Self.playMisbehavingServer(listener, calls: 1) }
+        let proxyProbe = EventProbe()
+        try await withProxy(to: listener, sameLoop: sameLoop, probe: proxyProbe) { client in
+            let error = await rpcError {
+                _ = try await Echo.EchoClient(channel: client).unary(
+                    .with(payload: Array("drop".utf8)), options: CallOptions(timeout: .seconds(10)))
+            }
+            #expect(error?.code == .unavailable)
+        }
+        try await server.value
+        #expect(await proxyProbe.waitFor(sameLoop ? "answered:UNAVAILABLE" : "failed:UNAVAILABLE"))
+        #expect(proxyProbe.recorded.filter { $0.hasPrefix("answered:") || $0.hasPrefix("failed:") }.count == 1)
     }
 
     /// Accepts one connection and answers `calls` unary echo calls by the request's payload: "two"
-    /// with two responses, "none" with OK alone, "garbage" with a truncated STATUS, anything else
-    /// properly.
+    /// with two responses, "none" with OK alone, "garbage" with a truncated STATUS, "drop" with the
+    /// response and then a closed connection, anything else properly.
     private static func playMisbehavingServer(_ listener: RawListener, calls: Int) async throws {
         let connection = try await listener.accept(timeout: 10)
         guard try await connection.readExactly(8, timeout: 10) == RawConnection.preface else { return }
@@ -278,6 +313,9 @@ struct RelayHandlerTests {
             case "garbage":
                 try await connection.send(
                     RawConnection.frame(type: RawConnection.FrameKind.status, callID: frame.callID, payload: [0x08, 0xFF]))
+            case "drop":
+                try await connection.send(message)
+                connection.close()
             default: try await connection.send(message + ok)
             }
             answered += 1

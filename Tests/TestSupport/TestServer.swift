@@ -7,13 +7,13 @@ public enum TestServer {
     /// Runs `body` with a server hosting `services` (the echo service by default) and shuts the
     /// server down afterwards, also when `body` throws.
     public static func with<T>(
-        services: [any RPCService] = [EchoProvider()],
+        services: [any RPCService] = [EchoProvider()], group: EventLoopGroup = .shared,
         configure: (inout RPCServer.Configuration) -> Void = { _ in },
         _ body: (RPCServer, SocketAddress) async throws -> T
     ) async throws -> T {
         var configuration = RPCServer.Configuration()
         configure(&configuration)
-        let server = RPCServer(configuration: configuration, services: services)
+        let server = RPCServer(configuration: configuration, services: services, group: group)
         let address = try await server.start()
         do {
             let result = try await body(server, address)

@@ -4,26 +4,44 @@ import Crypto
 import RPC
 import ServiceRuntime
 
-/// A call the gateway has let through: who makes it, under which rule, where it goes and with
-/// which options (signed principal, client address, deadline). A class: the steps of a forwarded
-/// call all hold it.
+/// A call the gateway has let through: who makes it, under which rule, where it goes, with which
+/// metadata (signed principal, client address, request id) and deadline. A class: the steps of a
+/// forwarded call all hold it.
 public final class AdmittedCall: Sendable {
     public let caller: Caller
     public let rule: MethodRule
     public let group: InstanceGroup
-    public let options: CallOptions
-    let concurrencyKey: String
+    /// What the forwarded call sends.
+    public let metadata: ForwardedMetadata
+    /// The time the forwarded call has: the client's remaining time, or the default deadline.
+    public let timeout: Duration
+    let admission: Admission
 
     /// Who makes the call.
     public var principal: Auth.Principal { caller.principal }
 
-    init(caller: Caller, rule: MethodRule, group: InstanceGroup, options: CallOptions, concurrencyKey: String) {
+    /// The options of a forwarded call made from a task.
+    public var options: CallOptions { CallOptions(timeout: timeout, metadata: metadata.metadata) }
+
+    init(
+        caller: Caller, rule: MethodRule, group: InstanceGroup, metadata: ForwardedMetadata, timeout: Duration,
+        admission: Admission
+    ) {
         self.caller = caller
         self.rule = rule
         self.group = group
-        self.options = options
-        self.concurrencyKey = concurrencyKey
+        self.metadata = metadata
+        self.timeout = timeout
+        self.admission = admission
     }
+}
+
+/// What an admitted call counts against until it ends.
+enum Admission {
+    /// Its principal's allowance.
+    case principal(PrincipalAllowance)
+    /// The anonymous callers of one address, by key in `CallGate.concurrency`.
+    case anonymous(String)
 }
 
 /// A call whose caller is known: its principal (anonymous on public methods without credentials),
@@ -67,8 +85,11 @@ public final class CallGate: Sendable {
     /// Deadlines, rates, concurrency, retries.
     public let limits: GatewayLimits
     let addressLimiter: RateLimiter
-    let principalLimiter: RateLimiter
+    /// Each principal's rate and calls in flight.
+    let allowances: PrincipalAllowances
+    /// Anonymous calls in flight, per client address.
     let concurrency: ConcurrencyLimiter
+    private let clock: GatewayClock
     /// The caller of every call made without a credential (its signatures are shared).
     let anonymous = Caller(.anonymous)
     /// Each event loop's recently found callers, in front of the authenticator's cache.
@@ -85,8 +106,9 @@ public final class CallGate: Sendable {
         signatures = signer.map { SignatureCache(signer: $0, clock: clock) }
         self.limits = limits
         addressLimiter = RateLimiter(ratePerSecond: limits.addressRate, burst: limits.addressBurst, clock: clock)
-        principalLimiter = RateLimiter(ratePerSecond: limits.principalRate, burst: limits.principalBurst, clock: clock)
+        allowances = PrincipalAllowances(limits: limits, clock: clock)
         concurrency = ConcurrencyLimiter(limit: limits.maxCallsPerPrincipal)
+        self.clock = clock
     }
 
     /// Who is calling, once the deadline, the access rule, the route, the address's rate and the
@@ -189,43 +211,39 @@ public final class CallGate: Sendable {
     public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
         let caller = call.caller
         try checkPermission(caller, rule: call.rule, method: context.method.fullName)
-        let key: String
-        if let limitKey = caller.limitKey {
-            key = limitKey
-            if let wait = principalLimiter.acquire(key) {
-                throw Self.exhausted("too many calls by \(limitKey)", retryAfterMillis: wait)
+        let admission: Admission
+        if let allowance = caller.allowance(in: allowances) {
+            switch allowance.enter(now: clock.monotonicMillis()) {
+            case .rate(let wait)?:
+                throw Self.exhausted("too many calls by \(caller.limitKey ?? "")", retryAfterMillis: wait)
+            case .concurrency?:
+                throw tooManyConcurrentCalls
+            case nil:
+                admission = .principal(allowance)
             }
         } else {
-            key = "anonymous@\(call.address)"
-        }
-        guard concurrency.enter(key) else {
-            throw Self.exhausted(
-                "too many concurrent calls by one caller (limit \(limits.maxCallsPerPrincipal))", retryAfterMillis: 10)
+            let key = "anonymous@\(call.address)"
+            guard concurrency.enter(key) else { throw tooManyConcurrentCalls }
+            admission = .anonymous(key)
         }
         return AdmittedCall(
             caller: caller, rule: call.rule, group: call.group,
-            options: forwardOptions(context, caller: caller, requestID: requestID), concurrencyKey: key)
+            metadata: ForwardedMetadata(
+                client: context.metadata, clientAddress: context.peer, requestID: requestID,
+                signature: signatures?.value(for: caller, method: context.method)),
+            timeout: context.remainingTime ?? limits.defaultDeadline, admission: admission)
+    }
+
+    private var tooManyConcurrentCalls: RPCError {
+        Self.exhausted("too many concurrent calls by one caller (limit \(limits.maxCallsPerPrincipal))", retryAfterMillis: 10)
     }
 
     /// Ends an admitted call (frees its concurrency slot).
     public func release(_ call: AdmittedCall) {
-        concurrency.leave(call.concurrencyKey)
-    }
-
-    /// The options of the forwarded call: the client's metadata without its credential and without
-    /// anything under `x-backoffice-` (which only the gateway sets), plus the client's address,
-    /// the request id (the client's, or the gateway's own), the signed principal and the deadline.
-    func forwardOptions(_ context: ServerContext, caller: Caller, requestID: String) -> CallOptions {
-        var metadata = context.metadata.filter(reservingCapacity: 3) { key in
-            key != Metadata.Keys.authorization && key != Metadata.Keys.requestID && !key.hasPrefix("x-backoffice-")
+        switch call.admission {
+        case .principal(let allowance): allowance.leave()
+        case .anonymous(let key): concurrency.leave(key)
         }
-        metadata.append(lowercasedKey: SuiteMetadata.clientAddress, value: context.peer)
-        metadata.append(lowercasedKey: Metadata.Keys.requestID, value: requestID)
-        let timeout = context.remainingTime ?? limits.defaultDeadline
-        if let signatures {
-            metadata.append(lowercasedKey: PrincipalSigner.metadataKey, value: signatures.value(for: caller, method: context.method))
-        }
-        return CallOptions(timeout: timeout, metadata: metadata)
     }
 
     /// RESOURCE_EXHAUSTED with the `retry-after-ms` hint.

@@ -26,11 +26,26 @@ public final class Caller: Sendable {
     /// Signed forms of the principal, by method; at most one per method of the catalogue, since
     /// only admitted calls (to methods with a rule) are signed.
     private let signatures = Mutex<[ObjectIdentifier: Signature]>([:])
+    /// The principal's rate and concurrency (`allowance(in:)`), taken from the table once.
+    /// (A lock rather than an `AtomicLazyReference`, whose unspecialised `load` costs more.)
+    private let heldAllowance = Mutex<PrincipalAllowance?>(nil)
 
     /// The caller `principal`.
     public init(_ principal: Auth.Principal) {
         self.principal = principal
         limitKey = principal.isAnonymous ? nil : principal.subjectId
+    }
+
+    /// The principal's allowance in `table`, shared with its other callers; `nil` when anonymous.
+    func allowance(in table: PrincipalAllowances) -> PrincipalAllowance? {
+        guard let limitKey else { return nil }
+        if let allowance = heldAllowance.withLock({ $0 }) { return allowance }
+        let allowance = table.allowance(for: limitKey)
+        return heldAllowance.withLock { held in
+            if let held { return held }
+            held = allowance
+            return allowance
+        }
     }
 
     /// Whether the principal holds `permission` (read in place: no copy of the principal).

@@ -4,10 +4,6 @@ import Synchronization
 /// per second on average and `burst` at once. Keys not seen for a while are forgotten, and the
 /// table never holds more than `capacity` keys.
 public final class RateLimiter: Sendable {
-    private struct Bucket {
-        var tokens: Double
-        var updatedAtMillis: Int64
-    }
 
     /// Calls per second each key earns.
     public let ratePerSecond: Double
@@ -15,7 +11,7 @@ public final class RateLimiter: Sendable {
     public let burst: Double
     /// Most keys tracked at once.
     public let capacity: Int
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Mutex<[String: TokenBucket]>([:])
     private let clock: GatewayClock
 
     /// A limiter; a rate of 0 or less disables it.
@@ -36,27 +32,14 @@ public final class RateLimiter: Sendable {
                 Self.evictFull(&buckets, now: now, burst: burst, rate: ratePerSecond)
             }
             // One lookup: the bucket is updated where it is stored.
-            return Self.take(
-                from: &buckets[key, default: Bucket(tokens: burst, updatedAtMillis: now)], now: now, burst: burst, rate: ratePerSecond)
+            return buckets[key, default: TokenBucket(full: burst, at: now)].take(now: now, rate: ratePerSecond, burst: burst)
         }
-    }
-
-    /// Refills `bucket` for the time since its last update and takes a token: `nil`, or the
-    /// milliseconds until one is there.
-    private static func take(from bucket: inout Bucket, now: Int64, burst: Double, rate: Double) -> Int64? {
-        let elapsed = Double(max(0, now - bucket.updatedAtMillis)) / 1000
-        bucket.tokens = min(burst, bucket.tokens + elapsed * rate)
-        bucket.updatedAtMillis = now
-        guard bucket.tokens >= 1 else { return max(1, Int64(((1 - bucket.tokens) / rate * 1000).rounded(.up))) }
-        bucket.tokens -= 1
-        return nil
     }
 
     /// Drops buckets that have refilled completely (their keys would start full anyway), or, if
     /// none has, an arbitrary half.
-    private static func evictFull(_ buckets: inout [String: Bucket], now: Int64, burst: Double, rate: Double) {
-        let refillMillis = Int64(burst / rate * 1000) + 1
-        buckets = buckets.filter { now - $0.value.updatedAtMillis < refillMillis }
+    private static func evictFull(_ buckets: inout [String: TokenBucket], now: Int64, burst: Double, rate: Double) {
+        buckets = buckets.filter { !$0.value.isFull(now: now, rate: rate, burst: burst) }
         if buckets.count >= 2 {
             for key in buckets.keys.prefix(buckets.count / 2) { buckets.removeValue(forKey: key) }
         }
@@ -64,6 +47,34 @@ public final class RateLimiter: Sendable {
 
     /// Keys tracked now.
     public var trackedKeys: Int { buckets.withLock { $0.count } }
+}
+
+/// Tokens that refill at a steady rate up to a burst; each call takes one.
+struct TokenBucket {
+    private var tokens: Double
+    private var updatedAtMillis: Int64
+
+    /// A bucket holding `burst` tokens at `now`.
+    init(full burst: Double, at now: Int64) {
+        tokens = burst
+        updatedAtMillis = now
+    }
+
+    /// Refills for the time since the last update and takes a token: `nil`, or the milliseconds
+    /// until one is there.
+    mutating func take(now: Int64, rate: Double, burst: Double) -> Int64? {
+        let elapsed = Double(max(0, now - updatedAtMillis)) / 1000
+        tokens = min(burst, tokens + elapsed * rate)
+        updatedAtMillis = now
+        guard tokens >= 1 else { return max(1, Int64(((1 - tokens) / rate * 1000).rounded(.up))) }
+        tokens -= 1
+        return nil
+    }
+
+    /// Whether the bucket has refilled completely by `now` (a new one would hold as much).
+    func isFull(now: Int64, rate: Double, burst: Double) -> Bool {
+        tokens + Double(max(0, now - updatedAtMillis)) / 1000 * rate >= burst
+    }
 }
 
 /// Counts calls in flight per key (a principal) and refuses more than `limit` at once.

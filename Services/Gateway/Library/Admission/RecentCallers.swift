@@ -14,12 +14,24 @@ final class RecentCallers {
     /// Most values kept; when full, the loop starts over (the shared cache still answers).
     static let capacity = 256
     private var entries: [String: Entry] = [:]
+    /// The value found last: a connection's calls carry the same one, decoded into the same
+    /// string (`CallHeaders` reuses it), which compares equal at once, with no hashing.
+    private var last: (authorization: String, entry: Entry)?
 
     /// The caller of `authorization`, if an entry taken at `generation` is still good at `now`.
     func caller(for authorization: String, now: Int64, generation: UInt64) -> Caller? {
-        guard let entry = entries[authorization] else { return nil }
+        let entry: Entry
+        if let last, last.authorization == authorization {
+            entry = last.entry
+        } else if let found = entries[authorization] {
+            entry = found
+            last = (authorization, found)
+        } else {
+            return nil
+        }
         guard entry.expiresAtMillis > now, entry.generation == generation else {
             entries.removeValue(forKey: authorization)
+            last = nil
             return nil
         }
         return entry.caller
@@ -29,6 +41,7 @@ final class RecentCallers {
     /// `expiresAtMillis`, read while the cache's generation was `generation`.
     func remember(_ caller: Caller, for authorization: String, expiresAtMillis: Int64, generation: UInt64) {
         if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+        last = nil
         entries[authorization] = Entry(caller: caller, expiresAtMillis: expiresAtMillis, generation: generation)
     }
 }

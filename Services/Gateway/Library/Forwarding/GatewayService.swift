@@ -172,8 +172,7 @@ public final class GatewayService: UnknownMethodService {
             relayEnded(call, admitted, requestID: requestID, since: started, code: .unavailable)
             return
         }
-        let options = admitted.options
-        instance.client.relay(call, as: method, metadata: options.metadata, timeout: options.timeout) { [self] outcome in
+        instance.client.relay(call, as: method, metadata: admitted.metadata, timeout: admitted.timeout) { [self] outcome in
             switch outcome {
             case .answered(let code):
                 relayEnded(call, admitted, requestID: requestID, since: started, code: code)
