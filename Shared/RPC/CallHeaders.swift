@@ -40,6 +40,7 @@ struct CallHeaders: Sendable, Equatable {
         // Room for as many pairs as the last call had: no growing the array pair by pair.
         if !previousPairs.isEmpty { metadata.reserveCapacity(previousPairs.count) }
         var reader = BufferReader(bytes)
+        var repeatsPrevious = true
         while !reader.isAtEnd {
             let tag = try reader.varint()
             switch tag {
@@ -59,7 +60,15 @@ struct CallHeaders: Sendable, Equatable {
                     case let other: try entry.skip(wireType: other & 7, knownField: other >> 3 == 1 || other >> 3 == 2)
                     }
                 }
-                metadata[key] = value  // lower-cased; a repeated key keeps its last value
+                // While the keys are the last call's, in its order, they are lower-case and
+                // distinct already: appended as they are. Otherwise the subscript lowers the key,
+                // and a repeated key keeps its last value.
+                if repeatsPrevious, let candidate, candidate.key == key {
+                    metadata.append(lowercasedKey: key, value: value)
+                } else {
+                    repeatsPrevious = false
+                    metadata[key] = value
+                }
             default:
                 let number = tag >> 3
                 try reader.skip(wireType: tag & 7, knownField: number >= 1 && number <= 3)

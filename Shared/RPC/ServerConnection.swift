@@ -410,7 +410,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         let summary = CallSummary(
             method: call.handler.method.fullName, listedMethod: call.route.listedMethod, code: code, message: message,
             durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
-            peer: call.context.peer, requestID: call.context.requestID, cause: cause)
+            peer: call.context.peer, metadata: call.context.metadata, cause: cause)
         for observer in router.observers { observer.callDidEnd(summary) }
     }
 
@@ -435,7 +435,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         if let method, !router.observers.isEmpty {
             let summary = CallSummary(
                 method: method, listedMethod: listed, code: error.code, message: error.message, durationNanoseconds: 0,
-                peer: connection.peerDescription, requestID: nil, cause: nil)
+                peer: connection.peerDescription, metadata: Metadata(), cause: nil)
             for observer in router.observers { observer.callDidEnd(summary) }
         }
     }

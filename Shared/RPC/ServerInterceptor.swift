@@ -39,13 +39,18 @@ public struct CallSummary: Sendable {
     /// From the call's arrival to its status being queued for sending.
     public let durationNanoseconds: UInt64
     public let peer: String
-    public let requestID: String?
+    /// The metadata the call came with (empty for a call refused before it was read).
+    public let metadata: Metadata
     /// The error the handler threw, for the server's own logs; never sent.
     public let cause: (any Error)?
+
+    /// The client's request id, looked up only by an observer that wants it.
+    public var requestID: String? { metadata[Metadata.Keys.requestID] }
 }
 
 /// Receives a summary of every call a server finishes. Called on the connection's event loop:
-/// keep it quick and non-blocking.
-public protocol ServerCallObserver: Sendable {
+/// keep it quick and non-blocking. A class: the server hands every call to each observer, and a
+/// reference is one retain where a struct's fields would be one each.
+public protocol ServerCallObserver: AnyObject, Sendable {
     func callDidEnd(_ summary: CallSummary)
 }

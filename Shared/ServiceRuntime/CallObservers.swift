@@ -3,7 +3,7 @@ import RPC
 /// Feeds every finished call into a metrics registry: count, errors by code, latency, per listed
 /// method (calls to names no service lists are counted together, under
 /// `MetricsRegistry.unlistedMethods`).
-public struct MetricsObserver: ServerCallObserver {
+public final class MetricsObserver: ServerCallObserver {
     public let registry: MetricsRegistry
     /// Each event loop's handles, by method: found without the registry's lock.
     private let handles = LoopLocal { MethodHandles() }
@@ -49,7 +49,7 @@ private final class MethodHandles {
 /// Writes one access-log line per call: request id, method, code, latency, peer. Failed calls are
 /// logged at warn level, INTERNAL errors at error level with their underlying cause (which the
 /// caller never sees).
-public struct AccessLogObserver: ServerCallObserver {
+public final class AccessLogObserver: ServerCallObserver {
     public let logger: Logger
 
     public init(logger: Logger) { self.logger = logger }

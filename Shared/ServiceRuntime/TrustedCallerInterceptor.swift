@@ -9,7 +9,7 @@ import RPC
 /// On success the verified principal is attached to the context (`context.principal`) and the
 /// handler runs with that context as `ServerContext.current`, so that client calls it makes can
 /// forward the principal (`CallOptions.forwarding`).
-public struct TrustedCallerInterceptor: ServerInterceptor {
+public final class TrustedCallerInterceptor: ServerInterceptor {
     /// The service whose methods need no signature: launchers and load balancers probe it directly.
     public static let unsignedService = "backoffice.health.Health"
 
