@@ -112,6 +112,12 @@ struct CallHeaders: Sendable, Equatable {
     }
 
     private static func appendString(_ string: String, to buffer: inout [UInt8]) {
+        // A native string's bytes are read in place: no copy of the string (and its retain).
+        let appended: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
+            appendVarint(UInt64(bytes.count), to: &buffer)
+            buffer.append(contentsOf: bytes)
+        }
+        guard appended == nil else { return }
         var string = string
         string.withUTF8 { bytes in
             appendVarint(UInt64(bytes.count), to: &buffer)
@@ -176,11 +182,12 @@ private struct BufferReader {
     mutating func string(reusing candidate: String? = nil) throws(MalformedCallHeaders) -> String {
         let field = try lengthDelimited().assumingMemoryBound(to: UInt8.self)
         if field.isEmpty { return "" }
-        if var candidate {
-            let same = candidate.withUTF8 { known in
-                known.count == field.count && memcmp(known.baseAddress!, field.baseAddress!, field.count) == 0
-            }
-            if same { return candidate }
+        // Compared where the candidate's bytes are (a native string's, in place): no copy of it.
+        if let candidate, candidate.utf8.count == field.count,
+            candidate.utf8.withContiguousStorageIfAvailable({ memcmp($0.baseAddress!, field.baseAddress!, field.count) == 0 })
+                ?? candidate.utf8.elementsEqual(field)
+        {
+            return candidate
         }
         // Metadata is almost always ASCII, which needs no validation (the validating initializer
         // is many times slower).

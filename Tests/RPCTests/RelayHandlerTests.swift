@@ -67,7 +67,8 @@ struct RelayHandlerTests {
     ) async throws {
         let serverProbe = EventProbe()
         let proxyProbe = EventProbe()
-        let closed = try await TestServer.with { _, address in address }
+        let down = try RawListener(accepting: false)
+        let closed = down.address
         try await TestServer.with(services: [service ?? ProbeEchoProvider(probe: serverProbe)]) { _, downstream in
             let group = upstreamOnOwnLoop ? EventLoopGroup(threads: 1, name: "upstream") : .shared
             try await TestServer.withClient(downstream, group: group, configure: Self.upstream(ownLoop: upstreamOnOwnLoop)) { next in
@@ -83,6 +84,7 @@ struct RelayHandlerTests {
                 }
             }
         }
+        withExtendedLifetime(down) {}  // the port stays down until here
     }
 
     private static func upstream(ownLoop: Bool) -> (inout RPCClient.Configuration) -> Void {

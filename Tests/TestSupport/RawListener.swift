@@ -13,8 +13,10 @@ public final class RawListener: @unchecked Sendable {
     private let fd: Int32
     private let queue = DispatchQueue(label: "raw-listener")
 
-    /// Listens on a free loopback port.
-    public init() throws {
+    /// Listens on a free loopback port; with `accepting` false, only holds the port: connections
+    /// to it are refused at once, and no other socket can take it meanwhile (an address that is
+    /// down for as long as the test needs, unlike a stopped server's, whose port may be reused).
+    public init(accepting: Bool = true) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError("socket", errno: errno) }
         var addr = sockaddr_in()
@@ -24,7 +26,7 @@ public final class RawListener: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &addr) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(fd, address, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, address, &length) == 0
+                bind(fd, address, length) == 0 && (!accepting || listen(fd, 8) == 0) && getsockname(fd, address, &length) == 0
             }
         }
         guard bound else {

@@ -20,6 +20,9 @@ public final class AdmittedCall: Sendable {
     /// Who makes the call.
     public var principal: Auth.Principal { caller.principal }
 
+    /// The client's request id, or the gateway's own.
+    public var requestID: String { metadata.requestID }
+
     /// The options of a forwarded call made from a task.
     public var options: CallOptions { CallOptions(timeout: timeout, metadata: metadata.metadata) }
 
@@ -34,6 +37,12 @@ public final class AdmittedCall: Sendable {
         self.timeout = timeout
         self.admission = admission
     }
+}
+
+extension AdmittedCall: OutgoingMetadata {
+    /// The forwarded metadata's pairs, read where they are stored (a relayed call writes them
+    /// into its CALL header with no copy of them).
+    public func forEachPair(_ body: (_ key: String, _ value: String) -> Void) { metadata.forEachPair(body) }
 }
 
 /// What an admitted call counts against until it ends.

@@ -157,46 +157,45 @@ public final class GatewayService: UnknownMethodService {
             return
         }
         retryBudget.recordCall()
-        relayAttempt(method, call, admitted, requestID: requestID, since: started)
+        relayAttempt(method, call, admitted, since: started)
     }
 
     /// One attempt of a relayed call. When it fails with UNAVAILABLE, the instance is checked and,
     /// within the retry budget, another instance tried; otherwise the call ends: the service's
     /// answer went to the client already, or the failure goes now.
     private func relayAttempt(
-        _ method: MethodDescriptor, _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String,
-        since started: ContinuousClock.Instant?, excluding failed: ServiceInstance? = nil, attempt: Int = 1
+        _ method: MethodDescriptor, _ call: RelayedCall, _ admitted: AdmittedCall, since started: ContinuousClock.Instant?,
+        excluding failed: ServiceInstance? = nil, attempt: Int = 1
     ) {
         guard let instance = admitted.group.pick(excluding: failed) else {
             call.fail(RPCError(.unavailable, "no healthy instance of \(admitted.group.name)"))
-            relayEnded(call, admitted, requestID: requestID, since: started, code: .unavailable)
+            relayEnded(call, admitted, since: started, code: .unavailable)
             return
         }
-        instance.client.relay(call, as: method, metadata: admitted.metadata, timeout: admitted.timeout) { [self] outcome in
+        instance.client.relay(call, as: method, metadata: admitted, timeout: admitted.timeout) { [self] outcome in
             switch outcome {
             case .answered(let code):
-                relayEnded(call, admitted, requestID: requestID, since: started, code: code)
+                relayEnded(call, admitted, since: started, code: code)
             case .failed(let error):
                 if error.code == .unavailable {
                     checkSoon(instance)
                     if !call.isEnded, mayRetry(admitted, after: attempt, on: instance) {
-                        relayAttempt(
-                            method, call, admitted, requestID: requestID, since: started, excluding: instance, attempt: attempt + 1)
+                        relayAttempt(method, call, admitted, since: started, excluding: instance, attempt: attempt + 1)
                         return
                     }
                 }
                 call.fail(error)
-                relayEnded(call, admitted, requestID: requestID, since: started, code: error.code)
+                relayEnded(call, admitted, since: started, code: error.code)
             }
         }
     }
 
     /// A relayed call ended with `code`: frees its admission and logs it.
     private func relayEnded(
-        _ call: RelayedCall, _ admitted: AdmittedCall, requestID: String, since started: ContinuousClock.Instant?, code: StatusCode
+        _ call: RelayedCall, _ admitted: AdmittedCall, since started: ContinuousClock.Instant?, code: StatusCode
     ) {
         gate.release(admitted)
-        logCall(call.context, requestID: requestID, principal: admitted.principal, code: code, since: started)
+        logCall(call.context, requestID: admitted.requestID, principal: admitted.principal, code: code, since: started)
     }
 
     // MARK: One call
