@@ -46,8 +46,12 @@ public struct Metadata: OutgoingMetadata, Hashable, ExpressibleByDictionaryLiter
     /// The value for a key, whatever its case.
     public subscript(key: String) -> String? {
         get {
-            let key = Self.lowercased(key)
+            // Keys are stored lower-case, and callers mostly ask with a lower-case key (the
+            // well-known ones): matched as given first, lowered only when that finds nothing.
             for pair in pairs where pair.key == key { return pair.value }
+            let lowered = Self.lowercased(key)
+            guard lowered != key else { return nil }
+            for pair in pairs where pair.key == lowered { return pair.value }
             return nil
         }
         set {
