@@ -228,20 +228,26 @@ struct RelayHandlerTests {
         }
     }
 
-    /// Runs `body` with a proxy relaying to the hand-played server on `listener`, the proxy's
-    /// connection and the upstream one on one loop when `sameLoop` (responses go on at once), on
-    /// two loops otherwise (responses wait for their STATUS).
-    private func withProxy(
-        to listener: RawListener, sameLoop: Bool, probe: EventProbe, _ body: (RPCClient) async throws -> Void
-    ) async throws {
+    /// Runs `body` with a client of a proxy that relays to a server played by hand
+    /// (`playMisbehavingServer`, answering `calls` calls), and returns what the proxy saw. The
+    /// proxy's connection and the upstream one share one loop when `sameLoop` (responses go on at
+    /// once); otherwise they are on two loops (responses wait for their STATUS).
+    private func withMisbehavingUpstream(
+        answering calls: Int, sameLoop: Bool, _ body: (Echo.EchoClient) async throws -> Void
+    ) async throws -> EventProbe {
+        let listener = try RawListener()
+        let server = Task { try await Self.playMisbehavingServer(listener, calls: calls) }
+        let probe = EventProbe()
         let proxyLoop = EventLoopGroup(threads: 1, name: "proxy")
         let upstreamLoop = sameLoop ? proxyLoop : EventLoopGroup(threads: 1, name: "upstream")
         try await TestServer.withClient(listener.address, group: upstreamLoop, configure: { $0.connections = 1 }) { upstream in
             let proxy = RelayingEcho(first: upstream, fallback: nil, probe: probe)
             try await TestServer.with(services: [proxy], group: proxyLoop) { _, address in
-                try await TestServer.withClient(address) { client in try await body(client) }
+                try await TestServer.withClient(address) { client in try await body(Echo.EchoClient(channel: client)) }
             }
         }
+        try await server.value
+        return probe
     }
 
     @Test(arguments: [false, true])
@@ -250,11 +256,7 @@ struct RelayHandlerTests {
         // response, or with a STATUS that does not decode: the client gets INTERNAL saying what
         // went wrong, and the next call is served. (On one loop, the first of two responses went
         // on at once, so that attempt counts as answered: the proxy must not try again.)
-        let listener = try RawListener()
-        let server = Task { try await Self.playMisbehavingServer(listener, calls: 4) }
-        let proxyProbe = EventProbe()
-        try await withProxy(to: listener, sameLoop: sameLoop, probe: proxyProbe) { client in
-            let echo = Echo.EchoClient(channel: client)
+        let proxyProbe = try await withMisbehavingUpstream(answering: 4, sameLoop: sameLoop) { echo in
             let cases = [("two", "more than one response"), ("none", "OK but no response"), ("garbage", "undecodable STATUS")]
             for (payload, message) in cases {
                 let error = await rpcError {
@@ -266,7 +268,6 @@ struct RelayHandlerTests {
             let fine = try await echo.unary(.with(payload: Array("fine".utf8)), options: CallOptions(timeout: .seconds(10)))
             #expect(fine.payload == Array("fine".utf8))
         }
-        try await server.value
         #expect(proxyProbe.recorded.filter { $0 == "failed:INTERNAL" }.count == (sameLoop ? 2 : 3))
         #expect(proxyProbe.recorded.filter { $0 == "answered:INTERNAL" }.count == (sameLoop ? 1 : 0))
     }
@@ -277,17 +278,12 @@ struct RelayHandlerTests {
         // UNAVAILABLE. On one loop the response went to the client at once: the attempt counts as
         // answered (another server must not answer again). Otherwise nothing went, and the
         // attempt failed (the proxy may try elsewhere).
-        let listener = try RawListener()
-        let server = Task { try await Self.playMisbehavingServer(listener, calls: 1) }
-        let proxyProbe = EventProbe()
-        try await withProxy(to: listener, sameLoop: sameLoop, probe: proxyProbe) { client in
+        let proxyProbe = try await withMisbehavingUpstream(answering: 1, sameLoop: sameLoop) { echo in
             let error = await rpcError {
-                _ = try await Echo.EchoClient(channel: client).unary(
-                    .with(payload: Array("drop".utf8)), options: CallOptions(timeout: .seconds(10)))
+                _ = try await echo.unary(.with(payload: Array("drop".utf8)), options: CallOptions(timeout: .seconds(10)))
             }
             #expect(error?.code == .unavailable)
         }
-        try await server.value
         #expect(await proxyProbe.waitFor(sameLoop ? "answered:UNAVAILABLE" : "failed:UNAVAILABLE"))
         #expect(proxyProbe.recorded.filter { $0.hasPrefix("answered:") || $0.hasPrefix("failed:") }.count == 1)
     }
