@@ -147,20 +147,24 @@ public final class RPCClient: RPCChannel, Sendable {
             return
         }
         let slot = pickSlot()
-        let handle = CallHandle()
-        call.upstream = StartedCall(slot: slot, handle: handle)
         let timeoutMicros = timeout.map { max(1, $0.wholeMicroseconds) } ?? 0
-        let writeHeaders = { (buffer: inout [UInt8]) in
-            CallHeaders.encode(method: method.fullName, metadata: metadata, timeoutMicros: timeoutMicros, into: &buffer)
-        }
+        // The headers are written by a closure passed as it is made (not kept in a constant):
+        // it then lives on the stack, and a relayed call allocates nothing for it.
         if slot.loop.inEventLoop,
-            let (clientCall, transport) = slot.openAtOnce(method, timeout: timeout, handle, writeHeaders: writeHeaders)
+            let (clientCall, transport) = slot.openAtOnce(
+                method, timeout: timeout,
+                writeHeaders: {
+                    CallHeaders.encode(method: method.fullName, metadata: metadata, timeoutMicros: timeoutMicros, into: &$0)
+                })
         {
+            call.upstream = StartedCall(slot: slot, call: .open(clientCall.id, on: transport))
             Self.attach(call, completion, to: clientCall, on: transport)
             return
         }
+        let handle = CallHandle()
+        call.upstream = StartedCall(slot: slot, call: .waiting(handle))
         var headers: [UInt8] = []
-        writeHeaders(&headers)
+        CallHeaders.encode(method: method.fullName, metadata: metadata, timeoutMicros: timeoutMicros, into: &headers)
         let prepared = PreparedCall(headers: headers, timeout: timeout)
         slot.loop.execute {
             slot.open(method, prepared, handle, onFailure: { completion(.failed($0)) }) { clientCall, transport in
@@ -296,16 +300,32 @@ public final class RPCClient: RPCChannel, Sendable {
 /// A forwarded attempt of a relayed call (`RPCClient.relay`), which the relayed call cancels when
 /// it ends first.
 struct StartedCall: Sendable {
+    /// Where the attempt is.
+    enum Place: @unchecked Sendable {
+        // @unchecked Sendable: the transport is touched on the slot's loop only.
+        /// Opened at once: its id on its transport, no handle needed.
+        case open(UInt32, on: ClientTransport)
+        /// Handed to the loop, perhaps queued for room on a connection: found through its handle.
+        case waiting(CallHandle)
+    }
+
     let slot: ConnectionSlot
-    let handle: CallHandle
+    let call: Place
 
     /// Gives up on the call: the server is told, and the attempt fails with CANCELLED unless it
     /// already ended. Done before this returns when made on the connection's loop.
     func cancel() {
         if slot.loop.inEventLoop {
-            slot.cancel(handle)
+            cancelOnLoop()
         } else {
-            slot.loop.execute { slot.cancel(handle) }
+            slot.loop.execute { cancelOnLoop() }
+        }
+    }
+
+    private func cancelOnLoop() {
+        switch call {
+        case .open(let id, let transport): transport.abandon(id, RPCError(.cancelled, "the call was cancelled by the caller"))
+        case .waiting(let handle): slot.cancel(handle)
         }
     }
 }
@@ -397,12 +417,12 @@ final class ConnectionSlot: @unchecked Sendable {
     /// Opens a call on the current connection when it is ready and has room and no call waits
     /// before it; `nil` otherwise (`open` then queues or fails it). On the loop.
     func openAtOnce(
-        _ method: MethodDescriptor, timeout: Duration?, _ handle: CallHandle, writeHeaders: (inout [UInt8]) -> Void
+        _ method: MethodDescriptor, timeout: Duration?, writeHeaders: (inout [UInt8]) -> Void
     ) -> (ClientCall, ClientTransport)? {
         guard pending.isEmpty, !closed, let transport = current, transport.acceptsNewCalls,
             transport.calls.count < configuration.maxConcurrentCallsPerConnection
         else { return nil }
-        return (Self.open(method, timeout: timeout, handle, on: transport, writeHeaders: writeHeaders), transport)
+        return (transport.open(method, timeout: timeout, writeHeaders: writeHeaders), transport)
     }
 
     /// Opens the call on `transport` and ties `handle` to it.

@@ -1,8 +1,9 @@
 /// What a handler knows about the call it serves: method, metadata, deadline, peer, and values
 /// attached by interceptors (such as the verified principal).
 ///
-/// A value type kept in one shared box (copied only when an interceptor attaches a value), since
-/// a context is handed through every interceptor and captured by every task a call starts.
+/// A value type: the call's fields in one shared box, and the values interceptors attached, so
+/// that a context handed through every interceptor and captured by every task a call starts costs
+/// a reference count or two, and attaching a value allocates its node alone.
 public struct ServerContext: Sendable {
     private final class Storage: Sendable {
         let method: MethodDescriptor
@@ -10,20 +11,13 @@ public struct ServerContext: Sendable {
         let deadline: ContinuousClock.Instant?
         let peer: String
         let callID: UInt32
-        /// Attached values by key type, the latest first: a call has one or two, so a short chain
-        /// rather than a table.
-        let values: AttachedValue?
 
-        init(
-            method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, callID: UInt32,
-            values: AttachedValue?
-        ) {
+        init(method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String, callID: UInt32) {
             self.method = method
             self.metadata = metadata
             self.deadline = deadline
             self.peer = peer
             self.callID = callID
-            self.values = values
         }
     }
 
@@ -41,7 +35,10 @@ public struct ServerContext: Sendable {
         }
     }
 
-    private var storage: Storage
+    private let storage: Storage
+    /// Attached values by key type, the latest first: a call has one or two, so a short chain
+    /// rather than a table.
+    private var values: AttachedValue?
 
     public var method: MethodDescriptor { storage.method }
     public var metadata: Metadata { storage.metadata }
@@ -56,7 +53,7 @@ public struct ServerContext: Sendable {
         method: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, peer: String,
         callID: UInt32
     ) {
-        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: nil)
+        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID)
     }
 
     /// The caller's request id, if it sent one.
@@ -78,7 +75,7 @@ public struct ServerContext: Sendable {
 
     @usableFromInline
     func value(forKey id: ObjectIdentifier) -> (any Sendable)? {
-        var node = storage.values
+        var node = values
         while let current = node {
             if current.key == id { return current.value }
             node = current.earlier
@@ -90,7 +87,6 @@ public struct ServerContext: Sendable {
     mutating func setValue(_ value: (any Sendable)?, forKey id: ObjectIdentifier) {
         // The new value shadows an earlier one under the same key; removing one rebuilds the chain
         // without it (rare: nothing in the suite detaches values).
-        var values = storage.values
         if let value {
             values = AttachedValue(key: id, value: value, earlier: values)
         } else if self.value(forKey: id) != nil {
@@ -102,7 +98,6 @@ public struct ServerContext: Sendable {
             }
             values = kept.reversed().reduce(nil) { AttachedValue(key: $1.key, value: $1.value, earlier: $0) }
         }
-        storage = Storage(method: method, metadata: metadata, deadline: deadline, peer: peer, callID: callID, values: values)
     }
 
     /// The context of the call the current task is serving, if any. Client calls made while serving
