@@ -162,7 +162,7 @@ struct AdmissionUnitTests {
         }
     }
 
-    @Test func concurrentCallsWithOneCredentialShareOneLookup() async throws {
+    @Test func concurrentCallsWithOneCredentialShareOneLookupAndOneCaller() async throws {
         let calls = Atomic<Int>(0)
         let authenticator = Authenticator(cache: CredentialCache()) { credential in
             calls.add(1, ordering: .relaxed)
@@ -172,11 +172,14 @@ struct AdmissionUnitTests {
             response.cacheForMs = 0  // nothing cached: only the sharing can save lookups
             return response
         }
-        try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<20 { group.addTask { try await authenticator.caller(for: "same").principal.subjectId } }
-            for try await subject in group { #expect(subject == "u_plain") }
+        let callers = try await withThrowingTaskGroup(of: Caller.self) { group in
+            for _ in 0..<20 { group.addTask { try await authenticator.caller(for: "same") } }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(calls.load(ordering: .relaxed) == 1)
+        // One caller for all of them: its signatures and allowance are made once, not per call.
+        #expect(callers.count == 20 && callers.allSatisfy { $0 === callers[0] })
+        #expect(callers[0].principal.subjectId == "u_plain")
     }
 
     @Test func securityOutagesAreUnavailableNotUnauthenticated() async {

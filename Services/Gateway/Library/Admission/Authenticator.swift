@@ -36,10 +36,20 @@ public final class Authenticator: Sendable {
     ///   it returns has already expired; UNAVAILABLE when the security service cannot be reached.
     public func caller(for credential: String) async throws(RPCError) -> Caller {
         if let cached = cache.caller(for: credential) { return cached }
+        do {
+            // Calls arriving together with the same credential share one lookup and one caller
+            // (one principal object, one set of signatures, one allowance look-up).
+            return try await inFlight.run(credential) { [self] credential in try await authenticate(credential) }
+        } catch {
+            throw RPCError(converting: error)
+        }
+    }
+
+    /// Asks the security service about `credential` and caches the caller it names.
+    private func authenticate(_ credential: String) async throws(RPCError) -> Caller {
         let response: Security.AuthenticateResponse
         do {
-            // Calls arriving together with the same credential share one lookup.
-            response = try await inFlight.run(credential, lookup)
+            response = try await lookup(credential)
         } catch {
             let rpcError = RPCError(converting: error)
             switch rpcError.code {
@@ -67,10 +77,10 @@ public final class Authenticator: Sendable {
 /// Lookups under way, by credential, so that concurrent calls with one credential (after its
 /// cache entry expired) cost the security service one call, not one each.
 final class InFlightLookups: Sendable {
-    private let tasks = Mutex<[String: Task<Security.AuthenticateResponse, any Error>]>([:])
+    private let tasks = Mutex<[String: Task<Caller, any Error>]>([:])
 
-    /// The answer of the lookup for `credential` under way, or of a new one.
-    func run(_ credential: String, _ lookup: @escaping Authenticator.Lookup) async throws -> Security.AuthenticateResponse {
+    /// The caller the lookup for `credential` under way finds, or a new lookup's.
+    func run(_ credential: String, _ lookup: @escaping @Sendable (String) async throws -> Caller) async throws -> Caller {
         let task = tasks.withLock { tasks in
             if let running = tasks[credential] { return running }
             // Detached: the lookup is shared, so it must not inherit one caller's deadline.
