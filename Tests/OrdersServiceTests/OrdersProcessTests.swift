@@ -16,7 +16,14 @@ struct OrdersProcessTests {
     final class Environment: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orders-process-\(UUID().uuidString)").path
         let key = SecretKey.random()
+        /// A port held without listening for as long as the environment lives: calls to it are
+        /// refused at once, and no other test's server can take it meanwhile.
+        private let down: RawListener
         var signer: PrincipalSigner { PrincipalSigner(key: key) }
+        /// An address nothing listens on.
+        var unreachable: SocketAddress { down.address }
+
+        init() throws { down = try RawListener(accepting: false) }
 
         /// Starts the orders service sending its events to `stats`.
         func start(stats: SocketAddress) async throws -> ServiceProcess {
@@ -32,11 +39,6 @@ struct OrdersProcessTests {
         deinit { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    /// An address nothing listens on: a server's, after it stopped.
-    static func closedAddress() async throws -> SocketAddress {
-        try await TestServer.with(services: []) { _, address in address }
-    }
-
     @Test func helpDocumentsTheSettings() async throws {
         let result = try await ServiceProcess.runToCompletion("backoffice-orders", arguments: ["--help"])
         #expect(result.status == 0)
@@ -46,8 +48,8 @@ struct OrdersProcessTests {
     }
 
     @Test func fiftyConcurrentOrdersForTheLastTenUnits() async throws {
-        let environment = Environment()
-        let orders = try await environment.start(stats: try await Self.closedAddress())
+        let environment = try Environment()
+        let orders = try await environment.start(stats: environment.unreachable)
         defer { orders.stop() }
         try await TestServer.withClient(orders.address, configure: { $0.connections = 4 }) { client in
             let staff = OrdersClients(client, as: TestPrincipals.sales, signer: environment.signer)
@@ -82,8 +84,8 @@ struct OrdersProcessTests {
     }
 
     @Test func eventsWaitWhileStatsIsUnreachableSurviveAKillAndArriveOnce() async throws {
-        let environment = Environment()
-        let first = try await environment.start(stats: try await Self.closedAddress())
+        let environment = try Environment()
+        let first = try await environment.start(stats: environment.unreachable)
         defer { first.stop() }
         let placed = try await TestServer.withClient(first.address) { client in
             let staff = OrdersClients(client, as: TestPrincipals.sales, signer: environment.signer)
@@ -124,7 +126,7 @@ struct OrdersProcessTests {
     }
 
     @Test func flakyStatsGetsEveryEventExactlyOnce() async throws {
-        let environment = Environment()
+        let environment = try Environment()
         let stats = FakeStats(failingFirst: 4)
         try await TestServer.with(services: [stats]) { _, statsAddress in
             let orders = try await environment.start(stats: statsAddress)
