@@ -73,24 +73,25 @@ private final class LastSignature {
 /// Request ids for calls that came without one: a random prefix per process and a counter,
 /// unique and cheap.
 public final class RequestIDGenerator: Sendable {
-    private let prefix: String
+    private let prefix: [UInt8]
     private let counter = Atomic<UInt64>(0)
 
     /// A generator whose ids start with `prefix`.
-    public init(prefix: String) { self.prefix = prefix }
+    public init(prefix: String) { self.prefix = Array(prefix.utf8) }
 
-    /// The next id, e.g. `gwQ3x_-1a` (the prefix, then a counter in hexadecimal).
+    /// The next id, e.g. `gwQ3x_-1a` (the prefix, then a counter in hexadecimal), written in one
+    /// pass: no string appended to another, and no allocation while it fits in 15 bytes.
     public func next() -> String {
         let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
         // Hex digits written by hand: `String(_:radix:)` costs more than the rest of the id.
         let digits = max(1, (64 - number.leadingZeroBitCount + 3) / 4)
-        return prefix
-            + String(unsafeUninitializedCapacity: digits) { buffer in
-                for index in 0..<digits {
-                    let nibble = UInt8(truncatingIfNeeded: number >> UInt64(4 * (digits - 1 - index))) & 0xF
-                    buffer[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
-                }
-                return digits
+        return String(unsafeUninitializedCapacity: prefix.count + digits) { buffer in
+            for (index, byte) in prefix.enumerated() { buffer[index] = byte }
+            for index in 0..<digits {
+                let nibble = UInt8(truncatingIfNeeded: number >> UInt64(4 * (digits - 1 - index))) & 0xF
+                buffer[prefix.count + index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
             }
+            return prefix.count + digits
+        }
     }
 }
