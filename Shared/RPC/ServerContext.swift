@@ -23,7 +23,7 @@ public struct ServerContext: Sendable {
 
     /// One attached value and the ones attached before it. Attaching one allocates this node
     /// alone: no array, whose element type's metadata would be looked up at run time per call.
-    private final class AttachedValue: Sendable {
+    fileprivate final class AttachedValue: Sendable {
         let key: ObjectIdentifier
         let value: any Sendable
         let earlier: AttachedValue?
@@ -100,6 +100,18 @@ public struct ServerContext: Sendable {
         }
     }
 
+    /// This context with `prepared`'s value attached. To a context without values yet (the usual
+    /// case) the prepared node itself is attached: nothing is allocated.
+    public func attaching<Key: ServerContextKey>(_ prepared: PreparedContextValue<Key>) -> ServerContext {
+        var context = self
+        if values == nil {
+            context.values = prepared.node
+        } else {
+            context.setValue(prepared.value, forKey: ObjectIdentifier(Key.self))
+        }
+        return context
+    }
+
     /// The context of the call the current task is serving, if any. Client calls made while serving
     /// a call inherit its remaining time and request id from here.
     @TaskLocal public static var current: ServerContext?
@@ -108,4 +120,19 @@ public struct ServerContext: Sendable {
 /// The key of a typed value that interceptors attach to a `ServerContext`.
 public protocol ServerContextKey {
     associatedtype Value: Sendable
+}
+
+/// A value made ready once to be attached to many contexts (`ServerContext.attaching`): an
+/// interceptor that attaches the same value call after call (one verified principal) allocates
+/// nothing per call.
+public struct PreparedContextValue<Key: ServerContextKey>: Sendable {
+    fileprivate let node: ServerContext.AttachedValue
+    /// The value.
+    public let value: Key.Value
+
+    /// `value`, under `Key`.
+    public init(_ value: Key.Value) {
+        self.value = value
+        node = ServerContext.AttachedValue(key: ObjectIdentifier(Key.self), value: value, earlier: nil)
+    }
 }

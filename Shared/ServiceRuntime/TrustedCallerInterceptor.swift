@@ -53,52 +53,46 @@ public final class TrustedCallerInterceptor: ServerInterceptor {
         // most that much before its expiry, never accepted after it.
         let latest = CoarseClock.unixMillis() + CoarseClock.resolutionMillis
         if let last, let known = last.principal(for: value, method: context.method, nowMillis: latest) {
-            return context.with(known)
+            return context.attaching(known)
         }
-        let principal: VerifiedPrincipal
+        let principal: PreparedContextValue<PrincipalKey>
         let now = Date()
         let nowMillis = PrincipalSigner.unixMilliseconds(now)
         if let known = verifiedValues.principal(for: value, method: context.method.fullName, nowMillis: nowMillis) {
-            principal = known.principal
-            last?.remember(value, principal: known.principal, method: context.method, notAfterUnixMs: known.notAfterUnixMs)
+            principal = PreparedContextValue(known.principal)
+            last?.remember(value, principal: principal, method: context.method, notAfterUnixMs: known.notAfterUnixMs)
         } else {
             do {
                 let signature = try signer.verifiedSignature(value, method: context.method.fullName, now: now)
-                principal = VerifiedPrincipal(signature.principal)
+                principal = PreparedContextValue(VerifiedPrincipal(signature.principal))
                 verifiedValues.store(
-                    value, principal: principal, method: context.method.fullName, notAfterUnixMs: signature.notAfterUnixMs, now: now)
+                    value, principal: principal.value, method: context.method.fullName, notAfterUnixMs: signature.notAfterUnixMs,
+                    now: now)
                 last?.remember(value, principal: principal, method: context.method, notAfterUnixMs: signature.notAfterUnixMs)
             } catch {
                 throw RPCError(.unauthenticated, "calls must come through the gateway: \(error.message)")
             }
         }
-        return context.with(principal)
+        return context.attaching(principal)
     }
 }
 
-extension ServerContext {
-    /// This context with `principal` attached as the verified caller.
-    fileprivate func with(_ principal: VerifiedPrincipal) -> ServerContext {
-        var context = self
-        context[PrincipalKey.self] = principal
-        return context
-    }
-}
-
-/// The signed value an event loop verified last, for its method, and until when it is valid.
+/// The signed value an event loop verified last, for its method, and until when it is valid; its
+/// principal is kept ready to attach (`PreparedContextValue`), so a repeated value costs a call
+/// no allocation.
 private final class LastVerified {
     private var value = ""
     private var method: MethodDescriptor?
-    private var principal: VerifiedPrincipal?
+    private var principal: PreparedContextValue<PrincipalKey>?
     private var notAfterUnixMs: Int64 = 0
 
     /// The principal of `value` if it is the one remembered, for the same method, still valid.
-    func principal(for value: String, method: MethodDescriptor, nowMillis: Int64) -> VerifiedPrincipal? {
+    func principal(for value: String, method: MethodDescriptor, nowMillis: Int64) -> PreparedContextValue<PrincipalKey>? {
         guard self.method === method, notAfterUnixMs >= nowMillis, self.value == value else { return nil }
         return principal
     }
 
-    func remember(_ value: String, principal: VerifiedPrincipal, method: MethodDescriptor, notAfterUnixMs: Int64) {
+    func remember(_ value: String, principal: PreparedContextValue<PrincipalKey>, method: MethodDescriptor, notAfterUnixMs: Int64) {
         self.value = value
         self.method = method
         self.principal = principal

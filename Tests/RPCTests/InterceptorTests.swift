@@ -57,6 +57,29 @@ struct InterceptorTests {
         #expect(context.method === method && context.callID == 1 && context.peer == "127.0.0.1:1")
     }
 
+    @Test func preparedValuesAttachToContextsWithAndWithoutValues() {
+        let method = Echo.EchoService.unary
+        let plain = ServerContext(method: method, metadata: [:], deadline: nil, peer: "127.0.0.1:1", callID: 1)
+        let prepared = PreparedContextValue<CallerKey>("ada")
+        // Attached as prepared to any number of contexts without values.
+        let first = plain.attaching(prepared)
+        let second = plain.attaching(prepared)
+        #expect(first[CallerKey.self] == "ada" && second[CallerKey.self] == "ada" && plain[CallerKey.self] == nil)
+        // A context with values keeps them and gets the prepared one on top.
+        var counted = plain
+        counted[CountKey.self] = 7
+        let both = counted.attaching(prepared)
+        #expect(both[CallerKey.self] == "ada" && both[CountKey.self] == 7)
+        // Replacing or removing it later touches that context alone.
+        var changed = first
+        changed[CallerKey.self] = "grace"
+        changed[CountKey.self] = 1
+        #expect(changed[CallerKey.self] == "grace" && changed[CountKey.self] == 1)
+        #expect(first[CallerKey.self] == "ada" && first[CountKey.self] == nil && second[CallerKey.self] == "ada")
+        changed[CallerKey.self] = nil
+        #expect(changed[CallerKey.self] == nil && changed[CountKey.self] == 1 && second[CallerKey.self] == "ada")
+    }
+
     @Test func interceptorRejectsAndAttaches() async throws {
         let recorder = Recorder()
         try await TestServer.with(
