@@ -30,6 +30,42 @@ struct PrincipalSignerTests {
         #expect(principal == Self.alice())
     }
 
+    @Test func valuesOfEveryLengthAreTheStandardURLSafeEncoding() throws {
+        // Display names of 0 to 40 characters give encodings of every length class (3n, 3n+1 and
+        // 3n+2 bytes); each must be Foundation's base64 with the URL-safe alphabet and no padding,
+        // and verify back to its principal.
+        let signer = PrincipalSigner(key: .random())
+        for length in 0...40 {
+            var principal = Self.alice()
+            principal.displayName = String(repeating: "é", count: length)
+            let value = signer.metadataValue(for: principal, method: Self.unary, validFor: .seconds(30))
+            #expect(Self.encode(try Self.decode(value)) == value, "length \(length)")
+            #expect(try signer.verify(value, method: Self.unary, now: Date()) == principal)
+        }
+    }
+
+    @Test func onlyTheCanonicalTextOfAValueVerifies() throws {
+        // The last character of a value carries unused bits; setting one changes no byte that a
+        // lenient decoder would read, but the value is no longer the one signed.
+        let signer = PrincipalSigner(key: .random())
+        for length in 0..<24 {
+            var principal = Self.alice()
+            principal.displayName = String(repeating: "a", count: length)  // every length class
+            let value = signer.metadataValue(for: principal, method: Self.unary, validFor: .seconds(30))
+            guard value.utf8.count % 4 != 0 else { continue }  // no unused bits to set
+            var characters = Array(value.utf8)
+            let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+            let last = alphabet.firstIndex(of: characters[characters.count - 1])!
+            characters[characters.count - 1] = alphabet[last | 1]
+            let spoiled = String(decoding: characters, as: UTF8.self)
+            guard spoiled != value else { continue }
+            let error = #expect(throws: RPCError.self) { _ = try signer.verify(spoiled, method: Self.unary, now: Date()) }
+            #expect(error?.code == .unauthenticated)
+            return
+        }
+        Issue.record("no value had a last character whose unused bits could be set")
+    }
+
     @Test func twoSignaturesOfTheSameCallDiffer() {
         let signer = PrincipalSigner(key: .random())
         let first = signer.metadataValue(for: Self.alice(), method: Self.unary, validFor: .seconds(30))
