@@ -420,12 +420,39 @@ struct SignatureCacheTests {
         #expect(try signer.verify(renewed, method: "a.B/C").subjectId == "u_plain")
     }
 
-    @Test func requestIDsAreUnique() {
+    /// Runs `body` on `loop` and returns what it returned.
+    static func on<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: body()) } }
+    }
+
+    @Test func requestIDsAreUniqueAcrossLoopsAndOffThem() async {
         let ids = RequestIDGenerator(prefix: "gw-")
-        let made = (0..<100).map { _ in ids.next() }
-        #expect(Set(made).count == 100)
-        #expect(made.allSatisfy { $0.hasPrefix("gw-") })
-        // A counter in lower-case hex after the prefix.
-        #expect(made.prefix(17) == ArraySlice((1...17).map { "gw-" + String($0, radix: 16) }))
+        // Off the loops: the count times 16 plus 15, in lower-case hex after the prefix.
+        let offLoop = (0..<40).map { _ in ids.next() }
+        #expect(offLoop.prefix(3) == ["gw-1f", "gw-2f", "gw-3f"])
+        var made = offLoop
+        for loop in EventLoopGroup.shared.loops {
+            made += await Self.on(loop) { (0..<40).map { _ in ids.next() } }
+            made += await Self.on(loop) { (0..<40).map { _ in ids.next() } }  // the loop's count goes on
+        }
+        #expect(Set(made).count == made.count)
+        #expect(made.allSatisfy { $0.hasPrefix("gw-") && $0.dropFirst(3).allSatisfy(\.isHexDigit) })
+    }
+
+    @Test func retriesAreLimitedToAFractionOfTheCalls() async {
+        let budget = RetryBudget(ratio: 0.1, capacity: 3)
+        // A full budget at first, then one retry per ten calls, never more than the capacity.
+        #expect((0..<5).map { _ in budget.withdrawRetry() } == [true, true, true, false, false])
+        for _ in 0..<9 { budget.recordCall() }
+        #expect(!budget.withdrawRetry())
+        budget.recordCall()
+        #expect(budget.withdrawRetry() && !budget.withdrawRetry())
+        for _ in 0..<1000 { budget.recordCall() }
+        #expect((0..<5).map { _ in budget.withdrawRetry() } == [true, true, true, false, false])
+        // Each event loop keeps its own, full at first and spent by its own retries alone.
+        let loop = EventLoopGroup.shared.loops[0]
+        #expect(await Self.on(loop) { (0..<4).map { _ in budget.withdrawRetry() } } == [true, true, true, false])
+        #expect(await Self.on(loop) { (0..<10).forEach { _ in budget.recordCall() }; return budget.withdrawRetry() })
+        #expect(await Self.on(loop) { budget.withdrawRetry() } == false)
     }
 }
