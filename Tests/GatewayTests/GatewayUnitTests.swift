@@ -452,7 +452,11 @@ struct SignatureCacheTests {
         // Each event loop keeps its own, full at first and spent by its own retries alone.
         let loop = EventLoopGroup.shared.loops[0]
         #expect(await Self.on(loop) { (0..<4).map { _ in budget.withdrawRetry() } } == [true, true, true, false])
-        #expect(await Self.on(loop) { (0..<10).forEach { _ in budget.recordCall() }; return budget.withdrawRetry() })
+        let afterTenCalls = await Self.on(loop) {
+            for _ in 0..<10 { budget.recordCall() }
+            return budget.withdrawRetry()
+        }
+        #expect(afterTenCalls)
         #expect(await Self.on(loop) { budget.withdrawRetry() } == false)
     }
 }
