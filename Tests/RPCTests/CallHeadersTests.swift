@@ -55,10 +55,27 @@ struct CallHeadersTests {
         #expect(changed.metadata["authorization"] == "Bearer a-long-enough-tokeN")
         let shorter = CallHeaders(method: "backoffice.echo.Echo/Unar", metadata: ["authorization": "Bearer a"])
         #expect(try shorter.encoded.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) } == shorter)
+        // Keys as a raw client may write them, after the previous call's: the same key again, and
+        // in capitals. Each is lowered and a repeated key keeps its last value, as without reuse.
+        var raw: [UInt8] = []
+        CallHeaders.encode(
+            method: "backoffice.echo.Echo/Unary",
+            metadata: RawPairs(pairs: [
+                ("authorization", "Bearer a-long-enough-token"), ("AUTHORIZATION", "Bearer b"), ("X-Backoffice-Client-Address", "c"),
+            ]), timeoutMicros: 0, into: &raw)
+        let repeated = try raw.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
+        #expect(repeated == (try decode(raw)))
+        #expect(repeated.metadata.entries == ["authorization": "Bearer b", "x-backoffice-client-address": "c"])
         // Malformed bytes are refused with or without a previous call.
         #expect(throws: MalformedCallHeaders.self) {
             try [0x0A, 0x05, 0x61].withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
         }
+    }
+
+    /// Pairs written as given, duplicates and capitals included (what a raw client may send).
+    private struct RawPairs: OutgoingMetadata {
+        let pairs: [(String, String)]
+        func forEachPair(_ body: (_ key: String, _ value: String) -> Void) { for (key, value) in pairs { body(key, value) } }
     }
 
     /// Whether two (long, heap-stored) strings are the same storage rather than equal copies.
@@ -111,6 +128,7 @@ struct CallHeadersTests {
         var metadata: Metadata = ["Authorization": "Bearer a"]
         metadata["X-Custom"] = "1"
         #expect(metadata["authorization"] == "Bearer a")
+        #expect(metadata["Authorization"] == "Bearer a" && metadata["X-CUSTOM"] == "1" && metadata["Missing"] == nil)
         #expect(metadata.entries == ["authorization": "Bearer a", "x-custom": "1"])
         metadata["AUTHORIZATION"] = "Bearer b"
         #expect(metadata.count == 2)

@@ -18,23 +18,28 @@ public final class PrincipalAllowance: Sendable {
     }
 
     private let state: Mutex<State>
-    private let limits: GatewayLimits
+    /// Calls per second (0 or less: no rate limit), the bucket's size, and the most calls in
+    /// flight (0 or less: no limit).
+    private let rate: Double
+    private let burst: Double
+    private let maxInFlight: Int
 
     init(limits: GatewayLimits, now: Int64) {
-        self.limits = limits
-        state = Mutex(State(bucket: TokenBucket(full: max(1, limits.principalBurst), at: now)))
+        rate = limits.principalRate
+        burst = max(1, limits.principalBurst)
+        maxInFlight = limits.maxCallsPerPrincipal
+        state = Mutex(State(bucket: TokenBucket(full: burst, at: now)))
     }
 
-    /// Takes a token (when rates are limited) and counts the call in flight (when that is
-    /// limited); a refused call counts nothing. A call let in ends with `leave`.
+    /// Takes a token (when rates are limited), then counts the call in flight (when that is
+    /// limited). A call refused for the rate counts nothing; one refused for concurrency has spent
+    /// its token (the rate counts attempts). A call let in ends with `leave`.
     func enter(now: Int64) -> Refusal? {
         state.withLock { state in
-            if limits.principalRate > 0,
-                let wait = state.bucket.take(now: now, rate: limits.principalRate, burst: max(1, limits.principalBurst))
-            {
+            if rate > 0, let wait = state.bucket.take(now: now, rate: rate, burst: burst) {
                 return .rate(retryAfterMillis: wait)
             }
-            if limits.maxCallsPerPrincipal > 0 && state.inFlight >= limits.maxCallsPerPrincipal { return .concurrency }
+            if maxInFlight > 0 && state.inFlight >= maxInFlight { return .concurrency }
             state.inFlight += 1
             return nil
         }
@@ -51,9 +56,7 @@ public final class PrincipalAllowance: Sendable {
     /// Whether forgetting this allowance loses nothing: no call in flight and a full bucket.
     func isIdle(now: Int64) -> Bool {
         state.withLock { state in
-            state.inFlight == 0
-                && (limits.principalRate <= 0
-                    || state.bucket.isFull(now: now, rate: limits.principalRate, burst: max(1, limits.principalBurst)))
+            state.inFlight == 0 && (rate <= 0 || state.bucket.isFull(now: now, rate: rate, burst: burst))
         }
     }
 }

@@ -77,7 +77,8 @@ struct TokenBucket {
     }
 }
 
-/// Counts calls in flight per key (a principal) and refuses more than `limit` at once.
+/// Counts calls in flight per key and refuses more than `limit` at once (the gateway's anonymous
+/// callers, per client address; principals count theirs in their `PrincipalAllowance`).
 public final class ConcurrencyLimiter: Sendable {
     private let inFlight = Mutex<[String: Int]>([:])
     /// Calls one key may have in flight; 0 or less disables the limit.
