@@ -34,13 +34,16 @@ struct CallHeaders: Sendable, Equatable {
 
     /// Decodes a CALL frame's payload. Strings equal to those of `previous` (the connection's last
     /// call: a client repeats its method, credential and other metadata from call to call) are
-    /// shared with it rather than made again.
+    /// shared with it rather than made again, and metadata equal to the previous call's, pair for
+    /// pair, is that call's `Metadata` itself: no array is made for it.
     init(decoding bytes: UnsafeRawBufferPointer, reusing previous: CallHeaders? = nil) throws(MalformedCallHeaders) {
         let previousPairs = previous?.metadata.orderedPairs ?? []
-        // Room for as many pairs as the last call had: no growing the array pair by pair.
-        if !previousPairs.isEmpty { metadata.reserveCapacity(previousPairs.count) }
         var reader = BufferReader(bytes)
-        var repeatsPrevious = true
+        // Leading pairs equal to the previous call's, not appended (yet): while every pair is,
+        // nothing is built.
+        var repeatedPairs = 0
+        var diverged = previousPairs.isEmpty
+        var repeatsPreviousKeys = true
         while !reader.isAtEnd {
             let tag = try reader.varint()
             switch tag {
@@ -50,23 +53,34 @@ struct CallHeaders: Sendable, Equatable {
                 timeoutMicros = Int64(bitPattern: try reader.varint())
             case Field.metadata:
                 var entry = BufferReader(try reader.lengthDelimited())
-                let candidate = metadata.count < previousPairs.count ? previousPairs[metadata.count] : nil
+                let index = diverged ? metadata.count : repeatedPairs
+                let candidate = index < previousPairs.count ? previousPairs[index] : nil
                 var key = ""
                 var value = ""
+                var keyRepeats = false
+                var valueRepeats = false
                 while !entry.isAtEnd {
                     switch try entry.varint() {
-                    case Field.entryKey: key = try entry.string(reusing: candidate?.key)
-                    case Field.entryValue: value = try entry.string(reusing: candidate?.value)
+                    case Field.entryKey: key = try entry.string(reusing: candidate?.key, reused: &keyRepeats)
+                    case Field.entryValue: value = try entry.string(reusing: candidate?.value, reused: &valueRepeats)
                     case let other: try entry.skip(wireType: other & 7, knownField: other >> 3 == 1 || other >> 3 == 2)
                     }
+                }
+                if !diverged, keyRepeats, valueRepeats {
+                    repeatedPairs += 1
+                    break
+                }
+                if !diverged {
+                    diverged = true
+                    metadata = Self.metadata(previousPairs[..<repeatedPairs], room: max(previousPairs.count, repeatedPairs + 1))
                 }
                 // While the keys are the last call's, in its order, they are lower-case and
                 // distinct already: appended as they are. Otherwise the subscript lowers the key,
                 // and a repeated key keeps its last value.
-                if repeatsPrevious, let candidate, candidate.key == key {
+                if repeatsPreviousKeys, let candidate, candidate.key == key {
                     metadata.append(lowercasedKey: key, value: value)
                 } else {
-                    repeatsPrevious = false
+                    repeatsPreviousKeys = false
                     metadata[key] = value
                 }
             default:
@@ -74,6 +88,20 @@ struct CallHeaders: Sendable, Equatable {
                 try reader.skip(wireType: tag & 7, knownField: number >= 1 && number <= 3)
             }
         }
+        if !diverged, let previous {
+            metadata =
+                repeatedPairs == previousPairs.count
+                ? previous.metadata : Self.metadata(previousPairs[..<repeatedPairs], room: repeatedPairs)
+        }
+    }
+
+    /// A `Metadata` of `pairs` (the previous call's: lower-case and distinct), with room for
+    /// `room` pairs.
+    private static func metadata(_ pairs: ArraySlice<Metadata.Element>, room: Int) -> Metadata {
+        var metadata = Metadata()
+        metadata.reserveCapacity(room)
+        for pair in pairs { metadata.append(lowercasedKey: pair.key, value: pair.value) }
+        return metadata
     }
 
     /// The encoding, appended to `buffer`.
@@ -180,13 +208,25 @@ private struct BufferReader {
 
     /// A string field; `candidate` itself when it holds the same bytes.
     mutating func string(reusing candidate: String? = nil) throws(MalformedCallHeaders) -> String {
+        var reused = false
+        return try string(reusing: candidate, reused: &reused)
+    }
+
+    /// A string field; `candidate` itself when it holds the same bytes, and then `reused` is set
+    /// (an empty field equal to an empty candidate too); otherwise `reused` is cleared.
+    mutating func string(reusing candidate: String?, reused: inout Bool) throws(MalformedCallHeaders) -> String {
         let field = try lengthDelimited().assumingMemoryBound(to: UInt8.self)
-        if field.isEmpty { return "" }
+        reused = false
+        if field.isEmpty {
+            reused = candidate?.isEmpty == true
+            return ""
+        }
         // Compared where the candidate's bytes are (a native string's, in place): no copy of it.
         if let candidate, candidate.utf8.count == field.count,
             candidate.utf8.withContiguousStorageIfAvailable({ memcmp($0.baseAddress!, field.baseAddress!, field.count) == 0 })
                 ?? candidate.utf8.elementsEqual(field)
         {
+            reused = true
             return candidate
         }
         // Metadata is almost always ASCII, which needs no validation (the validating initializer

@@ -72,10 +72,42 @@ struct CallHeadersTests {
         }
     }
 
+    @Test func metadataEqualToThePreviousCallsIsThatCallsOwnAndAnyOtherIsDecodedAsSent() throws {
+        let first = CallHeaders(
+            method: "backoffice.echo.Echo/Unary", metadata: ["authorization": "Bearer a-long-enough-token", "request-id": "r-1"])
+        let previous = try decode(first.encoded)
+        // The same pairs: the previous call's array itself, nothing built.
+        let same = try first.encoded.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
+        #expect(same == previous)
+        #expect(Self.sharesStorage(same.metadata.orderedPairs, previous.metadata.orderedPairs))
+        // Fewer pairs, more pairs, another value, and the same pairs with a key repeated after them.
+        let credential = ("authorization", "Bearer a-long-enough-token")
+        let variants: [[(String, String)]] = [
+            [credential], [credential, ("request-id", "r-1"), ("extra", "1")], [credential, ("request-id", "r-2")],
+            [credential, ("request-id", "r-1"), ("Authorization", "Bearer b")],
+        ]
+        for pairs in variants {
+            var raw: [UInt8] = []
+            CallHeaders.encode(method: first.method, metadata: RawPairs(pairs: pairs), timeoutMicros: 0, into: &raw)
+            let decoded = try raw.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
+            #expect(decoded == (try decode(raw)))
+            #expect(!Self.sharesStorage(decoded.metadata.orderedPairs, previous.metadata.orderedPairs))
+        }
+        var repeated: [UInt8] = []
+        CallHeaders.encode(method: first.method, metadata: RawPairs(pairs: variants[3]), timeoutMicros: 0, into: &repeated)
+        let last = try repeated.withUnsafeBytes { try CallHeaders(decoding: $0, reusing: previous) }
+        #expect(last.metadata.entries == ["authorization": "Bearer b", "request-id": "r-1"])
+    }
+
     /// Pairs written as given, duplicates and capitals included (what a raw client may send).
     private struct RawPairs: OutgoingMetadata {
         let pairs: [(String, String)]
         func forEachPair(_ body: (_ key: String, _ value: String) -> Void) { for (key, value) in pairs { body(key, value) } }
+    }
+
+    /// Whether two arrays are the same storage rather than equal copies.
+    private static func sharesStorage<Element>(_ a: [Element], _ b: [Element]) -> Bool {
+        a.withUnsafeBufferPointer { first in b.withUnsafeBufferPointer { second in first.baseAddress == second.baseAddress } }
     }
 
     /// Whether two (long, heap-stored) strings are the same storage rather than equal copies.
