@@ -5,9 +5,9 @@ import RPC
 import ServiceRuntime
 
 /// A call the gateway has let through: who makes it, under which rule, where it goes, with which
-/// metadata (signed principal, client address, request id) and deadline. A class: the steps of a
-/// forwarded call all hold it.
-public final class AdmittedCall: Sendable {
+/// metadata (signed principal, client address, request id) and deadline. A value: a relayed call
+/// keeps it inside its one `GatewayService.RelayedForward`, a call served by a task on its stack.
+public struct AdmittedCall: Sendable {
     public let caller: Caller
     public let rule: MethodRule
     public let group: InstanceGroup
@@ -37,12 +37,6 @@ public final class AdmittedCall: Sendable {
         self.timeout = timeout
         self.admission = admission
     }
-}
-
-extension AdmittedCall: OutgoingMetadata {
-    /// The forwarded metadata's pairs, read where they are stored (a relayed call writes them
-    /// into its CALL header with no copy of them).
-    public func forEachPair(_ body: (_ key: String, _ value: String) -> Void) { metadata.forEachPair(body) }
 }
 
 /// What an admitted call counts against until it ends.
@@ -247,9 +241,10 @@ public final class CallGate: Sendable {
         Self.exhausted("too many concurrent calls by one caller (limit \(limits.maxCallsPerPrincipal))", retryAfterMillis: 10)
     }
 
-    /// Ends an admitted call (frees its concurrency slot).
-    public func release(_ call: AdmittedCall) {
-        switch call.admission {
+    /// Ends an admitted call (frees its concurrency slot): `admission` is its `AdmittedCall`'s
+    /// (passed alone, the call's other fields are not copied for it).
+    func release(_ admission: Admission) {
+        switch admission {
         case .principal(let allowance): allowance.leave()
         case .anonymous(let key): concurrency.leave(key)
         }

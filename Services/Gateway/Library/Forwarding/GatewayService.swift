@@ -148,54 +148,90 @@ public final class GatewayService: UnknownMethodService {
         _ method: MethodDescriptor, _ call: RelayedCall, _ identified: IdentifiedCall, requestID: String,
         since started: ContinuousClock.Instant?
     ) {
-        let admitted: AdmittedCall
+        let forward: RelayedForward
         do {
-            admitted = try gate.admit(call.context, identified, requestID: requestID)
+            // The admission goes straight into the forward (kept in a constant first, it would be
+            // copied there, each of its references retained).
+            forward = RelayedForward(
+                gateway: self, method: method, call: call, admitted: try gate.admit(call.context, identified, requestID: requestID),
+                started: started)
         } catch {
             finishCall(call.context, requestID: requestID, principal: identified.principal, since: started, failure: error)
             call.fail(error)
             return
         }
         retryBudget.recordCall()
-        relayAttempt(method, call, admitted, since: started)
+        forward.attempt()
     }
 
-    /// One attempt of a relayed call. When it fails with UNAVAILABLE, the instance is checked and,
-    /// within the retry budget, another instance tried; otherwise the call ends: the service's
-    /// answer went to the client already, or the failure goes now.
-    private func relayAttempt(
-        _ method: MethodDescriptor, _ call: RelayedCall, _ admitted: AdmittedCall, since started: ContinuousClock.Instant?,
-        excluding failed: ServiceInstance? = nil, attempt: Int = 1
-    ) {
-        guard let instance = admitted.group.pick(excluding: failed) else {
-            call.fail(RPCError(.unavailable, "no healthy instance of \(admitted.group.name)"))
-            relayEnded(call, admitted, since: started, code: .unavailable)
-            return
+    /// A read-only unary call on its way to its service: its admission and its attempts, in the
+    /// one object the gateway allocates for it. The attempts' completion captures this object
+    /// alone, so the closure needs no context of its own.
+    final class RelayedForward: OutgoingMetadata, @unchecked Sendable {
+        // @unchecked Sendable: `attempts` and `instance` change only between attempts, which run
+        // one after the other (each one's completion starts the next, if any).
+        private let gateway: GatewayService
+        private let method: MethodDescriptor
+        private let call: RelayedCall
+        private let admitted: AdmittedCall
+        private let started: ContinuousClock.Instant?
+        private var attempts = 0
+        /// The instance of the attempt in flight.
+        private var instance: ServiceInstance?
+
+        init(
+            gateway: GatewayService, method: MethodDescriptor, call: RelayedCall, admitted: AdmittedCall,
+            started: ContinuousClock.Instant?
+        ) {
+            self.gateway = gateway
+            self.method = method
+            self.call = call
+            self.admitted = admitted
+            self.started = started
         }
-        instance.client.relay(call, as: method, metadata: admitted, timeout: admitted.timeout) { [self] outcome in
+
+        /// The forwarded metadata's pairs, read where they are stored (the CALL header is written
+        /// from them, with no copy).
+        func forEachPair(_ body: (_ key: String, _ value: String) -> Void) { admitted.metadata.forEachPair(body) }
+
+        /// Relays the call to an instance other than `failed`. When the attempt fails with
+        /// UNAVAILABLE, the instance is checked and, within the retry budget, another one tried;
+        /// otherwise the call ends: the service's answer went to the client already, or the
+        /// failure goes now.
+        func attempt(excluding failed: ServiceInstance? = nil) {
+            guard let instance = admitted.group.pick(excluding: failed) else {
+                call.fail(RPCError(.unavailable, "no healthy instance of \(admitted.group.name)"))
+                ended(code: .unavailable)
+                return
+            }
+            attempts += 1
+            self.instance = instance
+            instance.client.relay(call, as: method, metadata: self, timeout: admitted.timeout) { [self] in attemptEnded($0) }
+        }
+
+        private func attemptEnded(_ outcome: RelayAttempt) {
             switch outcome {
             case .answered(let code):
-                relayEnded(call, admitted, since: started, code: code)
+                ended(code: code)
             case .failed(let error):
-                if error.code == .unavailable {
-                    checkSoon(instance)
-                    if !call.isEnded, mayRetry(admitted, after: attempt, on: instance) {
-                        relayAttempt(method, call, admitted, since: started, excluding: instance, attempt: attempt + 1)
+                if error.code == .unavailable, let instance {
+                    gateway.checkSoon(instance)
+                    if !call.isEnded, gateway.mayRetry(admitted, after: attempts, on: instance) {
+                        attempt(excluding: instance)
                         return
                     }
                 }
                 call.fail(error)
-                relayEnded(call, admitted, since: started, code: error.code)
+                ended(code: error.code)
             }
         }
-    }
 
-    /// A relayed call ended with `code`: frees its admission and logs it.
-    private func relayEnded(
-        _ call: RelayedCall, _ admitted: AdmittedCall, since started: ContinuousClock.Instant?, code: StatusCode
-    ) {
-        gate.release(admitted)
-        logCall(call.context, requestID: admitted.requestID, principal: admitted.principal, code: code, since: started)
+        /// The call ended with `code`: frees its admission and logs it.
+        private func ended(code: StatusCode) {
+            gateway.gate.release(admitted.admission)
+            gateway.logCall(
+                call.context, requestID: admitted.requestID, principal: admitted.principal, code: code, since: started)
+        }
     }
 
     // MARK: One call
@@ -227,7 +263,7 @@ public final class GatewayService: UnknownMethodService {
             } catch {
                 outcome = .failure(error)
             }
-            gate.release(call)
+            gate.release(call.admission)
         } catch {
             outcome = .failure(error)
         }
