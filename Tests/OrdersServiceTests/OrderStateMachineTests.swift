@@ -45,6 +45,7 @@ struct OrderStateMachineTests {
 
     @Test func paymentStatusFollowsTheMoney() {
         #expect(OrderStateMachine.paymentStatus(totalMinor: 100, paidMinor: 0, refundedMinor: 0) == .unpaid)
+        #expect(OrderStateMachine.paymentStatus(totalMinor: 0, paidMinor: 0, refundedMinor: 0) == .paid)
         #expect(OrderStateMachine.paymentStatus(totalMinor: 100, paidMinor: 40, refundedMinor: 0) == .partiallyPaid)
         #expect(OrderStateMachine.paymentStatus(totalMinor: 100, paidMinor: 100, refundedMinor: 0) == .paid)
         #expect(OrderStateMachine.paymentStatus(totalMinor: 100, paidMinor: 100, refundedMinor: 30) == .partiallyRefunded)

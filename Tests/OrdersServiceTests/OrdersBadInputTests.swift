@@ -78,6 +78,16 @@ struct OrdersBadInputTests {
         }
     }
 
+    @Test(arguments: [0 as Int64, -1])
+    func aPaymentOfZeroOrLess(amount: Int64) async throws {
+        try await withCatalogue { fixture, staff in
+            let order = try await staff.order([("A", 1)])
+            try await expectRefused(fixture, .invalidArgument, containing: "must be positive", field: "amount_minor") {
+                _ = try await staff.pay(order, amount: amount)
+            }
+        }
+    }
+
     @Test func refundOverWhatWasPaid() async throws {
         try await withCatalogue { fixture, staff in
             let order = try await staff.pay(try await staff.order([("A", 1)]))

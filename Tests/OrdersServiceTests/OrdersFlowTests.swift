@@ -83,6 +83,31 @@ struct OrdersFlowTests {
         }
     }
 
+    @Test func anOrderWithNothingToPayIsPaidAsItIsPlaced() async throws {
+        let free = OrdersConfiguration(pricing: PricingRules(taxRateBasisPoints: 2000, shippingMinor: 0, freeShippingFromMinor: 0))
+        try await OrdersFixture.with(configuration: free) { fixture, client in
+            let staff = fixture.clients(client)
+            try await staff.product("SAMPLE", priceMinor: 0, stock: 3)
+            let order = try await staff.order([("SAMPLE", 2)], key: "free-1")
+            #expect(order.totalMinor == 0)
+            #expect(order.status == .paid)
+            #expect(order.paymentStatus == .paid)
+            #expect(order.fulfilmentStatus == .unfulfilled)
+            #expect(order.timeline.map(\.event) == ["placed", "paid"])
+            #expect(order.timeline.map(\.toStatus) == [.pending, .paid])
+            #expect(order.timeline[1].reason == "nothing to pay")
+            #expect(order.lines.map(\.quantity) == [2])
+            #expect(try await staff.catalog.getProduct(Self.sku("SAMPLE")).stockLevel == 1)
+            // Read back, it is the same order; retried, it is not placed again.
+            var get = Orders.GetOrderRequest()
+            get.orderId = order.orderId
+            #expect(try await staff.orders.getOrder(get) == order)
+            #expect(try await staff.order([("SAMPLE", 2)], key: "free-1") == order)
+            #expect(try await fixture.outboxEventIDs() == ["order:\(order.orderId):placed", "order:\(order.orderId):paid"])
+            #expect(try await staff.shipAndDeliver(order).status == .delivered)
+        }
+    }
+
     @Test func cancellingReleasesTheStockAndIsRecorded() async throws {
         try await OrdersFixture.with { fixture, client in
             let staff = fixture.clients(client)

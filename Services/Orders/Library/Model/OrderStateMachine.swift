@@ -68,7 +68,8 @@ public enum OrderStateMachine {
     /// The payment status of an order with these amounts.
     public static func paymentStatus(totalMinor: Int64, paidMinor: Int64, refundedMinor: Int64) -> Orders.PaymentStatus {
         if refundedMinor > 0 { return refundedMinor >= paidMinor ? .refunded : .partiallyRefunded }
-        if paidMinor == 0 { return .unpaid }
+        // An order with nothing to pay (a total of 0) is paid as it is placed.
+        if paidMinor == 0 && totalMinor > 0 { return .unpaid }
         return paidMinor < totalMinor ? .partiallyPaid : .paid
     }
 

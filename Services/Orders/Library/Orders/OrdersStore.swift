@@ -121,7 +121,36 @@ public final class OrdersStore: Sendable {
         }
         try order.record(connection, event: "placed", from: .unspecified, actor: request.actor, reason: "", at: request.at)
         try Outbox.enqueue(connection, OrderEvents.placed(order, at: request.at))
-        return order.newOrderMessage(lines: priced, actor: request.actor)
+        guard totals.totalMinor == 0 else { return order.newOrderMessage(lines: priced, actor: request.actor) }
+        // Nothing to collect (free products, no shipping): paid as it is placed, since no payment
+        // could ever cover it (payments are positive).
+        var settled = order
+        try markPaid(
+            &settled, items: priced.map { soldItem(sku: $0.sku, quantity: $0.quantity, amountMinor: $0.subtotalMinor) },
+            actor: request.actor, reason: "nothing to pay", at: request.at, connection: connection)
+        return try settled.message(connection, detailed: true)
+    }
+
+    /// Moves an order whose payments now cover its total to paid, records the step, and queues
+    /// its sale (`items`) for statistics; inside the caller's transaction.
+    private static func markPaid(
+        _ order: inout OrderRow, items: [Stats.SoldItem], actor: String, reason: String, at now: Int64,
+        connection: DatabaseConnection
+    ) throws {
+        let previous = order.status
+        order.status = try OrderStateMachine.transition(.pay, from: previous, orderNumber: order.number)
+        try order.save(connection)
+        try order.record(connection, event: "paid", from: previous, actor: actor, reason: reason, at: now)
+        try Outbox.enqueue(connection, OrderEvents.paid(order, lines: items, at: now))
+    }
+
+    /// One sold line as statistics counts it.
+    private static func soldItem(sku: String, quantity: Int64, amountMinor: Int64) -> Stats.SoldItem {
+        var item = Stats.SoldItem()
+        item.sku = sku
+        item.quantity = quantity
+        item.amountMinor = amountMinor
+        return item
     }
 
     /// Prices `lines` from the catalogue: unknown SKUs and mixed currencies are INVALID_ARGUMENT
@@ -242,18 +271,10 @@ public final class OrdersStore: Sendable {
                 connection, event: "payment", from: order.status, actor: actor,
                 reason: "\(amountMinor) \(currency) by \(method)", at: now)
             if order.paidMinor >= order.totalMinor {
-                let previous = order.status
-                order.status = try OrderStateMachine.transition(.pay, from: previous, orderNumber: order.number)
-                try order.save(connection)
-                try order.record(connection, event: "paid", from: previous, actor: actor, reason: "", at: now)
-                let items = try order.lines(connection).map { line in
-                    var item = Stats.SoldItem()
-                    item.sku = line.sku
-                    item.quantity = line.quantity
-                    item.amountMinor = line.subtotalMinor
-                    return item
+                let items = try order.lines(connection).map {
+                    Self.soldItem(sku: $0.sku, quantity: $0.quantity, amountMinor: $0.subtotalMinor)
                 }
-                try Outbox.enqueue(connection, OrderEvents.paid(order, lines: items, at: now))
+                try Self.markPaid(&order, items: items, actor: actor, reason: "", at: now, connection: connection)
             }
             return try order.message(connection, detailed: true)
         }
