@@ -68,17 +68,8 @@ struct NestingScanner {
         return nested.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
     }
 
-    /// Reads a base-128 varint at `offset`, advancing it; `nil` when truncated or over 10 bytes.
-    func varint(at offset: inout Int, end: Int) -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < end && shift < 70 {
-            let byte = base[offset]
-            offset += 1
-            value |= UInt64(byte & 0x7f) << shift
-            if byte < 0x80 { return value }
-            shift += 7
-        }
-        return nil
+    /// Reads a varint at `offset`, advancing it; `nil` when truncated or over 10 bytes.
+    private func varint(at offset: inout Int, end: Int) -> UInt64? {
+        Varint.read(base, at: &offset, end: end)
     }
 }

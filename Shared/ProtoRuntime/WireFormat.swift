@@ -6,6 +6,49 @@ public enum WireType: UInt8, Sendable {
     case fixed32 = 5
 }
 
+/// Base-128 varints, protobuf's encoding of integers: read and written here for every reader and
+/// writer of the wire format in Swift (the CALL header, JSON conversion, the nesting check).
+public enum Varint {
+    /// The varint at `offset` in `bytes`, read no further than `end`, with `offset` moved past
+    /// it; `nil` when the bytes end first or it runs over 10 bytes (`offset` then moved anyway).
+    @inlinable @inline(__always)
+    public static func read(_ bytes: UnsafePointer<UInt8>, at offset: inout Int, end: Int) -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < end && shift < 64 {
+            let byte = bytes[offset]
+            offset += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+        return nil
+    }
+
+    /// Appends the encoding of `value` to `buffer`.
+    @inlinable
+    public static func append(_ value: UInt64, to buffer: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        buffer.append(UInt8(value))
+    }
+
+    /// How many bytes the encoding of `value` takes.
+    @inlinable
+    public static func size(of value: UInt64) -> Int {
+        var size = 1
+        var value = value
+        while value >= 0x80 {
+            size += 1
+            value >>= 7
+        }
+        return size
+    }
+}
+
 /// Appends protobuf wire encoding to a byte buffer, for code that encodes without generated
 /// types (JSON conversion).
 public struct WireWriter {
@@ -16,12 +59,7 @@ public struct WireWriter {
     public init() {}
 
     public mutating func varint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
+        Varint.append(value, to: &bytes)
     }
 
     public mutating func tag(_ number: UInt32, _ type: WireType) {
@@ -73,16 +111,11 @@ public struct WireReader {
 
     /// A varint, or `nil` when the bytes end first.
     public mutating func varint() -> UInt64? {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while position < end, shift < 64 {
-            let byte = bytes[position]
-            position += 1
-            result |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return result }
-            shift += 7
-        }
-        return nil
+        guard position < end else { return nil }
+        var offset = position
+        let value = bytes.withUnsafeBufferPointer { Varint.read($0.baseAddress!, at: &offset, end: end) }
+        position = offset
+        return value
     }
 
     /// `size` (4 or 8) little-endian bytes, or `nil` when the bytes end first.

@@ -1,4 +1,5 @@
 import Glibc
+import ProtoRuntime
 
 /// The payload of a CALL frame (`backoffice.wire.CallHeaders` in Protos/wire.proto), read and
 /// written directly in the protobuf wire format.
@@ -120,7 +121,8 @@ struct CallHeaders: Sendable, Equatable {
             let keySize = key.utf8.count
             let valueSize = value.utf8.count
             buffer.append(UInt8(Field.metadata))
-            appendVarint(UInt64(2 + varintSize(keySize) + keySize + varintSize(valueSize) + valueSize), to: &buffer)
+            let entrySize = 2 + Varint.size(of: UInt64(keySize)) + keySize + Varint.size(of: UInt64(valueSize)) + valueSize
+            Varint.append(UInt64(entrySize), to: &buffer)
             buffer.append(UInt8(Field.entryKey))
             appendString(key, to: &buffer)
             buffer.append(UInt8(Field.entryValue))
@@ -128,7 +130,7 @@ struct CallHeaders: Sendable, Equatable {
         }
         if timeoutMicros != 0 {
             buffer.append(UInt8(Field.timeout))
-            appendVarint(UInt64(bitPattern: timeoutMicros), to: &buffer)
+            Varint.append(UInt64(bitPattern: timeoutMicros), to: &buffer)
         }
     }
 
@@ -142,34 +144,15 @@ struct CallHeaders: Sendable, Equatable {
     private static func appendString(_ string: String, to buffer: inout [UInt8]) {
         // A native string's bytes are read in place: no copy of the string (and its retain).
         let appended: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
-            appendVarint(UInt64(bytes.count), to: &buffer)
+            Varint.append(UInt64(bytes.count), to: &buffer)
             buffer.append(contentsOf: bytes)
         }
         guard appended == nil else { return }
         var string = string
         string.withUTF8 { bytes in
-            appendVarint(UInt64(bytes.count), to: &buffer)
+            Varint.append(UInt64(bytes.count), to: &buffer)
             buffer.append(contentsOf: bytes)
         }
-    }
-
-    private static func appendVarint(_ value: UInt64, to buffer: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            buffer.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        buffer.append(UInt8(value))
-    }
-
-    private static func varintSize(_ value: Int) -> Int {
-        var size = 1
-        var value = UInt64(value)
-        while value >= 0x80 {
-            size += 1
-            value >>= 7
-        }
-        return size
     }
 }
 
@@ -186,16 +169,10 @@ private struct BufferReader {
     var isAtEnd: Bool { position >= bytes.count }
 
     mutating func varint() throws(MalformedCallHeaders) -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while position < bytes.count && shift < 70 {
-            let byte = bytes[position]
-            position += 1
-            result |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return result }
-            shift += 7
-        }
-        throw MalformedCallHeaders()
+        guard position < bytes.count,
+            let value = Varint.read(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), at: &position, end: bytes.count)
+        else { throw MalformedCallHeaders() }
+        return value
     }
 
     mutating func lengthDelimited() throws(MalformedCallHeaders) -> UnsafeRawBufferPointer {
