@@ -83,7 +83,7 @@ struct OrdersFlowTests {
         }
     }
 
-    @Test func anOrderWithNothingToPayIsPaidAsItIsPlaced() async throws {
+    @Test func aFreeOrderIsPaidAsItIsPlacedAndItsReturnNeedsNoRefund() async throws {
         let free = OrdersConfiguration(pricing: PricingRules(taxRateBasisPoints: 2000, shippingMinor: 0, freeShippingFromMinor: 0))
         try await OrdersFixture.with(configuration: free) { fixture, client in
             let staff = fixture.clients(client)
@@ -104,7 +104,35 @@ struct OrdersFlowTests {
             #expect(try await staff.orders.getOrder(get) == order)
             #expect(try await staff.order([("SAMPLE", 2)], key: "free-1") == order)
             #expect(try await fixture.outboxEventIDs() == ["order:\(order.orderId):placed", "order:\(order.orderId):paid"])
-            #expect(try await staff.shipAndDeliver(order).status == .delivered)
+            let delivered = try await staff.shipAndDeliver(order)
+            #expect(delivered.status == .delivered)
+            // Its lines are worth nothing: refunding them is refused, and their return ends
+            // without a refund.
+            var refund = Orders.RefundOrderRequest()
+            refund.orderId = order.orderId
+            refund.lines = [Orders.OrderLineRequest()]
+            refund.lines[0].sku = "SAMPLE"
+            refund.lines[0].quantity = 1
+            refund.reason = "goodwill"
+            refund.idempotencyKey = "free-refund"
+            let error = try await expectRPCError { _ = try await staff.orders.refund(refund) }
+            #expect(error.code == .failedPrecondition)
+            #expect(error.message.contains("worth 0 EUR on order \(order.number): there is nothing to refund"), "\(error.message)")
+            let requested = try await staff.requestReturn(delivered, [("SAMPLE", 1)])
+            var decision = Orders.ReturnDecisionRequest()
+            decision.returnId = requested.returnId
+            _ = try await staff.returns.approveReturn(decision)
+            var receive = Orders.ReceiveReturnRequest()
+            receive.returnId = requested.returnId
+            _ = try await staff.returns.receiveReturn(receive)
+            let refunded = try await staff.returns.refundReturn(decision)
+            #expect(refunded.status == .refunded)
+            #expect(refunded.refundMinor == 0)
+            #expect(refunded.refundId.isEmpty)
+            let final = try await staff.orders.getOrder(get)
+            #expect(final.refunds.isEmpty)
+            #expect(final.lines[0].refundedQuantity == 1)
+            #expect(final.paymentStatus == .paid)
         }
     }
 

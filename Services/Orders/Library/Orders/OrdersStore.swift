@@ -373,7 +373,7 @@ public final class OrdersStore: Sendable {
     }
 
     /// The refund itself, inside the caller's transaction; the refund's id and amount (nil when
-    /// it is a retry of `idempotencyKey`).
+    /// it is a retry of `idempotencyKey`, or for a return whose lines are worth nothing).
     @discardableResult
     static func refund(
         _ order: inout OrderRow, amountMinor: Int64, lines: [Orders.OrderLineRequest], reason: String, returnID: String,
@@ -406,6 +406,15 @@ public final class OrdersStore: Sendable {
                     "UPDATE order_lines SET refunded_quantity = refunded_quantity + ? WHERE id = ?",
                     [.integer(request.quantity), .text(line.lineId)])
             }
+        }
+        if amount == 0 && !lines.isEmpty {
+            // Lines worth nothing (free products): a return of them ends without a refund, and a
+            // refund of them alone is refused.
+            guard !returnID.isEmpty else {
+                throw OrdersError.failedPrecondition(
+                    "the lines to refund are worth 0 \(order.currency) on order \(order.number): there is nothing to refund")
+            }
+            return nil
         }
         let refundable = order.paidMinor - order.refundedMinor
         guard amount > 0, amount <= refundable else {
