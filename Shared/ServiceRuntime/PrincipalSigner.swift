@@ -44,7 +44,7 @@ public struct PrincipalSigner: Sendable {
         signed.notAfterUnixMs = Self.unixMilliseconds(now) + Self.milliseconds(validFor)
         signed.nonce = SecureRandom.bytes(Self.nonceByteCount)
         signed.mac = authenticator.sign(Self.macInput(signed))
-        return Self.base64URLEncoded(signed.serializedBytes())
+        return Base64URL.encode(signed.serializedBytes())
     }
 
     /// The principal `value` presents, once it is known to be well formed, signed with this key,
@@ -58,7 +58,7 @@ public struct PrincipalSigner: Sendable {
     func verifiedSignature(
         _ value: String, method: String, now: Date
     ) throws(RPCError) -> (principal: Auth.Principal, notAfterUnixMs: Int64) {
-        guard value.utf8.count <= Self.maximumValueLength, let bytes = Self.base64URLDecoded(value) else {
+        guard value.utf8.count <= Self.maximumValueLength, let bytes = Base64URL.decode(value) else {
             throw RPCError(.unauthenticated, "the signed principal is not URL-safe base64")
         }
         let signed: Auth.SignedPrincipal
@@ -114,63 +114,5 @@ public struct PrincipalSigner: Sendable {
     static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    /// The URL-safe base64 alphabet, by value.
-    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    /// URL-safe base64 without padding, written byte by byte into one string (every service call
-    /// signs one of these).
-    static func base64URLEncoded(_ bytes: [UInt8]) -> String {
-        let alphabet = base64URLAlphabet
-        return String(unsafeUninitializedCapacity: (bytes.count * 4 + 2) / 3) { text in
-            var written = 0
-            var index = 0
-            while index < bytes.count {
-                let available = min(3, bytes.count - index)
-                var group = UInt32(bytes[index]) << 16
-                if available > 1 { group |= UInt32(bytes[index + 1]) << 8 }
-                if available > 2 { group |= UInt32(bytes[index + 2]) }
-                // 3 bytes make 4 characters; the last 1 or 2 bytes make 2 or 3.
-                for position in 0...available {
-                    text[written] = alphabet[Int(group >> UInt32(18 - 6 * position) & 63)]
-                    written += 1
-                }
-                index += available
-            }
-            return written
-        }
-    }
-
-    /// The bytes of URL-safe base64 text without padding; `nil` for anything else, including a
-    /// length no encoding has and unused bits that are not zero (only the canonical text decodes).
-    static func base64URLDecoded(_ text: String) -> [UInt8]? {
-        var text = text
-        return text.withUTF8 { characters -> [UInt8]? in
-            guard characters.count % 4 != 1 else { return nil }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(characters.count * 3 / 4)
-            var pending: UInt32 = 0
-            var pendingBits: UInt32 = 0
-            for character in characters {
-                let value: UInt8
-                switch character {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = character - UInt8(ascii: "A")
-                case UInt8(ascii: "a")...UInt8(ascii: "z"): value = character - UInt8(ascii: "a") + 26
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0") + 52
-                case UInt8(ascii: "-"): value = 62
-                case UInt8(ascii: "_"): value = 63
-                default: return nil
-                }
-                pending = (pending << 6 | UInt32(value)) & 0xFFFF
-                pendingBits += 6
-                if pendingBits >= 8 {
-                    pendingBits -= 8
-                    bytes.append(UInt8(truncatingIfNeeded: pending >> pendingBits))
-                }
-            }
-            guard pending & ((1 << pendingBits) - 1) == 0 else { return nil }
-            return bytes
-        }
     }
 }
