@@ -30,10 +30,9 @@ public struct ForwardedMetadata: OutgoingMetadata {
 
     /// The same pairs as a `Metadata`.
     public var metadata: Metadata {
-        var metadata = client.filter(reservingCapacity: 3, Self.passesOn)
-        metadata.append(lowercasedKey: SuiteMetadata.clientAddress, value: clientAddress)
-        metadata.append(lowercasedKey: Metadata.Keys.requestID, value: requestID)
-        if let signature { metadata.append(lowercasedKey: PrincipalSigner.metadataKey, value: signature) }
+        var metadata = Metadata()
+        metadata.reserveCapacity(client.count + 3)
+        forEachPair { metadata.append(lowercasedKey: $0, value: $1) }
         return metadata
     }
 }
