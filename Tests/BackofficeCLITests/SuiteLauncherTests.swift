@@ -16,6 +16,26 @@ struct SuiteLauncherTests {
             })
     }
 
+    /// The first port of the kernel's ephemeral range (Linux's default when it cannot be read).
+    static var ephemeralRangeStart: Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    }
+
+    /// `count` distinct ports below the kernel's ephemeral range (`ip_local_port_range`), free
+    /// now. The kernel gives the sockets of tests running beside this one (port-0 listeners,
+    /// outgoing connections) ports from that range only, so none of them can take these before an
+    /// echo server binds one, or while a killed one restarts. At most 1,000 tries.
+    static func portsBelowEphemeralRange(_ count: Int) throws -> [Int] {
+        let candidates = 10_000..<max(10_001, ephemeralRangeStart)
+        var ports: [Int] = []
+        for _ in 0..<1000 where ports.count < count {
+            let port = Int.random(in: candidates)
+            if !ports.contains(port) && LoopbackPort.isFree(port) { ports.append(port) }
+        }
+        return try #require(ports.count == count ? ports : nil, "no \(count) free ports in \(candidates)")
+    }
+
     /// Waits (bounded) until `condition` holds.
     static func eventually(_ what: String, within seconds: Double = 10, _ condition: () -> Bool) async throws {
         _ = try await TestSupport.eventually(what, within: seconds, every: .milliseconds(20)) { condition() ? true : nil }
@@ -23,7 +43,7 @@ struct SuiteLauncherTests {
 
     @Test func prefixesLinesRestartsADeadProcessAndStopsAll() async throws {
         let lines = Locked<[String]>([])
-        let ports = try [LoopbackPort.free(), LoopbackPort.free()]
+        let ports = try Self.portsBelowEphemeralRange(2)
         let launcher = SuiteLauncher(
             plan: Self.echoPlan(ports: ports), binaryDirectory: ServiceProcess.binaryDirectory,
             environment: ProcessInfo.processInfo.environment, emit: { line in lines.withLock { $0.append(line) } })
@@ -66,6 +86,14 @@ struct SuiteLauncherTests {
         }
         #expect(DataDirectoryLock.isHeld(directory: directory))
         withExtendedLifetime(again) {}
+    }
+
+    @Test func aPortIsFreeUntilASocketHoldsIt() throws {
+        let holder = try RawListener(accepting: false)
+        #expect(!LoopbackPort.isFree(holder.address.port))
+        let chosen = try Self.portsBelowEphemeralRange(3)
+        #expect(Set(chosen).count == 3)
+        #expect(chosen.allSatisfy { $0 >= 10_000 && $0 < Self.ephemeralRangeStart && LoopbackPort.isFree($0) })
     }
 
     @Test func restartDelaysGrowAndAreCapped() {

@@ -5,23 +5,41 @@ public enum LoopbackPort {
     /// A port nothing listens on right now. (Another process could take it before it is used;
     /// the launcher then reports that process's start failure and retries.)
     public static func free() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LauncherError("cannot create a socket: \(String(cString: strerror(errno)))") }
+        let fd = try bound(to: 0)
         defer { close(fd) }
         var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw LauncherError("cannot bind a loopback port: \(String(cString: strerror(errno)))") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         guard named == 0 else { throw LauncherError("getsockname failed: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether 127.0.0.1:`port` can be bound right now (no socket listens on it or uses it).
+    public static func isFree(_ port: Int) -> Bool {
+        guard let fd = try? bound(to: port) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A TCP socket bound to 127.0.0.1:`port` (0: any free port); the caller closes it.
+    private static func bound(to port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LauncherError("cannot create a socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw LauncherError("cannot bind 127.0.0.1:\(port): \(reason)")
+        }
+        return fd
     }
 
     /// Whether something accepts connections on 127.0.0.1:`port` (used to refuse a busy gateway port).
