@@ -91,6 +91,10 @@ struct SuiteLauncherTests {
     @Test func aPortIsFreeUntilASocketHoldsIt() throws {
         let holder = try RawListener(accepting: false)
         #expect(!LoopbackPort.isFree(holder.address.port))
+        // Not port numbers: neither free nor listened on (and no trap converting them).
+        for notAPort in [0, -1, 65536, Int.max] {
+            #expect(!LoopbackPort.isFree(notAPort) && !LoopbackPort.isListening(notAPort), "\(notAPort)")
+        }
         let chosen = try Self.portsBelowEphemeralRange(3)
         #expect(Set(chosen).count == 3)
         #expect(chosen.allSatisfy { $0 >= 10_000 && $0 < Self.ephemeralRangeStart && LoopbackPort.isFree($0) })

@@ -16,21 +16,19 @@ public enum LoopbackPort {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Whether 127.0.0.1:`port` can be bound right now (no socket listens on it or uses it).
+    /// Whether 127.0.0.1:`port` can be bound right now (no socket listens on it or uses it);
+    /// false for anything but a port number (1–65535).
     public static func isFree(_ port: Int) -> Bool {
-        guard let fd = try? bound(to: port) else { return false }
+        guard (1...65535).contains(port), let fd = try? bound(to: port) else { return false }
         close(fd)
         return true
     }
 
-    /// A TCP socket bound to 127.0.0.1:`port` (0: any free port); the caller closes it.
+    /// A TCP socket bound to 127.0.0.1:`port` (0: any free port; 0–65535); the caller closes it.
     private static func bound(to port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LauncherError("cannot create a socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
+        var address = loopback(port: port)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -43,16 +41,24 @@ public enum LoopbackPort {
     }
 
     /// Whether something accepts connections on 127.0.0.1:`port` (used to refuse a busy gateway port).
+    /// False for anything but a port number (1–65535).
     public static func isListening(_ port: Int) -> Bool {
+        guard (1...65535).contains(port) else { return false }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    /// 127.0.0.1:`port` (0–65535) as a socket address.
+    private static func loopback(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        return address
     }
 }
