@@ -10,48 +10,39 @@
 #   BENCH_PAIRS=9 BENCH_SECONDS=3 Scripts/bench-gateway-ratio.sh
 #   BENCH_BIN_DIR=/path/to/release/bin Scripts/bench-gateway-ratio.sh   # prebuilt binaries
 #   BENCH_UPSTREAM=bare Scripts/bench-gateway-ratio.sh   # the bare echo server behind the gateway
+#   BENCH_HOP=c-relay Scripts/bench-gateway-ratio.sh     # the minimal C relay instead of the gateway:
+#                                                        # the ratio one extra hop allows at best
 #
 # Safety: everything listens on 127.0.0.1; every wait is bounded; only the processes this script
 # started are stopped, by pid.
 set -euo pipefail
 
 BENCH_NAME=bench-gateway-ratio
-PIDS=()
-stop_processes() {
-    local pid
-    for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-}
+stop_processes() { stop_started; }
+source "$(dirname "${BASH_SOURCE[0]}")/bench-processes.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/bench-gateway-setup.sh"
+PROCESS_LOG_DIR="$WORK"
 PAIRS="${BENCH_PAIRS:-5}"
 WARMUP="${BENCH_WARMUP:-1}"
 
-# Starts a server command writing "LISTENING <port>" on its output; sets STARTED_PORT. (Not run in
-# a command substitution: its server must be this shell's child, so that cleanup stops it.)
-start() {
-    local name="$1"
-    shift
-    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
-    local pid=$!
-    PIDS+=("$pid")
-    STARTED_PORT=""
-    for _ in $(seq 1 400); do
-        STARTED_PORT="$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$WORK/$name.out" | head -n 1)"
-        [[ -n "$STARTED_PORT" ]] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "bench-gateway-ratio: $name did not start:" >&2
-    tail -n 5 "$WORK/$name.err" >&2
-    exit 1
-}
-
-start direct "$BIN/backoffice-bench" serve --port 0
-DIRECT_PORT="$STARTED_PORT"
-start gateway "$ROOT/Scripts/bench-gateway-stack.sh" "$BIN" "$WORK" "$WORK/token"
-GATEWAY_PORT="$STARTED_PORT"
+start_listening direct "$BIN/backoffice-bench" serve --port 0
+DIRECT_PORT="$LISTENING"
+case "${BENCH_HOP:-gateway}" in
+gateway)
+    start_listening gateway "$ROOT/Scripts/bench-gateway-stack.sh" "$BIN" "$WORK" "$WORK/token"
+    HOP_CLIENT=(load-authorized "$WORK/token")
+    ;;
+c-relay)
+    gcc -O2 -Wall -Wextra -pthread -o "$WORK/relay" "$ROOT/Benchmarks/c/relay.c"
+    start_listening gateway "$ROOT/Scripts/bench-relay-stack.sh" "$BIN/backoffice-bench" "$WORK/relay"
+    HOP_CLIENT=(load)
+    ;;
+*)
+    echo "bench-gateway-ratio: BENCH_HOP is gateway or c-relay, not ${BENCH_HOP}" >&2
+    exit 2
+    ;;
+esac
+GATEWAY_PORT="$LISTENING"
 
 # Runs the client once against PORT; sets RUN_RPS to its requests/s, or stops the benchmark.
 run() {
@@ -69,7 +60,7 @@ run() {
     RUN_RPS="$(printf '%.0f' "$RUN_RPS")"
 }
 
-echo "| pair | direct requests/s | through the gateway requests/s | ratio |"
+echo "| pair | direct requests/s | through the ${BENCH_HOP:-gateway} requests/s | ratio |"
 echo "| ---: | ---: | ---: | ---: |"
 RATIOS=()
 for pair in $(seq 1 "$PAIRS"); do
@@ -77,7 +68,7 @@ for pair in $(seq 1 "$PAIRS"); do
     run direct "$BIN/backoffice-bench" load
     direct="$RUN_RPS"
     PORT="$GATEWAY_PORT"
-    run gateway "$BIN/backoffice-bench" load-authorized "$WORK/token"
+    run gateway "$BIN/backoffice-bench" "${HOP_CLIENT[@]}"
     gateway="$RUN_RPS"
     ratio="$(awk -v g="$gateway" -v d="$direct" 'BEGIN { printf "%.3f", g / d }')"
     RATIOS+=("$ratio")
@@ -86,4 +77,4 @@ done
 echo
 median="$(printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{ values[NR] = $1 } END { print (NR % 2) ? values[(NR + 1) / 2] : (values[NR / 2] + values[NR / 2 + 1]) / 2 }')"
 echo "$CONNECTIONS connections x $OUTSTANDING outstanding unary echo calls, ${SECONDS_MEASURED} s per run after ${WARMUP} s warm-up, $(nproc) cores"
-echo "Median gateway/direct throughput ratio over $PAIRS pairs: $median"
+echo "Median ${BENCH_HOP:-gateway}/direct throughput ratio over $PAIRS pairs: $median"

@@ -19,68 +19,36 @@ WORK="$2"
 TOKEN_FILE="$3"
 mkdir -p "$WORK"
 STACK_DIR="$(mktemp -d "$WORK/gateway-stack.XXXXXX")"
-PIDS=()
-
-stop_all() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-    rm -rf "$STACK_DIR"
-}
-trap stop_all EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-# Starts "$@" with its output in $1's log; sets ADDRESS to the host:port it printed.
-start() {
-    local name="$1"
-    shift
-    "$@" >"$STACK_DIR/$name.out" 2>"$STACK_DIR/$name.err" </dev/null &
-    PIDS+=($!)
-    ADDRESS=""
-    for _ in $(seq 1 200); do
-        ADDRESS="$(sed -n 's/^LISTENING \(.*\)$/\1/p' "$STACK_DIR/$name.out" | head -n 1)"
-        [[ -n "$ADDRESS" ]] && return 0
-        sleep 0.05
-    done
-    echo "bench-gateway-stack: $name did not start:" >&2
-    tail -n 5 "$STACK_DIR/$name.err" >&2
-    exit 1
-}
+BENCH_NAME=bench-gateway-stack
+PROCESS_LOG_DIR="$STACK_DIR"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-processes.sh"
+stop_on_exit_and_remove "$STACK_DIR"
 
 KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export BACKOFFICE_ECHO_INTERNAL_KEY="$KEY" BACKOFFICE_SECURITY_INTERNAL_KEY="$KEY" BACKOFFICE_GATEWAY_INTERNAL_KEY="$KEY"
 
 case "${BENCH_UPSTREAM:-echo}" in
 echo)
-    start echo "$BIN/backoffice-echo" --listen 127.0.0.1:0 --log-level warn --max-concurrent-calls 1000
-    ECHO="$ADDRESS"
+    start_listening echo "$BIN/backoffice-echo" --listen 127.0.0.1:0 --log-level warn --max-concurrent-calls 1000
+    ECHO="$LISTENING"
     ;;
 bare)
-    start echo "$BIN/backoffice-bench" serve --port 0
-    ECHO="127.0.0.1:$ADDRESS"
+    start_listening echo "$BIN/backoffice-bench" serve --port 0
+    ECHO="127.0.0.1:$LISTENING"
     ;;
 *)
     echo "bench-gateway-stack: BENCH_UPSTREAM is echo or bare, not ${BENCH_UPSTREAM}" >&2
     exit 2
     ;;
 esac
-start security "$BIN/backoffice-security" --listen 127.0.0.1:0 --log-level warn --data-dir "$STACK_DIR/security"
-SECURITY="$ADDRESS"
+start_listening security "$BIN/backoffice-security" --listen 127.0.0.1:0 --log-level warn --data-dir "$STACK_DIR/security"
+SECURITY="$LISTENING"
 # Limits raised so that the benchmark measures forwarding, not the rate limiter.
-start gateway "$BIN/backoffice-gateway" --listen 127.0.0.1:0 --log-level warn --data-dir "$STACK_DIR/gateway" \
+start_listening gateway "$BIN/backoffice-gateway" --listen 127.0.0.1:0 --log-level warn --data-dir "$STACK_DIR/gateway" \
     --routes "backoffice.echo=$ECHO;backoffice.security=$SECURITY;backoffice.audit=$SECURITY" \
     --max-concurrent-calls 1000 --max-calls-per-principal 1000 \
     --principal-rate 10000000 --principal-burst 10000000 --address-rate 10000000 --address-burst 10000000
-GATEWAY="$ADDRESS"
+GATEWAY="$LISTENING"
 
 timeout 30 "$BIN/backoffice-bench" gateway-login "$SECURITY" "$GATEWAY" "$KEY" >"$TOKEN_FILE"
 echo "LISTENING ${GATEWAY##*:}"

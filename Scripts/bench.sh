@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: our Swift RPC stack against a minimal C echo server and client speaking the same
 # framing (the protocol with no library around it), over loopback, unary echo calls of 100-byte payloads,
-# directly and through the gateway (real gateway, echo and security processes; a real session).
+# directly, through a minimal C relay (the cost of the extra hop alone), and through the gateway
+# (real gateway, echo and security processes; a real session).
 #
 #   Scripts/bench.sh                      # 5 s per row after a 1 s warm-up
 #   BENCH_SECONDS=10 BENCH_WARMUP=2 Scripts/bench.sh
@@ -64,7 +65,7 @@ trap 'exit 143' TERM
 # ---- build --------------------------------------------------------------------------------
 echo "bench: building the C baseline" >&2
 mkdir -p "$C_BIN"
-for program in echo_server echo_client; do
+for program in echo_server echo_client relay; do
     gcc -O2 -Wall -Wextra -pthread -o "$C_BIN/$program" "Benchmarks/c/$program.c"
 done
 
@@ -97,10 +98,13 @@ fi
 # Commands are split on spaces.
 C_LABEL="C echo"
 SWIFT_LABEL="Swift echo direct"
+RELAY_LABEL="Swift echo through the C relay"
 GATEWAY_LABEL="Swift echo through the gateway"
 SERVERS=("$C_LABEL|$C_BIN/echo_server 0|$C_BIN/echo_client")
 if [[ -n "$SWIFT_BENCH" ]]; then
     SERVERS+=("$SWIFT_LABEL|$SWIFT_BENCH serve --port 0|$SWIFT_BENCH load")
+    # The same server behind the C relay: one more hop, no gateway work.
+    SERVERS+=("$RELAY_LABEL|$ROOT/Scripts/bench-relay-stack.sh $SWIFT_BENCH $C_BIN/relay|$SWIFT_BENCH load")
     # Through the gateway: the real gateway, echo and security executables, a real session token.
     BIN_DIR="$(dirname "$SWIFT_BENCH")"
     if [[ -x "$BIN_DIR/backoffice-gateway" && -x "$BIN_DIR/backoffice-echo" && -x "$BIN_DIR/backoffice-security" ]]; then
@@ -199,6 +203,10 @@ if [[ -n "$c_rps" && -n "$swift_rps" ]]; then
     echo "Swift/C throughput ratio at 4 connections × 64 outstanding: $(awk -v s="$swift_rps" -v c="$c_rps" 'BEGIN { printf "%.2f", s / c }')"
 else
     echo "Swift/C throughput ratio at 4 connections × 64 outstanding: n/a (no Swift row)"
+fi
+relay_rps="${RPS_AT["$RELAY_LABEL/4/64"]:-}"
+if [[ -n "$relay_rps" && -n "$swift_rps" ]]; then
+    echo "C relay/direct throughput ratio at 4 connections × 64 outstanding: $(awk -v r="$relay_rps" -v s="$swift_rps" 'BEGIN { printf "%.2f", r / s }')"
 fi
 gateway_rps="${RPS_AT["$GATEWAY_LABEL/4/64"]:-}"
 if [[ -n "$gateway_rps" && -n "$swift_rps" ]]; then

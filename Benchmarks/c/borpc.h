@@ -7,12 +7,18 @@
 #ifndef BORPC_H
 #define BORPC_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/epoll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define BORPC_PREFACE_LEN 8
@@ -60,6 +66,61 @@ static inline size_t borpc_put_varint(uint8_t *out, uint64_t value) {
     }
     out[n++] = (uint8_t)value;
     return n;
+}
+
+/* Prints what failed and exits: the baselines have no way to go on without it. */
+static inline void borpc_die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+/* A non-blocking socket listening on 127.0.0.1:port (0 picks a free one); the port it got goes in
+ * *bound_port. Exits on failure. */
+static inline int borpc_listen_loopback(long port, unsigned *bound_port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) borpc_die("socket");
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) borpc_die("bind");
+    if (listen(fd, 1024) < 0) borpc_die("listen");
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, (struct sockaddr *)&addr, &alen) < 0) borpc_die("getsockname");
+    *bound_port = ntohs(addr.sin_port);
+    return fd;
+}
+
+/* The next pending connection on a non-blocking listening socket, non-blocking and with
+ * TCP_NODELAY; -1 when none is left (EAGAIN, or out of descriptors: try again on the next event). */
+static inline int borpc_accept(int listen_fd) {
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return -1;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        return fd;
+    }
+}
+
+/* The number of worker threads: one per online CPU. */
+static inline int borpc_worker_count(void) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 ? (int)cpus : 1;
+}
+
+/* Runs worker_main on `count` workers (an array of `worker_size`-byte elements): workers 1.. on
+ * new threads, worker 0 on this one. Returns only if worker 0 does. */
+static inline void borpc_run_workers(void *(*worker_main)(void *), void *workers, size_t worker_size, int count) {
+    for (int i = 1; i < count; i++) {
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, worker_main, (char *)workers + (size_t)i * worker_size) != 0)
+            borpc_die("pthread_create");
+    }
+    worker_main(workers);
 }
 
 /* ---- read buffer ------------------------------------------------------------------------- */

@@ -44,11 +44,6 @@ static worker_t *workers;
 static int worker_count;
 static unsigned next_worker; /* only thread 0 accepts */
 
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
 static void conn_close(conn_t *c) {
     epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
@@ -123,14 +118,7 @@ static int conn_process(conn_t *c) {
 }
 
 static void accept_all(void) {
-    for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            return; /* EAGAIN, or out of descriptors: try again on the next event */
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (int fd; (fd = borpc_accept(listen_fd)) >= 0;) {
         conn_t *c = calloc(1, sizeof *c);
         if (!c) {
             close(fd);
@@ -153,7 +141,7 @@ static void *worker_main(void *arg) {
         int n = epoll_wait(w->epfd, events, 256, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
-            die("epoll_wait");
+            borpc_die("epoll_wait");
         }
         for (int i = 0; i < n; i++) {
             if (events[i].data.ptr == NULL) {
@@ -197,36 +185,21 @@ int main(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
 
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0) die("socket");
-    int one = 1;
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
-    if (listen(listen_fd, 1024) < 0) die("listen");
-    socklen_t alen = sizeof addr;
-    if (getsockname(listen_fd, (struct sockaddr *)&addr, &alen) < 0) die("getsockname");
-
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    worker_count = cpus > 0 ? (int)cpus : 1;
+    unsigned bound_port;
+    listen_fd = borpc_listen_loopback(port, &bound_port);
+    worker_count = borpc_worker_count();
     workers = calloc((size_t)worker_count, sizeof *workers);
-    if (!workers) die("calloc");
+    if (!workers) borpc_die("calloc");
     for (int i = 0; i < worker_count; i++) {
         workers[i].index = i;
         workers[i].epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (workers[i].epfd < 0) die("epoll_create1");
+        if (workers[i].epfd < 0) borpc_die("epoll_create1");
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(workers[0].epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) die("epoll_ctl");
+    if (epoll_ctl(workers[0].epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) borpc_die("epoll_ctl");
 
-    printf("LISTENING %u\n", (unsigned)ntohs(addr.sin_port));
+    printf("LISTENING %u\n", bound_port);
     fflush(stdout);
-
-    for (int i = 1; i < worker_count; i++) {
-        pthread_t t;
-        if (pthread_create(&t, NULL, worker_main, &workers[i]) != 0) die("pthread_create");
-    }
-    worker_main(&workers[0]);
+    borpc_run_workers(worker_main, workers, sizeof *workers, worker_count);
     return 0;
 }
