@@ -16,24 +16,14 @@ struct SuiteLauncherTests {
             })
     }
 
-    /// The first port of the kernel's ephemeral range (Linux's default when it cannot be read).
-    static var ephemeralRangeStart: Int {
-        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
-        return range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
-    }
-
-    /// `count` distinct ports below the kernel's ephemeral range (`ip_local_port_range`), free
-    /// now. The kernel gives the sockets of tests running beside this one (port-0 listeners,
-    /// outgoing connections) ports from that range only, so none of them can take these before an
-    /// echo server binds one, or while a killed one restarts. At most 1,000 tries.
-    static func portsBelowEphemeralRange(_ count: Int) throws -> [Int] {
-        let candidates = 10_000..<max(10_001, ephemeralRangeStart)
+    /// `count` distinct ports for servers (`LoopbackPort.freeForServer`): below the kernel's
+    /// ephemeral range, so no socket of a test running beside this one (a port-0 listener, an
+    /// outgoing connection) can take one before an echo server binds it, or while a killed one
+    /// restarts.
+    static func serverPorts(_ count: Int) throws -> [Int] {
         var ports: [Int] = []
-        for _ in 0..<1000 where ports.count < count {
-            let port = Int.random(in: candidates)
-            if !ports.contains(port) && LoopbackPort.isFree(port) { ports.append(port) }
-        }
-        return try #require(ports.count == count ? ports : nil, "no \(count) free ports in \(candidates)")
+        for _ in 0..<count { ports.append(try LoopbackPort.freeForServer(excluding: Set(ports))) }
+        return ports
     }
 
     /// Waits (bounded) until `condition` holds.
@@ -43,7 +33,7 @@ struct SuiteLauncherTests {
 
     @Test func prefixesLinesRestartsADeadProcessAndStopsAll() async throws {
         let lines = Locked<[String]>([])
-        let ports = try Self.portsBelowEphemeralRange(2)
+        let ports = try Self.serverPorts(2)
         let launcher = SuiteLauncher(
             plan: Self.echoPlan(ports: ports), binaryDirectory: ServiceProcess.binaryDirectory,
             environment: ProcessInfo.processInfo.environment, emit: { line in lines.withLock { $0.append(line) } })
@@ -95,9 +85,22 @@ struct SuiteLauncherTests {
         for notAPort in [0, -1, 65536, Int.max] {
             #expect(!LoopbackPort.isFree(notAPort) && !LoopbackPort.isListening(notAPort), "\(notAPort)")
         }
-        let chosen = try Self.portsBelowEphemeralRange(3)
+        let chosen = try Self.serverPorts(3)
         #expect(Set(chosen).count == 3)
-        #expect(chosen.allSatisfy { $0 >= 10_000 && $0 < Self.ephemeralRangeStart && LoopbackPort.isFree($0) })
+        #expect(chosen.allSatisfy { $0 >= 10_000 && $0 < LoopbackPort.ephemeralRangeStart && LoopbackPort.isFree($0) })
+    }
+
+    @Test func aServerPortIsOneNotHandedOutAndFallsBackToTheKernelsChoice() throws {
+        let holder = try RawListener(accepting: false)
+        let held = holder.address.port
+        // The only candidate is taken: the kernel picks one (from its ephemeral range).
+        let fallback = try LoopbackPort.freeForServer(candidates: held..<(held + 1), tries: 5)
+        #expect(fallback != held && LoopbackPort.isFree(fallback))
+        // A free candidate that was handed out already is not handed out again.
+        let free = try LoopbackPort.freeForServer()
+        let other = try LoopbackPort.freeForServer(excluding: [free], candidates: free..<(free + 1), tries: 5)
+        #expect(other != free)
+        #expect(try LoopbackPort.freeForServer(candidates: free..<(free + 1), tries: 5) == free)
     }
 
     @Test func restartDelaysGrowAndAreCapped() {

@@ -51,10 +51,16 @@ enum UpCommand {
             return context.fail("up", LauncherError("port \(gatewayPort) is already in use; choose another with --gateway-port"))
         }
         let plan: SuitePlan
+        // Below the ephemeral range: a restarting service finds its port still free.
+        var taken: Set<Int> = [gatewayPort]
         do {
             plan = try SuitePlan(
                 dataDirectory: directory, gatewayPort: gatewayPort, internalKeyHex: SecretKey.random().exportHex(),
-                servicePorts: LoopbackPort.free)
+                servicePorts: {
+                    let port = try LoopbackPort.freeForServer(excluding: taken)
+                    taken.insert(port)
+                    return port
+                })
         } catch {
             return context.fail("up", error)
         }

@@ -1,9 +1,10 @@
+import Foundation
 import Glibc
 
 /// Free TCP ports on 127.0.0.1, found by binding port 0 and reading what the kernel chose.
 public enum LoopbackPort {
-    /// A port nothing listens on right now. (Another process could take it before it is used;
-    /// the launcher then reports that process's start failure and retries.)
+    /// A port nothing listens on right now, from the kernel's ephemeral range. (Another process
+    /// could take it before it is used; `freeForServer` avoids that range.)
     public static func free() throws -> Int {
         let fd = try bound(to: 0)
         defer { close(fd) }
@@ -14,6 +15,33 @@ public enum LoopbackPort {
         }
         guard named == 0 else { throw LauncherError("getsockname failed: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// The first port of the kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`;
+    /// 32768, Linux's default, when it cannot be read): the range the kernel takes the ports of
+    /// outgoing connections and port-0 listeners from.
+    public static var ephemeralRangeStart: Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        return range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+    }
+
+    /// A port free now, for a server that keeps it across restarts: chosen at random below the
+    /// kernel's ephemeral range (in `candidates`), so that no outgoing connection of any process
+    /// can be given it while the server is down and restarting. Not one of `excluding` (ports
+    /// handed out already and not bound yet). At most `tries` random picks; when none is free
+    /// (or `candidates` is empty), a port the kernel chooses (`free()`).
+    public static func freeForServer(
+        excluding: Set<Int> = [], candidates: Range<Int> = 10_000..<ephemeralRangeStart, tries: Int = 1000
+    ) throws -> Int {
+        if !candidates.isEmpty {
+            for _ in 0..<tries {
+                let port = Int.random(in: candidates)
+                if !excluding.contains(port) && isFree(port) { return port }
+            }
+        }
+        var port = try free()
+        for _ in 0..<tries where excluding.contains(port) { port = try free() }
+        return port
     }
 
     /// Whether 127.0.0.1:`port` can be bound right now (no socket listens on it or uses it);
