@@ -7,7 +7,7 @@ import Storage
 /// migration is never renumbered or edited.
 public enum SecuritySchema {
     /// The migrations, in version order.
-    public static let migrations: [Migration] = AuditSchema.migrations + [credentials]
+    public static let migrations: [Migration] = AuditSchema.migrations + [credentials, unknownLoginLockouts]
 
     /// Accounts, sessions, roles, API keys, security events and the server secret (version 2).
     /// Session tokens and API keys are stored only as keyed hashes, passwords only as Argon2id.
@@ -86,5 +86,20 @@ public enum SecuritySchema {
             );
             CREATE INDEX security_events_by_user ON security_events(user_id, sequence);
             CREATE INDEX security_events_by_kind ON security_events(kind, sequence);
+            """)
+
+    /// Lockouts of login names that match no account (version 3), kept like an account's so that
+    /// a restart unlocks neither kind and a lock still tells nothing about which names exist
+    /// (`UnknownLoginLockouts`).
+    static let unknownLoginLockouts = Migration(
+        version: 3, name: "lockouts of unknown login names",
+        sql: """
+            CREATE TABLE unknown_login_lockouts (
+                login_key TEXT PRIMARY KEY,
+                failed_logins INTEGER NOT NULL,
+                locked_until_ms INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX unknown_login_lockouts_by_expiry ON unknown_login_lockouts(locked_until_ms)
+                WHERE locked_until_ms > 0;
             """)
 }

@@ -67,6 +67,49 @@ struct LoginAndSessionTests {
         #expect(locked?.message == SecurityCore.lockedLoginMessage)
     }
 
+    @Test func unknownNamesStayLockedAcrossARestartAsAccountsDo() async throws {
+        let fixture = try await SecurityCoreFixture()
+        try await fixture.createAccount("u_1", username: "carol")
+        for name in ["carol", "Ghost"] {
+            for _ in 0..<5 { _ = await rpcError { _ = try await fixture.login(name, "wrong password 123") } }
+        }
+        let restarted = try await fixture.restarted()
+        defer { restarted.hashing.shutdown() }
+        fixture.clock.advance(by: 60)
+        var answers: [RPCError?] = []
+        for name in ["carol", "ghost"] {
+            var request = Security.LoginRequest()
+            request.login = name
+            request.password = SecurityCoreFixture.password
+            answers.append(await rpcError { _ = try await restarted.login(request, clientAddress: "198.51.100.7:4000") })
+        }
+        #expect(answers.map { $0?.message } == [SecurityCore.lockedLoginMessage, SecurityCore.lockedLoginMessage])
+        #expect(answers.map { $0?.metadata["retry-after-ms"] } == ["840000", "840000"])
+        #expect(try await fixture.count("unknown_login_lockouts", where: "login_key = 'ghost'") == 1)
+    }
+
+    @Test func anUnknownNameWhoseLockRanOutStartsAgainAndItsRowGoes() async throws {
+        let fixture = try await SecurityCoreFixture()
+        for _ in 0..<5 { _ = await rpcError { _ = try await fixture.login("ghost", "wrong password 123") } }
+        _ = await rpcError { _ = try await fixture.login("phantom", "wrong password 123") }
+        #expect(try await fixture.count("unknown_login_lockouts") == 2)
+
+        fixture.clock.advance(by: 15 * 60)
+        // The next failure, of any name, drops the rows whose lock ran out; a name a few failures
+        // short of a lock keeps its count, as an account does.
+        _ = await rpcError { _ = try await fixture.login("phantom", "wrong password 123") }
+        #expect(try await fixture.count("unknown_login_lockouts", where: "login_key = 'ghost'") == 0)
+        #expect(try await fixture.count("unknown_login_lockouts", where: "login_key = 'phantom' AND failed_logins = 2") == 1)
+        for _ in 0..<4 {
+            let refused = await rpcError { _ = try await fixture.login("ghost", "wrong password 123") }
+            #expect(refused?.message == SecurityCore.invalidLoginMessage)
+        }
+        let locked = await rpcError { _ = try await fixture.login("ghost", "wrong password 123") }
+        #expect(locked?.message == SecurityCore.invalidLoginMessage)
+        let refusedWhileLocked = await rpcError { _ = try await fixture.login("ghost", "wrong password 123") }
+        #expect(refusedWhileLocked?.message == SecurityCore.lockedLoginMessage)
+    }
+
     @Test func anAdministratorCanUnlock() async throws {
         let fixture = try await SecurityCoreFixture()
         let admin = try await fixture.admin()

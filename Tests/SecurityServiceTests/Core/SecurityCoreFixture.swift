@@ -51,6 +51,14 @@ final class SecurityCoreFixture: Sendable {
         _ = try await core.createAccount(request, caller: caller)
     }
 
+    /// A second core over the same database file, as after a restart: nothing the first keeps in
+    /// memory carries over. The caller shuts its hashing pool down.
+    func restarted() async throws -> SecurityCore {
+        try await SecurityCore.open(
+            path: directory + "/security.sqlite",
+            configuration: SecurityCore.Configuration(hasher: PasswordHasher(parameters: .testing), now: clock.now))
+    }
+
     /// Logs in from `address`.
     func login(
         _ login: String, _ password: String = password, from address: String = "198.51.100.7:4000"

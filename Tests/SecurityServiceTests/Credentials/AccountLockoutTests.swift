@@ -72,24 +72,4 @@ struct AccountLockoutTests {
         #expect(rebuilt == lockout)
         #expect(rebuilt.status(at: start + 59) == .locked(until: start + 60, retryAfter: 1))
     }
-
-    @Test("the table keeps one lockout per account and reads the injected clock")
-    func table() {
-        let clock = ManualClock(start)
-        let table = AccountLockoutTable(now: clock.now)
-        for _ in 1...4 { table.recordFailure(for: "alice") }
-        table.recordFailure(for: "bob")
-        #expect(table.recordFailure(for: "alice") == .locked(until: start + 900, retryAfter: 900))
-        #expect(table.status(of: "bob") == .open(remainingFailures: 4))
-        #expect(table.status(of: "carol") == .open(remainingFailures: 5))
-        clock.advance(by: 899)
-        #expect(table.status(of: "alice") == .locked(until: start + 900, retryAfter: 1))
-        clock.advance(by: 1)
-        #expect(table.status(of: "alice") == .open(remainingFailures: 5))
-        for _ in 1...5 { table.recordFailure(for: "alice") }
-        table.unlock("alice")
-        #expect(table.status(of: "alice") == .open(remainingFailures: 5))
-        table.recordSuccess(for: "bob")
-        #expect(table.status(of: "bob") == .open(remainingFailures: 5))
-    }
 }

@@ -21,9 +21,7 @@ struct AccountRecord: Sendable {
 
     /// The account's lockout state under `policy`.
     func lockout(policy: AccountLockout.Policy) -> AccountLockout {
-        AccountLockout(
-            policy: policy, consecutiveFailures: failedLogins,
-            lockedUntil: lockedUntilMs == 0 ? nil : Date(unixMs: lockedUntilMs))
+        AccountLockout(policy: policy, consecutiveFailures: failedLogins, lockedUntilMs: lockedUntilMs)
     }
 
     /// The comparison form of a username or email: lower-cased.

@@ -63,7 +63,7 @@ public final class SecurityCore: Sendable {
     let apiKeys: ApiKeys
     /// Lockouts of login names that match no account, so that locking does not reveal which
     /// accounts exist (accounts keep theirs in their row).
-    let unknownLoginLockouts: AccountLockoutTable
+    let unknownLogins: UnknownLoginLockouts
     let throttle: LoginThrottleTable
 
     /// A core over an open `database` whose token keys derive from `serverSecret`.
@@ -73,7 +73,7 @@ public final class SecurityCore: Sendable {
         self.hashing = PasswordHashingPool(hasher: configuration.hasher, configuration: configuration.hashingPool)
         self.tokens = SessionTokens(secret: serverSecret)
         self.apiKeys = ApiKeys(secret: serverSecret)
-        self.unknownLoginLockouts = AccountLockoutTable(policy: configuration.lockoutPolicy, now: configuration.now)
+        self.unknownLogins = UnknownLoginLockouts(policy: configuration.lockoutPolicy)
         self.throttle = LoginThrottleTable(policy: configuration.throttlePolicy, now: configuration.now)
     }
 

@@ -46,6 +46,14 @@ public struct AccountLockout: Sendable, Equatable {
         self.lockedUntil = lockedUntil
     }
 
+    /// A state under `policy` rebuilt from its stored columns: `lockedUntilMs` is Unix
+    /// milliseconds, 0 when never locked since the last reset.
+    public init(policy: Policy, consecutiveFailures: Int, lockedUntilMs: Int64) {
+        self.init(
+            policy: policy, consecutiveFailures: consecutiveFailures,
+            lockedUntil: lockedUntilMs == 0 ? nil : Date(timeIntervalSince1970: Double(lockedUntilMs) / 1000))
+    }
+
     /// Whether a login may be attempted at `now` (locked exactly until `lockedUntil`, open from then).
     public func status(at now: Date) -> Status {
         if let lockedUntil, now < lockedUntil {

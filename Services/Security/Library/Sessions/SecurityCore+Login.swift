@@ -93,20 +93,26 @@ extension SecurityCore {
         return response
     }
 
-    /// A login naming no account: the same work and answers as a wrong password (a dummy
-    /// verification, a lockout of the name, throttling), then UNAUTHENTICATED.
+    /// A login naming no account: the same work and answers as a wrong password (a lookup, a
+    /// dummy verification, a lockout of the name, throttling, one transaction), then
+    /// UNAUTHENTICATED.
     private func refuseUnknownLogin(_ loginKey: String, attempt: SecurityEventDraft, address: String) async throws -> Never {
-        if case .locked(_, let retryAfter) = unknownLoginLockouts.status(of: loginKey) {
+        let lockouts = unknownLogins
+        let lockout = try await database.read { db in try lockouts.lockout(of: loginKey, in: db) }
+        if case .locked(_, let retryAfter) = lockout.status(at: now) {
             try await recordEvents([Self.event(attempt, .loginRefusedLocked)])
             throw Self.lockedError(retryAfter: retryAfter)
         }
         try await hashing.dummyVerify()
-        var events = [attempt]
-        if case .locked = unknownLoginLockouts.recordFailure(for: loginKey) {
-            events.append(Self.event(attempt, .accountLocked))
+        let time = now
+        let throttled = throttleFailure(address: address, attempt: attempt)
+        try await database.write { db in
+            var events = [attempt]
+            if case .locked = try lockouts.recordFailure(of: loginKey, at: time, in: db) {
+                events.append(Self.event(attempt, .accountLocked))
+            }
+            for event in events + throttled { try SecurityEventLog.record(event, atMs: time.unixMs, in: db) }
         }
-        events += throttleFailure(address: address, attempt: attempt)
-        try await recordEvents(events)
         throw RPCError(.unauthenticated, Self.invalidLoginMessage)
     }
 
