@@ -78,10 +78,7 @@ struct LoginAndSessionTests {
         fixture.clock.advance(by: 60)
         var answers: [RPCError?] = []
         for name in ["carol", "ghost"] {
-            var request = Security.LoginRequest()
-            request.login = name
-            request.password = SecurityCoreFixture.password
-            answers.append(await rpcError { _ = try await restarted.login(request, clientAddress: "198.51.100.7:4000") })
+            answers.append(await rpcError { _ = try await fixture.login(name, on: restarted) })
         }
         #expect(answers.map { $0?.message } == [SecurityCore.lockedLoginMessage, SecurityCore.lockedLoginMessage])
         #expect(answers.map { $0?.metadata["retry-after-ms"] } == ["840000", "840000"])

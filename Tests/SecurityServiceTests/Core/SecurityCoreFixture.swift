@@ -59,16 +59,17 @@ final class SecurityCoreFixture: Sendable {
             configuration: SecurityCore.Configuration(hasher: PasswordHasher(parameters: .testing), now: clock.now))
     }
 
-    /// Logs in from `address`.
+    /// Logs in from `address`, on `core` (default: this fixture's).
     func login(
-        _ login: String, _ password: String = password, from address: String = "198.51.100.7:4000"
+        _ login: String, _ password: String = password, from address: String = "198.51.100.7:4000",
+        on core: SecurityCore? = nil
     ) async throws
         -> Security.LoginResponse
     {
         var request = Security.LoginRequest()
         request.login = login
         request.password = password
-        return try await core.login(request, clientAddress: address)
+        return try await (core ?? self.core).login(request, clientAddress: address)
     }
 
     /// The principal for `credential`.

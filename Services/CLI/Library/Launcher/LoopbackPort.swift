@@ -29,7 +29,8 @@ public enum LoopbackPort {
     /// kernel's ephemeral range (in `candidates`), so that no outgoing connection of any process
     /// can be given it while the server is down and restarting. Not one of `excluding` (ports
     /// handed out already and not bound yet). At most `tries` random picks; when none is free
-    /// (or `candidates` is empty), a port the kernel chooses (`free()`).
+    /// (or `candidates` is empty), a port the kernel chooses (`free()`), again at most `tries`
+    /// times before giving up.
     public static func freeForServer(
         excluding: Set<Int> = [], candidates: Range<Int> = 10_000..<ephemeralRangeStart, tries: Int = 1000
     ) throws -> Int {
@@ -39,9 +40,11 @@ public enum LoopbackPort {
                 if !excluding.contains(port) && isFree(port) { return port }
             }
         }
-        var port = try free()
-        for _ in 0..<tries where excluding.contains(port) { port = try free() }
-        return port
+        for _ in 0..<max(1, tries) {
+            let port = try free()
+            if !excluding.contains(port) { return port }
+        }
+        throw LauncherError("no free loopback port found in \(max(1, tries)) tries")
     }
 
     /// Whether 127.0.0.1:`port` can be bound right now (no socket listens on it or uses it);

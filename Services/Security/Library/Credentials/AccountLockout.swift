@@ -51,7 +51,7 @@ public struct AccountLockout: Sendable, Equatable {
     public init(policy: Policy, consecutiveFailures: Int, lockedUntilMs: Int64) {
         self.init(
             policy: policy, consecutiveFailures: consecutiveFailures,
-            lockedUntil: lockedUntilMs == 0 ? nil : Date(timeIntervalSince1970: Double(lockedUntilMs) / 1000))
+            lockedUntil: lockedUntilMs == 0 ? nil : Date(unixMs: lockedUntilMs))
     }
 
     /// Whether a login may be attempted at `now` (locked exactly until `lockedUntil`, open from then).
