@@ -113,25 +113,36 @@ struct CallHeaders: Sendable, Equatable {
     /// The encoding of the headers `method`, `metadata` and `timeoutMicros` (0: none), appended to
     /// `buffer`, with no `CallHeaders` (nor `Metadata`) built first.
     static func encode(method: String, metadata: some OutgoingMetadata, timeoutMicros: Int64, into buffer: inout [UInt8]) {
-        if !method.isEmpty {
-            buffer.append(UInt8(Field.method))
-            appendString(method, to: &buffer)
-        }
-        metadata.forEachPair { key, value in
-            let keySize = key.utf8.count
-            let valueSize = value.utf8.count
-            buffer.append(UInt8(Field.metadata))
-            let entrySize = 2 + Varint.size(of: UInt64(keySize)) + keySize + Varint.size(of: UInt64(valueSize)) + valueSize
-            Varint.append(UInt64(entrySize), to: &buffer)
-            buffer.append(UInt8(Field.entryKey))
-            appendString(key, to: &buffer)
-            buffer.append(UInt8(Field.entryValue))
-            appendString(value, to: &buffer)
-        }
-        if timeoutMicros != 0 {
-            buffer.append(UInt8(Field.timeout))
-            Varint.append(UInt64(bitPattern: timeoutMicros), to: &buffer)
-        }
+        appendMethod(method, to: &buffer)
+        metadata.forEachPair { key, value in appendPair(key, value, to: &buffer) }
+        appendTimeout(timeoutMicros, to: &buffer)
+    }
+
+    /// The method field, unless `method` is empty.
+    static func appendMethod(_ method: String, to buffer: inout [UInt8]) {
+        guard !method.isEmpty else { return }
+        buffer.append(UInt8(Field.method))
+        appendString(method, to: &buffer)
+    }
+
+    /// One metadata entry.
+    static func appendPair(_ key: String, _ value: String, to buffer: inout [UInt8]) {
+        let keySize = key.utf8.count
+        let valueSize = value.utf8.count
+        buffer.append(UInt8(Field.metadata))
+        let entrySize = 2 + Varint.size(of: UInt64(keySize)) + keySize + Varint.size(of: UInt64(valueSize)) + valueSize
+        Varint.append(UInt64(entrySize), to: &buffer)
+        buffer.append(UInt8(Field.entryKey))
+        appendString(key, to: &buffer)
+        buffer.append(UInt8(Field.entryValue))
+        appendString(value, to: &buffer)
+    }
+
+    /// The timeout field, unless `timeoutMicros` is 0 (none).
+    static func appendTimeout(_ timeoutMicros: Int64, to buffer: inout [UInt8]) {
+        guard timeoutMicros != 0 else { return }
+        buffer.append(UInt8(Field.timeout))
+        Varint.append(UInt64(bitPattern: timeoutMicros), to: &buffer)
     }
 
     /// The encoding.
@@ -153,6 +164,26 @@ struct CallHeaders: Sendable, Equatable {
             Varint.append(UInt64(bytes.count), to: &buffer)
             buffer.append(contentsOf: bytes)
         }
+    }
+}
+
+/// The pieces of a CALL frame's payload, for a proxy that writes it in parts
+/// (`OutgoingMetadata.encodeCallHeaders`): the fields may come in any order, and the method
+/// and the pairs its calls share can be encoded once and copied.
+public enum CallHeaderEncoding {
+    /// Appends the method field (`package.Service/Method`).
+    public static func appendMethod(_ method: String, to buffer: inout [UInt8]) {
+        CallHeaders.appendMethod(method, to: &buffer)
+    }
+
+    /// Appends one metadata pair; `key` lower-case, and not among the call's other pairs.
+    public static func appendPair(_ key: String, _ value: String, to buffer: inout [UInt8]) {
+        CallHeaders.appendPair(key, value, to: &buffer)
+    }
+
+    /// Appends the timeout field, unless `timeoutMicros` is 0 (none).
+    public static func appendTimeout(_ timeoutMicros: Int64, to buffer: inout [UInt8]) {
+        CallHeaders.appendTimeout(timeoutMicros, to: &buffer)
     }
 }
 

@@ -51,13 +51,7 @@ final class ClientCall: @unchecked Sendable {
             let relayed = relay
             relay = nil
             if case .failure(let error) = result {
-                if responsePassedOn, let relayed {
-                    // Its client has the response: no other attempt may answer again.
-                    relayed.fail(error)
-                    relayCompletion(.answered(error.code))
-                } else {
-                    relayCompletion(.failed(error))
-                }
+                RelayedCall.attemptFailed(error, responsePassedOn: responsePassedOn, call: relayed, completion: relayCompletion)
             }
         } else if outcome == nil {
             outcome = result
@@ -72,6 +66,9 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     let connection: FramedConnection
     private(set) var calls: [UInt32: ClientCall] = [:]
+    /// The attempts of relayed calls on this loop (`openRelay`), kept as the relayed calls
+    /// themselves: no client call is made for them.
+    private var relays: [UInt32: RelayedCall] = [:]
     private var nextCallID: UInt32 = 1
     private(set) var receivedPreface = false
     /// Set once the server sent GOAWAY or the connection failed: no new calls go here.
@@ -94,17 +91,15 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     }
 
     var loop: EventLoop { connection.loop }
-    var hasCallsInFlight: Bool { !calls.isEmpty }
+    var hasCallsInFlight: Bool { !calls.isEmpty || !relays.isEmpty }
+    /// Calls in flight, relayed ones included.
+    var callsInFlight: Int { calls.count + relays.count }
 
     /// Opens a call: writes its CALL frame (the payload `writeHeaders` appends) and registers it.
     func open(_ method: MethodDescriptor, timeout: Duration?, writeHeaders: (inout [UInt8]) -> Void) -> ClientCall {
-        let id = nextCallID
-        nextCallID &+= 1
-        if nextCallID == UInt32.max { retire() }  // ids must increase; a fresh connection starts over
+        let id = writeCall(writeHeaders)
         let call = ClientCall(id: id, method: method)
         calls[id] = call
-        connection.writeFrame(.call, callID: id, payload: writeHeaders)
-        connection.noteActivity()
         if let timeout {
             let deadline = MonotonicTime.now().advanced(by: timeout)
             call.timeout = timeout
@@ -114,6 +109,27 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
             deadlines.cover(deadline, on: loop) { [self] in sweepDeadlines() }
         }
         return call
+    }
+
+    /// Opens the forwarded attempt of a relayed call on the relayed call's own loop, kept as the
+    /// relayed call itself: writes its CALL frame (the payload `writeHeaders` appends) and its
+    /// request. Its deadline is the relayed call's (`ServerConnection.limitDeadline`).
+    func openRelay(_ call: RelayedCall, writeHeaders: (inout [UInt8]) -> Void) -> UInt32 {
+        let id = writeCall(writeHeaders)
+        relays[id] = call
+        call.responsePassedOn = false
+        connection.writeFrame(.message, flags: FrameFlags.endStream, callID: id) { $0.append(contentsOf: call.request) }
+        return id
+    }
+
+    /// Takes the next call id and writes its CALL frame.
+    private func writeCall(_ writeHeaders: (inout [UInt8]) -> Void) -> UInt32 {
+        let id = nextCallID
+        nextCallID &+= 1
+        if nextCallID == UInt32.max { retire() }  // ids must increase; a fresh connection starts over
+        connection.writeFrame(.call, callID: id, payload: writeHeaders)
+        connection.noteActivity()
+        return id
     }
 
     /// Gives up on the calls whose deadline passed (DEADLINE_EXCEEDED).
@@ -142,6 +158,11 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     /// Gives up on a call (deadline, cancellation): tells the server and fails the caller.
     func abandon(_ id: UInt32, _ error: RPCError) {
+        if let relayed = removeRelay(id) {
+            connection.writeFrame(.cancel, callID: id)
+            relayed.attemptFailed(error)
+            return
+        }
         guard let call = remove(id) else { return }
         connection.writeFrame(.cancel, callID: id)
         call.complete(.failure(error))
@@ -150,12 +171,22 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
 
     private func remove(_ id: UInt32) -> ClientCall? {
         guard let call = calls.removeValue(forKey: id) else { return nil }
+        callRemoved()
+        return call
+    }
+
+    private func removeRelay(_ id: UInt32) -> RelayedCall? {
+        guard !relays.isEmpty, let call = relays.removeValue(forKey: id) else { return nil }
+        callRemoved()
+        return call
+    }
+
+    private func callRemoved() {
         connection.noteActivity()
-        if !acceptsNewCalls && calls.isEmpty {
+        if !acceptsNewCalls && !hasCallsInFlight {
             connection.beginClose(reason: RPCError(.unavailable, "connection retired"))
         }
         onCallEnded?()
-        return call
     }
 
     /// Waits until the connection can take more bytes (a slow server); false once it closed.
@@ -184,6 +215,15 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     }
 
     private func receiveMessage(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
+        if !relays.isEmpty, let relayed = relays[id] {
+            guard !relayed.responsePassedOn else {
+                abandon(id, RPCError(.internalError, "the server sent more than one response to \(relayed.method)"))
+                return
+            }
+            relayed.responsePassedOn = true
+            relayed.passOnResponse(payload)
+            return
+        }
         guard let call = calls[id] else { return }  // abandoned calls may still get answers
         if let relayed = call.relay {
             guard call.rawResponse == nil, !call.responsePassedOn else {
@@ -215,17 +255,18 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     }
 
     private func receiveStatus(_ id: UInt32, _ payload: UnsafeRawBufferPointer) {
-        guard let call = remove(id) else { return }
-        let status: Wire.Status
-        if payload.isEmpty {
-            status = Wire.Status()
-        } else {
-            do {
-                status = try Wire.Status(serializedBytes: payload)
-            } catch {
-                call.complete(.failure(RPCError(.internalError, "the server sent an undecodable STATUS frame")))
+        if let relayed = removeRelay(id) {
+            guard let status = Self.decodeStatus(payload) else {
+                relayed.attemptFailed(Self.undecodableStatus)
                 return
             }
+            relayed.attemptAnswered(status: payload, status, code: StatusCode(rawValue: status.code))
+            return
+        }
+        guard let call = remove(id) else { return }
+        guard let status = Self.decodeStatus(payload) else {
+            call.complete(.failure(Self.undecodableStatus))
+            return
         }
         let code = StatusCode(rawValue: status.code)
         // A relayed call's answer goes on as it came (an error without a response kept back).
@@ -241,8 +282,7 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
             return
         }
         guard code == .ok else {
-            let violations = status.details.map { FieldViolation(field: $0.field, description: $0.description) }
-            call.complete(.failure(RPCError(code, status.message, fieldViolations: violations, metadata: Metadata(status.metadata))))
+            call.complete(.failure(RPCError(status: status, code: code)))
             return
         }
         if call.stream != nil {
@@ -254,18 +294,27 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
         }
     }
 
+    /// A STATUS frame's payload (OK when empty); `nil` when it is not a valid `Wire.Status`.
+    private static func decodeStatus(_ payload: UnsafeRawBufferPointer) -> Wire.Status? {
+        payload.isEmpty ? Wire.Status() : try? Wire.Status(serializedBytes: payload)
+    }
+
+    private static var undecodableStatus: RPCError { RPCError(.internalError, "the server sent an undecodable STATUS frame") }
+
     private func receiveGoAway(_ payload: UnsafeRawBufferPointer) {
         let goAway = (try? Wire.GoAway(serializedBytes: payload)) ?? Wire.GoAway()
         let code = StatusCode(rawValue: goAway.code)
         let reason = goAway.message.isEmpty ? "the server is going away" : goAway.message
         if code != .ok { goAwayError = RPCError(code, "\(connection.peer): \(reason)") }
         retire()
+        let unprocessed = RPCError(.unavailable, "\(connection.peer) did not process the call: \(reason)")
         for id in calls.keys where id > goAway.lastCallId {
-            if let call = remove(id) {
-                call.complete(.failure(RPCError(.unavailable, "\(connection.peer) did not process the call: \(reason)")))
-            }
+            remove(id)?.complete(.failure(unprocessed))
         }
-        if calls.isEmpty { connection.beginClose(reason: RPCError(.unavailable, reason)) }
+        for id in relays.keys where id > goAway.lastCallId {
+            removeRelay(id)?.attemptFailed(unprocessed)
+        }
+        if !hasCallsInFlight { connection.beginClose(reason: RPCError(.unavailable, reason)) }
     }
 
     /// Stops taking new calls; the ones in flight finish.
@@ -291,8 +340,11 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
         deadlines.stop(on: loop)
         let error = goAwayError ?? reason
         let open = calls
+        let relayed = relays
         calls.removeAll()
+        relays.removeAll()
         for call in open.values { call.complete(.failure(error)) }
+        for call in relayed.values { call.attemptFailed(error) }
         connectionDidBecomeWritable(connection)
         onClose?(self, error, receivedPreface)
         onClose = nil

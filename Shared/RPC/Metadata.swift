@@ -4,6 +4,17 @@
 public protocol OutgoingMetadata: Sendable {
     /// Calls `body` with each pair in turn; keys lower-case and distinct.
     func forEachPair(_ body: (_ key: String, _ value: String) -> Void)
+
+    /// Appends the CALL header payload of a call to `method` carrying these pairs and
+    /// `timeoutMicros` (0: none). By default the pairs are encoded as `forEachPair` gives them; a
+    /// proxy may append a part many of its calls share, encoded once (`CallHeaderEncoding`).
+    func encodeCallHeaders(method: String, timeoutMicros: Int64, into buffer: inout [UInt8])
+}
+
+extension OutgoingMetadata {
+    public func encodeCallHeaders(method: String, timeoutMicros: Int64, into buffer: inout [UInt8]) {
+        CallHeaders.encode(method: method, metadata: self, timeoutMicros: timeoutMicros, into: &buffer)
+    }
 }
 
 /// Per-call key-value pairs sent with a call (authorization, request id, caller...) or with its
@@ -73,7 +84,7 @@ public struct Metadata: OutgoingMetadata, Hashable, ExpressibleByDictionaryLiter
 
     /// Whether `other` holds the same pairs in the same order: cheaper than `==`, and enough to
     /// tell that a repeated call's headers need no new encoding.
-    func hasSamePairs(as other: Metadata) -> Bool {
+    public func hasSamePairs(as other: Metadata) -> Bool {
         pairs.count == other.pairs.count && zip(pairs, other.pairs).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 

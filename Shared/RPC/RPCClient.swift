@@ -150,21 +150,21 @@ public final class RPCClient: RPCChannel, Sendable {
         let timeoutMicros = timeout.map { max(1, $0.wholeMicroseconds) } ?? 0
         // The headers are written by a closure passed as it is made (not kept in a constant):
         // it then lives on the stack, and a relayed call allocates nothing for it.
-        if slot.loop.inEventLoop,
-            let (clientCall, transport) = slot.openAtOnce(
-                method, timeout: timeout,
-                writeHeaders: {
-                    CallHeaders.encode(method: method.fullName, metadata: metadata, timeoutMicros: timeoutMicros, into: &$0)
-                })
-        {
-            call.upstream = StartedCall(slot: slot, call: .open(clientCall.id, on: transport))
-            Self.attach(call, completion, to: clientCall, on: transport)
+        if slot.loop.inEventLoop, let transport = slot.transportWithRoom() {
+            // On the call's own loop the attempt is the relayed call itself, and its deadline the
+            // call's (made no later than `timeout`): nothing else is allocated for it.
+            call.attemptCompletion = completion
+            let id = transport.openRelay(call) {
+                metadata.encodeCallHeaders(method: method.fullName, timeoutMicros: timeoutMicros, into: &$0)
+            }
+            call.upstream = StartedCall(slot: slot, call: .open(id, on: transport))
+            if let timeout { call.limitDeadline(to: timeout) }
             return
         }
         let handle = CallHandle()
         call.upstream = StartedCall(slot: slot, call: .waiting(handle))
         var headers: [UInt8] = []
-        CallHeaders.encode(method: method.fullName, metadata: metadata, timeoutMicros: timeoutMicros, into: &headers)
+        metadata.encodeCallHeaders(method: method.fullName, timeoutMicros: timeoutMicros, into: &headers)
         let prepared = PreparedCall(headers: headers, timeout: timeout)
         slot.loop.execute {
             slot.open(method, prepared, handle, onFailure: { completion(.failed($0)) }) { clientCall, transport in
@@ -312,20 +312,20 @@ struct StartedCall: Sendable {
     let slot: ConnectionSlot
     let call: Place
 
-    /// Gives up on the call: the server is told, and the attempt fails with CANCELLED unless it
+    /// Gives up on the call: the server is told, and the attempt fails with `reason` unless it
     /// already ended. Done before this returns when made on the connection's loop.
-    func cancel() {
+    func cancel(_ reason: RPCError) {
         if slot.loop.inEventLoop {
-            cancelOnLoop()
+            cancelOnLoop(reason)
         } else {
-            slot.loop.execute { cancelOnLoop() }
+            slot.loop.execute { cancelOnLoop(reason) }
         }
     }
 
-    private func cancelOnLoop() {
+    private func cancelOnLoop(_ reason: RPCError) {
         switch call {
-        case .open(let id, let transport): transport.abandon(id, RPCError(.cancelled, "the call was cancelled by the caller"))
-        case .waiting(let handle): slot.cancel(handle)
+        case .open(let id, let transport): transport.abandon(id, reason)
+        case .waiting(let handle): slot.cancel(handle, reason)
         }
     }
 }
@@ -414,15 +414,13 @@ final class ConnectionSlot: @unchecked Sendable {
         }
     }
 
-    /// Opens a call on the current connection when it is ready and has room and no call waits
-    /// before it; `nil` otherwise (`open` then queues or fails it). On the loop.
-    func openAtOnce(
-        _ method: MethodDescriptor, timeout: Duration?, writeHeaders: (inout [UInt8]) -> Void
-    ) -> (ClientCall, ClientTransport)? {
+    /// The current connection when it is ready and has room for a call and no call waits before
+    /// it; `nil` otherwise (`open` then queues or fails the call). On the loop.
+    func transportWithRoom() -> ClientTransport? {
         guard pending.isEmpty, !closed, let transport = current, transport.acceptsNewCalls,
-            transport.calls.count < configuration.maxConcurrentCallsPerConnection
+            transport.callsInFlight < configuration.maxConcurrentCallsPerConnection
         else { return nil }
-        return (transport.open(method, timeout: timeout, writeHeaders: writeHeaders), transport)
+        return transport
     }
 
     /// Opens the call on `transport` and ties `handle` to it.
@@ -456,7 +454,7 @@ final class ConnectionSlot: @unchecked Sendable {
             request.onFailure(error)
             return true
         case .success(let transport):
-            guard transport.calls.count < configuration.maxConcurrentCallsPerConnection else { return false }
+            guard transport.callsInFlight < configuration.maxConcurrentCallsPerConnection else { return false }
             let call = Self.open(request.method, timeout: timeout, request.handle, on: transport) {
                 $0.append(contentsOf: request.prepared.headers)
             }
@@ -473,14 +471,14 @@ final class ConnectionSlot: @unchecked Sendable {
         }
     }
 
-    func cancel(_ handle: CallHandle) {
+    func cancel(_ handle: CallHandle, _ reason: RPCError = RPCError(.cancelled, "the call was cancelled by the caller")) {
         handle.cancelled = true
         if let index = pending.firstIndex(where: { $0.handle === handle }) {
             let waiting = pending.remove(at: index)
-            waiting.onFailure(RPCError(.cancelled, "the call was cancelled by the caller"))
+            waiting.onFailure(reason)
             return
         }
-        handle.transport?.abandon(handle.callID, RPCError(.cancelled, "the call was cancelled by the caller"))
+        handle.transport?.abandon(handle.callID, reason)
     }
 
     private func usableTransport() -> Result<ClientTransport, RPCError> {

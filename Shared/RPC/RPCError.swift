@@ -69,3 +69,12 @@ extension RPCError {
         }
     }
 }
+
+extension RPCError {
+    /// The error a server's STATUS frame carries (`code`, decoded from it, is not OK).
+    init(status: Wire.Status, code: StatusCode) {
+        self.init(
+            code, status.message, fieldViolations: status.details.map { FieldViolation(field: $0.field, description: $0.description) },
+            metadata: Metadata(status.metadata))
+    }
+}

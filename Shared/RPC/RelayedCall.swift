@@ -5,35 +5,73 @@ import Synchronization
 /// `RPCClient.relay` gets back (response and STATUS) goes to the client as the server sent it,
 /// without being decoded, re-encoded or handed through a task.
 ///
+/// One object carries the call from its CALL frame to its STATUS: the server connection keeps it
+/// as the call in flight, and a forwarded attempt on a connection of the same loop is kept by that
+/// connection as the attempt itself. No server context is made unless the proxy asks for one.
+///
 /// The proxy either relays it (`RPCClient.relay`, once or again after a failed attempt), or ends
 /// it itself with `respond` or `fail`. When the call ends first (the client cancelled or left, the
 /// deadline passed, the server shut down), the attempt in flight is cancelled and the actions
 /// given to `onCancel` run.
-public final class RelayedCall: @unchecked Sendable {
-    // @unchecked Sendable: `upstream`, `cancelActions` and `whenEnded` are touched on `loop` only;
-    // the methods callable from elsewhere hop to it, and `ended` is atomic.
+public final class RelayedCall: ServerCall, CallDescription, @unchecked Sendable {
+    // @unchecked Sendable: everything but `ended` is touched on `loop` only; the methods callable
+    // from elsewhere hop to it, and `ended` is atomic.
 
-    /// The call as the client made it.
-    public let context: ServerContext
-    /// The request's encoding, as the client sent it.
-    public let request: [UInt8]
+    /// The request's encoding, as the client sent it (set once, before the proxy gets the call).
+    public private(set) var request: [UInt8] = []
     /// The loop of the client's connection, where the call's state lives.
     public let loop: EventLoop
     private let server: ServerConnection
-    let callID: UInt32
     private let ended = Atomic<Bool>(false)
     private var cancelActions: [@Sendable () -> Void] = []
+    private var builtContext: ServerContext?
+    /// Whether the request came.
+    private(set) var hasRequest = false
     /// The forwarded attempt in flight, cancelled if the call ends first.
     var upstream: StartedCall?
+    /// Who learns how the attempt in flight ended, when it is kept by a connection of this loop
+    /// (`ClientTransport.openRelay`).
+    var attemptCompletion: (@Sendable (RelayAttempt) -> Void)?
+    /// Whether that attempt's response went to the client already: from then on the attempt can
+    /// only end the call.
+    var responsePassedOn = false
     /// Runs once when the call ends, however it ends (a handler task waiting for the relay).
     var whenEnded: (() -> Void)?
+    /// The task running interceptors that need one, before the proxy gets the call.
+    var interceptorTask: Task<Void, Never>?
 
-    init(context: ServerContext, request: [UInt8], server: ServerConnection, callID: UInt32) {
-        self.context = context
-        self.request = request
+    init(id: UInt32, route: ServerRouter.Route, metadata: Metadata, timeout: Duration?, server: ServerConnection) {
         self.server = server
-        self.callID = callID
         loop = server.connection.loop
+        super.init(id: id, route: route, metadata: metadata, peer: server.connection.peerDescription, timeout: timeout)
+    }
+
+    /// The call as a handler's context (for interceptors, or a proxy that serves it from a task),
+    /// made when first asked for. Ask for it first on `loop`.
+    public internal(set) var context: ServerContext {
+        get {
+            if let builtContext { return builtContext }
+            let context = ServerContext(method: method, metadata: metadata, deadline: continuousDeadline, peer: peer, callID: id)
+            builtContext = context
+            return context
+        }
+        set { builtContext = newValue }
+    }
+
+    /// The call's id on the client's connection.
+    var callID: UInt32 { id }
+
+    /// Makes the call end within `timeout` from now, if it had longer. On `loop`.
+    func limitDeadline(to timeout: Duration) {
+        server.limitDeadline(of: self, to: timeout)
+    }
+
+    /// Keeps the request; false when one came already. On `loop`.
+    func receive(_ request: UnsafeRawBufferPointer) -> Bool {
+        guard !hasRequest else { return false }
+        hasRequest = true
+        self.request = Array(request)
+        return true
     }
 
     /// Whether the call has ended: answered, failed, or given up by the client.
@@ -83,6 +121,46 @@ public final class RelayedCall: @unchecked Sendable {
         }
     }
 
+    /// The attempt kept on this loop got the server's STATUS, `code` (`payload` as it came): the
+    /// answer goes on to the client, unless nothing went yet and the attempt failed (UNAVAILABLE,
+    /// or OK without a response), which the proxy may try again elsewhere. On `loop`.
+    func attemptAnswered(status payload: UnsafeRawBufferPointer, _ status: Wire.Status, code: StatusCode) {
+        guard responsePassedOn || (code != .ok && code != .unavailable) else {
+            attemptFailed(
+                code == .ok
+                    ? RPCError(.internalError, "the server ended \(method) with OK but no response")
+                    : RPCError(status: status, code: code))
+            return
+        }
+        let completion = attemptCompletion
+        attemptCompletion = nil
+        passOn(response: nil, status: payload, code: code, message: status.message)
+        completion?(.answered(code))
+    }
+
+    /// The attempt kept on this loop failed with `error` (cancelled, connection lost, the
+    /// server's failure): the proxy learns it, or, when the response went on already, the call
+    /// ends with it. On `loop`.
+    func attemptFailed(_ error: RPCError) {
+        guard let completion = attemptCompletion else { return }
+        attemptCompletion = nil
+        Self.attemptFailed(error, responsePassedOn: responsePassedOn, call: self, completion: completion)
+    }
+
+    /// How an attempt that failed with `error` ends: when the response went on already, its
+    /// client has it and no other attempt may answer again, so the call ends with the failure;
+    /// otherwise the proxy learns it and may try again.
+    static func attemptFailed(
+        _ error: RPCError, responsePassedOn: Bool, call: RelayedCall?, completion: @Sendable (RelayAttempt) -> Void
+    ) {
+        if responsePassedOn, let call {
+            call.fail(error)
+            completion(.answered(error.code))
+        } else {
+            completion(.failed(error))
+        }
+    }
+
     /// Claims the end of the call: true the first time. On `loop`.
     func claimEnd() -> Bool {
         guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return false }
@@ -95,14 +173,20 @@ public final class RelayedCall: @unchecked Sendable {
         return true
     }
 
-    /// The call ended without the proxy's answer: stops the attempt in flight and runs the
-    /// cancellation actions. On `loop`.
-    func cancel() {
+    /// The call ended without the proxy's answer, for `reason`: stops the attempt in flight (which
+    /// fails with `reason`) and runs the cancellation actions. On `loop`.
+    override func stop(_ reason: RPCError) {
+        interceptorTask?.cancel()
         let attempt = upstream
         let actions = cancelActions
         guard claimEnd() else { return }
-        attempt?.cancel()
+        attempt?.cancel(reason)
         for action in actions { action() }
+    }
+
+    override func didEnd() {
+        interceptorTask = nil
+        _ = claimEnd()
     }
 
     private func onLoop(_ body: @escaping @Sendable () -> Void) {

@@ -6,46 +6,32 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     // @unchecked Sendable: all mutable state is confined to `loop`; handler tasks prefer `loop` as
     // their executor and hop to it (`onLoop`) before touching anything here.
 
-    /// One call in flight.
-    private final class Call {
-        let id: UInt32
-        /// The method's handler, the server's interceptors that apply to it, and whether the
-        /// server lists it.
-        let route: ServerRouter.Route
+    /// A call served by a handler in a task (a relayed call is a `RelayedCall`).
+    private final class HandledCall: ServerCall, @unchecked Sendable {
         var handler: MethodHandler { route.handler }
         var interceptors: ArraySlice<any ServerInterceptor> { route.interceptors }
         let context: ServerContext
-        let startedAt: MonotonicTime
         var request: (any ProtoMessage)?
         var requests: InboundQueue?
         var task: Task<Void, Never>?
-        /// A relayed call (`MethodHandler.relayUnary`), once its handler has it.
-        var relayed: RelayedCall?
-        /// The handler was started (with its one request, for a unary or server-streaming call).
-        var started = false
-        /// When the call's deadline passes, if it has one (`deadlines` ends it then), and how long
-        /// the client gave it.
-        var deadline: MonotonicTime?
-        var timeout = Duration.zero
 
-        /// Stops the handler: cancels its task, or a relayed call's attempt.
-        func stopHandler() {
-            task?.cancel()
-            relayed?.cancel()
-        }
-
-        init(id: UInt32, route: ServerRouter.Route, context: ServerContext) {
-            self.id = id
-            self.route = route
+        init(id: UInt32, route: ServerRouter.Route, context: ServerContext, timeout: Duration?) {
             self.context = context
-            startedAt = MonotonicTime.now()
+            super.init(id: id, route: route, metadata: context.metadata, peer: context.peer, timeout: timeout)
         }
+
+        override func stop(_ reason: RPCError) {
+            task?.cancel()
+            requests?.finish(.failure(reason))
+        }
+
+        override func didEnd() { requests?.discard() }
     }
 
     let connection: FramedConnection
     private let router: ServerRouter
     private var loop: EventLoop { connection.loop }
-    private var calls: [UInt32: Call] = [:]
+    private var calls: [UInt32: ServerCall] = [:]
     private var lastCallID: UInt32 = 0
     /// The last CALL frame's headers, whose strings the next one's may share.
     private var previousHeaders: CallHeaders?
@@ -148,30 +134,30 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                 listed: route.listedMethod)
             return
         }
-        var deadline: ContinuousClock.Instant?
-        if headers.timeoutMicros > 0 {
-            deadline = ContinuousClock.now.advanced(by: .microseconds(headers.timeoutMicros))
+        let timeout = headers.timeoutMicros > 0 ? Duration.microseconds(headers.timeoutMicros) : nil
+        let call: ServerCall
+        if case .relayUnary = route.handler.body {
+            // No context: a proxy relaying the call reads its fields from the call itself.
+            call = RelayedCall(id: id, route: route, metadata: headers.metadata, timeout: timeout, server: self)
+        } else {
+            let context = ServerContext(
+                method: route.handler.method, metadata: headers.metadata,
+                deadline: timeout.map { ContinuousClock.now.advanced(by: $0) }, peer: connection.peerDescription, callID: id)
+            let handled = HandledCall(id: id, route: route, context: context, timeout: timeout)
+            if route.handler.method.kind == .clientStreaming {
+                handled.requests = InboundQueue { [weak self, loop] size in
+                    guard let connection = self else { return }
+                    loop.execute { connection.connection.releaseInbound(size) }
+                }
+            }
+            call = handled
         }
-        let context = ServerContext(
-            method: route.handler.method, metadata: headers.metadata, deadline: deadline,
-            peer: connection.peerDescription, callID: id)
-        let call = Call(id: id, route: route, context: context)
         calls[id] = call
-        if headers.timeoutMicros > 0 {
-            let timeout = Duration.microseconds(headers.timeoutMicros)
-            let deadline = call.startedAt.advanced(by: timeout)
-            call.timeout = timeout
-            call.deadline = deadline
+        if let deadline = call.deadline {
             // Captured strongly: the timer is stopped when the connection closes.
             deadlines.cover(deadline, on: loop) { [self] in sweepDeadlines() }
         }
-        if route.handler.method.kind == .clientStreaming {
-            call.requests = InboundQueue { [weak self, loop] size in
-                guard let connection = self else { return }
-                loop.execute { connection.connection.releaseInbound(size) }
-            }
-            startHandler(call)
-        }
+        if let handled = call as? HandledCall, handled.requests != nil { startHandler(handled) }
     }
 
     private func receiveMessage(_ id: UInt32, _ payload: UnsafeRawBufferPointer, last: Bool) {
@@ -181,24 +167,33 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             if id > lastCallID { violation(.invalidArgument, "MESSAGE frame for call \(id), which was never opened") }
             return
         }
-        let request: any ProtoMessage
-        do {
-            request = try call.handler.decodeRequest(payload)
-        } catch {
-            fail(call, RPCError(.invalidArgument, "request body is not a valid \(call.handler.method.requestType.protoName)"))
+        if let relayed = call as? RelayedCall {
+            guard !relayed.started, relayed.receive(payload) else {
+                fail(call, RPCError(.invalidArgument, "\(call.method.fullName) takes exactly one request message"))
+                return
+            }
+            if last { startRelayed(relayed) }
             return
         }
-        if let queue = call.requests {
+        let handled = unsafeDowncast(call, to: HandledCall.self)
+        let request: any ProtoMessage
+        do {
+            request = try handled.handler.decodeRequest(payload)
+        } catch {
+            fail(call, RPCError(.invalidArgument, "request body is not a valid \(call.method.requestType.protoName)"))
+            return
+        }
+        if let queue = handled.requests {
             connection.enqueue(request, size: payload.count, into: queue)
             if last { queue.finish() }
             return
         }
-        guard call.request == nil, !call.started else {
-            fail(call, RPCError(.invalidArgument, "\(call.handler.method.fullName) takes exactly one request message"))
+        guard handled.request == nil, !handled.started else {
+            fail(call, RPCError(.invalidArgument, "\(call.method.fullName) takes exactly one request message"))
             return
         }
-        call.request = request
-        if last { startHandler(call) }
+        handled.request = request
+        if last { startHandler(handled) }
     }
 
     private func receiveHalfClose(_ id: UInt32) {
@@ -206,60 +201,83 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             if id > lastCallID { violation(.invalidArgument, "HALF_CLOSE frame for call \(id), which was never opened") }
             return
         }
-        if let queue = call.requests {
+        if let queue = (call as? HandledCall)?.requests {
             queue.finish()
         } else if !call.started {
-            if call.request == nil {
-                fail(call, RPCError(.invalidArgument, "\(call.handler.method.fullName) needs a request message"))
+            let relayed = call as? RelayedCall
+            if relayed.map({ !$0.hasRequest }) ?? (unsafeDowncast(call, to: HandledCall.self).request == nil) {
+                fail(call, RPCError(.invalidArgument, "\(call.method.fullName) needs a request message"))
+            } else if let relayed {
+                startRelayed(relayed)
             } else {
-                startHandler(call)
+                startHandler(unsafeDowncast(call, to: HandledCall.self))
             }
         }
     }
 
     // MARK: Running handlers
 
-    private func startHandler(_ call: Call) {
-        call.started = true
-        var admittedContext = call.context
-        var remainingInterceptors = call.interceptors
-        // Leading interceptors that decide at once run here, on the loop, without a layer of the
-        // handler's task each.
+    /// Runs the interceptors that apply to a call and decide at once (`interceptImmediately`), on
+    /// the loop, without a layer of the handler's task each: the context they admitted and the
+    /// interceptors left, or `nil` when one refused the call (it has ended).
+    private func interceptImmediately(
+        _ call: ServerCall, _ context: ServerContext
+    ) -> (context: ServerContext, remaining: ArraySlice<any ServerInterceptor>)? {
+        var admitted = context
+        var remaining = call.route.interceptors
         do {
-            while let first = remainingInterceptors.first, let admitted = try first.interceptImmediately(admittedContext) {
-                admittedContext = admitted
-                remainingInterceptors = remainingInterceptors.dropFirst()
+            while let first = remaining.first, let next = try first.interceptImmediately(admitted) {
+                admitted = next
+                remaining = remaining.dropFirst()
             }
         } catch {
-            call.request = nil
             end(call, RPCError(converting: error), cause: error is RPCError ? nil : error)
+            return nil
+        }
+        return (admitted, remaining)
+    }
+
+    /// Hands a relayed call, its request in, to its handler on the loop: at once without
+    /// interceptors (no context is made for it), otherwise after them (`startHandler`'s task, when
+    /// one needs `intercept`).
+    private func startRelayed(_ call: RelayedCall) {
+        call.started = true
+        guard case .relayUnary(let handle) = call.route.handler.body else { return }
+        guard !call.route.interceptors.isEmpty else {
+            handle(call)
             return
         }
-        let context = admittedContext
-        let interceptors = remainingInterceptors
+        guard let (context, interceptors) = interceptImmediately(call, call.context) else { return }
+        call.context = context
+        guard !interceptors.isEmpty else {
+            handle(call)
+            return
+        }
+        // After the interceptors, the relay starts on the loop; the task ends with the call.
+        call.interceptorTask = runTask(for: call, context, interceptors) { [self, loop] _ in
+            try await withCheckedThrowingContinuation { continuation in
+                loop.execute {
+                    guard self.calls[call.id] === call, !call.isEnded else {
+                        continuation.resume(throwing: RPCError(.cancelled, "the call has ended"))
+                        return
+                    }
+                    call.whenEnded = { continuation.resume(returning: nil) }
+                    handle(call)
+                }
+            }
+        }
+    }
+
+    private func startHandler(_ call: HandledCall) {
+        call.started = true
+        guard let (context, interceptors) = interceptImmediately(call, call.context) else {
+            call.request = nil
+            return
+        }
         let body: @Sendable (ServerContext) async throws -> (any ProtoMessage)?
         switch call.handler.body {
-        case .relayUnary(let handle):
-            let request = (call.request as? RawMessage)?.bytes ?? []
-            call.request = nil
-            guard interceptors.isEmpty else {
-                // After the interceptors, the relay starts on the loop; the task ends with the call.
-                let id = call.id
-                body = { [self, loop] context in
-                    try await withCheckedThrowingContinuation { continuation in
-                        loop.execute {
-                            guard let call = self.calls[id] else {
-                                continuation.resume(throwing: RPCError(.cancelled, "the call has ended"))
-                                return
-                            }
-                            self.startRelay(call, context, request, handle) { continuation.resume(returning: nil) }
-                        }
-                    }
-                }
-                break
-            }
-            startRelay(call, context, request, handle, whenEnded: nil)
-            return
+        case .relayUnary:
+            preconditionFailure("relayed calls are RelayedCall")
         case .unary(let handle):
             let request = call.request!
             body = { context in try await handle(request, context) }
@@ -275,10 +293,20 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             body = { context in try await handle(requests, context) }
         }
         call.request = nil
+        call.task = runTask(for: call, context, interceptors, body)
+    }
+
+    /// Runs `body` inside `interceptors` in a task that prefers the loop, then ends the call with
+    /// its outcome. Started on the loop's thread right here, not queued for a later turn: a
+    /// handler that answers without suspending (most do) is done, its response written, before
+    /// this returns.
+    @discardableResult
+    private func runTask(
+        for call: ServerCall, _ context: ServerContext, _ interceptors: ArraySlice<any ServerInterceptor>,
+        _ body: @escaping @Sendable (ServerContext) async throws -> (any ProtoMessage)?
+    ) -> Task<Void, Never> {
         let id = call.id
-        // Started on the loop's thread right here, not queued for a later turn: a handler that
-        // answers without suspending (most do) is done, its response written, before this returns.
-        call.task = Task.immediate(executorPreference: loop) { [self] in
+        return Task.immediate(executorPreference: loop) { [self] in
             let outcome: Result<(any ProtoMessage)?, any Error>
             do {
                 let response = try await ServerContext.$current.withValue(context) {
@@ -292,26 +320,15 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
     }
 
-    /// Hands a relayed call to its handler.
-    private func startRelay(
-        _ call: Call, _ context: ServerContext, _ request: [UInt8], _ handle: @Sendable (RelayedCall) -> Void,
-        whenEnded: (() -> Void)?
-    ) {
-        let relayed = RelayedCall(context: context, request: request, server: self, callID: call.id)
-        relayed.whenEnded = whenEnded
-        call.relayed = relayed
-        handle(relayed)
-    }
-
     /// Writes a relayed call's response ahead of its STATUS, unless the call ended. On the loop.
     func writeRelayedResponse(_ relayed: RelayedCall, _ response: UnsafeRawBufferPointer) {
-        guard !relayed.isEnded, let call = calls[relayed.callID], call.relayed === relayed else { return }
-        connection.writeFrame(.message, callID: call.id) { $0.append(contentsOf: response) }
+        guard !relayed.isEnded, calls[relayed.id] === relayed else { return }
+        connection.writeFrame(.message, callID: relayed.id) { $0.append(contentsOf: response) }
     }
 
     /// Ends a relayed call as its proxy says, unless it already ended. On the loop.
-    func endRelayed(_ relayed: RelayedCall, _ answer: RelayedAnswer) {
-        guard let call = calls[relayed.callID], call.relayed === relayed, relayed.claimEnd() else { return }
+    func endRelayed(_ call: RelayedCall, _ answer: RelayedAnswer) {
+        guard calls[call.id] === call, call.claimEnd() else { return }
         switch answer {
         case .respond(let response):
             connection.writeFrame(.message, callID: call.id) { $0.append(contentsOf: response) }
@@ -324,6 +341,16 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                 connection.writeFrame(.status, callID: call.id) { $0.append(contentsOf: status) }
             }
         }
+    }
+
+    /// Makes a relayed call end within `timeout` from now (the proxy's own deadline for it),
+    /// if its client gave it longer or no deadline at all. On the loop.
+    func limitDeadline(of call: RelayedCall, to timeout: Duration) {
+        let deadline = MonotonicTime.now().advanced(by: timeout)
+        guard calls[call.id] === call, call.deadline.map({ deadline < $0 }) ?? true else { return }
+        call.deadline = deadline
+        call.timeout = timeout
+        deadlines.cover(deadline, on: loop) { [self] in sweepDeadlines() }
     }
 
     /// Runs `body` inside the interceptors, first one outermost.
@@ -345,7 +372,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         case .success(let response):
             if let response {
                 connection.writeFrame(.message, callID: id, message: response)
-            } else if call.handler.method.kind != .serverStreaming {
+            } else if call.method.kind != .serverStreaming {
                 end(call, RPCError(.internalError, "the handler returned no response"), cause: nil)
                 return
             }
@@ -368,9 +395,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     // MARK: Ending calls
 
     /// Ends a call from the connection's side: stops its handler and sends `error`.
-    private func fail(_ call: Call, _ error: RPCError) {
-        call.stopHandler()
-        call.requests?.finish(.failure(error))
+    private func fail(_ call: ServerCall, _ error: RPCError) {
+        call.stop(error)
         end(call, error, cause: nil)
     }
 
@@ -384,33 +410,32 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
 
     private func cancelCall(_ id: UInt32) {
         guard let call = calls.removeValue(forKey: id) else { return }
-        call.stopHandler()
-        call.requests?.finish(.failure(RPCError(.cancelled, "the client cancelled the call")))
+        call.stop(RPCError(.cancelled, "the client cancelled the call"))
         report(call, code: .cancelled, message: "cancelled by the client", cause: nil)
         callRemoved()
     }
 
     /// Sends the call's STATUS (nil for OK) and forgets it.
-    private func end(_ call: Call, _ error: RPCError?, cause: (any Error)?) {
+    private func end(_ call: ServerCall, _ error: RPCError?, cause: (any Error)?) {
         end(call, code: error?.code ?? .ok, message: error?.message ?? "", cause: cause) { sendStatus(call.id, error) }
     }
 
     /// Forgets a call (its queue of requests, its deadline), has `writeStatus` write its STATUS,
     /// and tells the observers how it ended.
-    private func end(_ call: Call, code: StatusCode, message: String, cause: (any Error)?, writeStatus: () -> Void) {
+    private func end(_ call: ServerCall, code: StatusCode, message: String, cause: (any Error)?, writeStatus: () -> Void) {
         calls.removeValue(forKey: call.id)
-        call.requests?.discard()
+        call.didEnd()
         writeStatus()
         report(call, code: code, message: message, cause: cause)
         callRemoved()
     }
 
-    private func report(_ call: Call, code: StatusCode, message: String, cause: (any Error)?) {
+    private func report(_ call: ServerCall, code: StatusCode, message: String, cause: (any Error)?) {
         guard !router.observers.isEmpty else { return }
         let summary = CallSummary(
-            method: call.handler.method.fullName, listedMethod: call.route.listedMethod, code: code, message: message,
+            method: call.method.fullName, listedMethod: call.route.listedMethod, code: code, message: message,
             durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
-            peer: call.context.peer, metadata: call.context.metadata, cause: cause)
+            peer: call.peer, metadata: call.metadata, cause: cause)
         for observer in router.observers { observer.callDidEnd(summary) }
     }
 
@@ -513,8 +538,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         let open = calls.values
         calls.removeAll()
         for call in open {
-            call.stopHandler()
-            call.requests?.finish(.failure(RPCError(.cancelled, "the client disconnected")))
+            call.stop(RPCError(.cancelled, "the client disconnected"))
             report(call, code: .cancelled, message: "client disconnected: \(reason.message)", cause: nil)
         }
         resumeWriters()

@@ -425,6 +425,48 @@ struct SignatureCacheTests {
         await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: body()) } }
     }
 
+    @Test func forwardedHeadersReuseTheSharedPartOnlyWhileItIsTheSameOnALoop() async throws {
+        // Each loop keeps the encoding of its last call's method and shared pairs; a call whose
+        // method, client pairs, address or signature differ must get its own, and every call its
+        // own request id and timeout.
+        let headers = ForwardedHeaders()
+        let loop = EventLoopGroup.shared.loops[0]
+        let trace: Metadata = ["authorization": "Bearer bos_x", "x-trace": "t1", "x-backoffice-principal": "forged"]
+        let calls: [(method: String, metadata: ForwardedMetadata, timeout: Int64)] = [
+            ("a.B/C", ForwardedMetadata(client: trace, clientAddress: "127.0.0.1:5000", requestID: "r1", signature: "s1"), 5000),
+            ("a.B/C", ForwardedMetadata(client: trace, clientAddress: "127.0.0.1:5000", requestID: "r2", signature: "s1"), 0),
+            ("a.B/C", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:5000", requestID: "r3", signature: "s1"), 7),
+            ("a.B/C", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:5000", requestID: "r4", signature: "s2"), 7),
+            ("a.B/C", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:6000", requestID: "r5", signature: "s2"), 7),
+            ("a.B/D", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:6000", requestID: "r6", signature: nil), 7),
+        ]
+        for call in calls {
+            for onLoop in [true, false] {
+                let encoded: [UInt8]
+                if onLoop {
+                    encoded = await Self.on(loop) {
+                        var buffer: [UInt8] = []
+                        headers.encode(method: call.method, metadata: call.metadata, timeoutMicros: call.timeout, into: &buffer)
+                        return buffer
+                    }
+                } else {
+                    var buffer: [UInt8] = []
+                    headers.encode(method: call.method, metadata: call.metadata, timeoutMicros: call.timeout, into: &buffer)
+                    encoded = buffer
+                }
+                let decoded = try Wire.CallHeaders(serializedBytes: encoded)
+                #expect(decoded.method == call.method)
+                #expect(decoded.timeoutMicros == call.timeout)
+                var expected = Dictionary(uniqueKeysWithValues: call.metadata.metadata.map { ($0.key, $0.value) })
+                expected.removeValue(forKey: "authorization")
+                #expect(decoded.metadata == expected)
+                #expect(decoded.metadata[Metadata.Keys.requestID] == call.metadata.requestID)
+                #expect(decoded.metadata[SuiteMetadata.clientAddress] == call.metadata.clientAddress)
+                #expect(decoded.metadata[PrincipalSigner.metadataKey] == call.metadata.signature)
+            }
+        }
+    }
+
     @Test func requestIDsAreUniqueAcrossLoopsAndOffThem() async {
         let ids = RequestIDGenerator(prefix: "gw-")
         // Off the loops: the count times 16 plus 15, in lower-case hex after the prefix.

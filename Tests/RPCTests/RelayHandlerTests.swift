@@ -19,12 +19,20 @@ struct RelayHandlerTests {
         let first: RPCClient
         let fallback: RPCClient?
         let probe: EventProbe
+        /// The time the proxy gives the first attempt.
+        var relayTimeout = Duration.seconds(40)
 
         var methodHandlers: [MethodHandler] {
-            [.relayUnary(Echo.EchoService.unary.raw) { [first, fallback, probe] call in handle(call, first, fallback, probe) }]
+            [
+                .relayUnary(Echo.EchoService.unary.raw) { [first, fallback, probe, relayTimeout] call in
+                    handle(call, first, fallback, probe, relayTimeout)
+                }
+            ]
         }
 
-        private func handle(_ call: RelayedCall, _ first: RPCClient, _ fallback: RPCClient?, _ probe: EventProbe) {
+        private func handle(
+            _ call: RelayedCall, _ first: RPCClient, _ fallback: RPCClient?, _ probe: EventProbe, _ relayTimeout: Duration
+        ) {
             probe.record("handler-ran")
             call.onCancel { probe.record("proxy-cancelled") }
             if let request = try? Echo.EchoRequest(serializedBytes: call.request), request.payload == Array("answer here".utf8) {
@@ -34,9 +42,9 @@ struct RelayHandlerTests {
                 call.fail(RPCError(.internalError, "answered twice"))
                 return
             }
-            // A timeout of its own, longer than the tests' deadlines: only the relayed call's end
-            // can stop the forwarded attempt early.
-            first.relay(call, as: Echo.EchoService.unary.raw, metadata: call.context.metadata, timeout: .seconds(40)) { outcome in
+            // A timeout of its own, by default longer than the tests' deadlines: then only the
+            // relayed call's end can stop the forwarded attempt early.
+            first.relay(call, as: Echo.EchoService.unary.raw, metadata: call.context.metadata, timeout: relayTimeout) { outcome in
                 switch outcome {
                 case .answered(let code):
                     probe.record("answered:\(code.name)")
@@ -62,7 +70,7 @@ struct RelayHandlerTests {
     /// `upstreamIsDown` every attempt.
     private func withProxy(
         interceptors: [any ServerInterceptor] = [], downstream service: (any RPCService)? = nil, upstreamOnOwnLoop: Bool = false,
-        firstAttemptFails: Bool = false, upstreamIsDown: Bool = false,
+        firstAttemptFails: Bool = false, upstreamIsDown: Bool = false, relayTimeout: Duration = .seconds(40),
         _ body: (Echo.EchoClient, _ proxyProbe: EventProbe, _ serverProbe: EventProbe) async throws -> Void
     ) async throws {
         let serverProbe = EventProbe()
@@ -75,7 +83,7 @@ struct RelayHandlerTests {
                 try await TestServer.withClient(closed, configure: Self.upstream(ownLoop: false)) { nowhere in
                     let proxy = RelayingEcho(
                         first: firstAttemptFails || upstreamIsDown ? nowhere : next, fallback: firstAttemptFails ? next : nil,
-                        probe: proxyProbe)
+                        probe: proxyProbe, relayTimeout: relayTimeout)
                     try await TestServer.with(services: [proxy], configure: { $0.interceptors = interceptors }) { _, proxy in
                         try await TestServer.withClient(proxy) { client in
                             try await body(Echo.EchoClient(channel: client), proxyProbe, serverProbe)
@@ -189,6 +197,30 @@ struct RelayHandlerTests {
             #expect(ContinuousClock.now - started < .seconds(8))
             #expect(await proxyProbe.waitFor("proxy-cancelled"))
             #expect(await serverProbe.waitFor("cancelled"))
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func theProxysOwnTimeoutEndsACallItsClientGaveLonger(upstreamOnOwnLoop: Bool) async throws {
+        // The client sets no deadline; the proxy gives its attempt 300 ms. On the call's own loop
+        // the attempt is the relayed call itself, whose deadline becomes the proxy's; on another
+        // loop the attempt's client call has it. Either way: DEADLINE_EXCEEDED, the server told.
+        try await withProxy(upstreamOnOwnLoop: upstreamOnOwnLoop, relayTimeout: .milliseconds(300)) { client, proxyProbe, serverProbe in
+            // A first call has the proxy's connection to the server made: on one loop, the next
+            // attempt is then opened at once as the relayed call itself.
+            _ = try await client.unary(.with(payload: Array("first".utf8)))
+            let started = ContinuousClock.now
+            let error = await rpcError { _ = try await client.unary(.with(delayMillis: 20_000)) }
+            #expect(error?.code == .deadlineExceeded)
+            // Opened at once, the attempt had all 300 ms; waiting for a connection takes some off.
+            let message = error?.message ?? "no error"
+            #expect(upstreamOnOwnLoop ? message.hasPrefix("deadline of 0.") : message == "deadline of 0.3 seconds exceeded", "\(message)")
+            #expect(ContinuousClock.now - started < .seconds(8))
+            #expect(await proxyProbe.waitFor("failed:DEADLINE_EXCEEDED"))
+            #expect(await serverProbe.waitFor("cancelled"))
+            // The connection serves the next call.
+            let fine = try await client.unary(.with(payload: Array("after".utf8)), options: CallOptions(timeout: .seconds(10)))
+            #expect(fine.payload == Array("after".utf8))
         }
     }
 

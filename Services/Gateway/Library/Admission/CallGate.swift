@@ -116,7 +116,7 @@ public final class CallGate: Sendable {
 
     /// Who is calling, once the deadline, the access rule, the route, the address's rate and the
     /// credential are checked; throws the status the call ends with otherwise.
-    public func identify(_ context: ServerContext, rule: MethodRule?) async throws(RPCError) -> IdentifiedCall {
+    public func identify(_ context: some CallDescription, rule: MethodRule?) async throws(RPCError) -> IdentifiedCall {
         let checked = try check(context, rule: rule, group: directory.group(for: context.method.service))
         return checked.identified(by: try await caller(of: context, rule: checked.rule))
     }
@@ -124,7 +124,7 @@ public final class CallGate: Sendable {
     /// The checks made before the caller is known: the deadline, the access rule (`policy`'s for
     /// the method), the route (`directory`'s group for its service) and the rate of the client's
     /// address (which this spends). Throws the status the call ends with.
-    public func check(_ context: ServerContext, rule: MethodRule?, group: InstanceGroup?) throws(RPCError) -> CheckedCall {
+    public func check(_ context: some CallDescription, rule: MethodRule?, group: InstanceGroup?) throws(RPCError) -> CheckedCall {
         let method = context.method
         if let remaining = context.remainingTime, remaining > limits.maximumDeadline {
             throw RPCError(
@@ -148,7 +148,7 @@ public final class CallGate: Sendable {
 
     /// The caller of `context` from its credential: anonymous on a public method without a valid
     /// one (a stale token never keeps anyone from logging in again); UNAUTHENTICATED otherwise.
-    func caller(of context: ServerContext, rule: MethodRule) async throws(RPCError) -> Caller {
+    func caller(of context: some CallDescription, rule: MethodRule) async throws(RPCError) -> Caller {
         guard let credential = try Credential.from(context.metadata) else { return try anonymousCaller(context, rule: rule) }
         do {
             return try await authenticator.caller(for: credential)
@@ -161,7 +161,7 @@ public final class CallGate: Sendable {
     /// credential, or one answered recently); `nil` when `caller(of:rule:)` must ask.
     /// On an event loop, a credential seen lately on the same loop is recognised without parsing it
     /// again or taking the shared cache's lock (`RecentCallers`).
-    public func callerIfKnown(of context: ServerContext, rule: MethodRule) throws(RPCError) -> Caller? {
+    public func callerIfKnown(of context: some CallDescription, rule: MethodRule) throws(RPCError) -> Caller? {
         guard let authorization = context.metadata[Metadata.Keys.authorization] else {
             return try anonymousCaller(context, rule: rule)
         }
@@ -177,7 +177,7 @@ public final class CallGate: Sendable {
         return entry.caller
     }
 
-    private func anonymousCaller(_ context: ServerContext, rule: MethodRule) throws(RPCError) -> Caller {
+    private func anonymousCaller(_ context: some CallDescription, rule: MethodRule) throws(RPCError) -> Caller {
         guard rule.rule == .public else {
             throw RPCError(.unauthenticated, "\(context.method.fullName) needs a credential: authorization: Bearer <token>")
         }
@@ -186,7 +186,7 @@ public final class CallGate: Sendable {
 
     /// After a logout through this gateway succeeded, forgets the caller's credential, so that the
     /// ended session is refused at once here (elsewhere the cache's one-second bound applies).
-    public func forgetCredential(afterLogoutOf context: ServerContext) {
+    public func forgetCredential(afterLogoutOf context: some CallDescription) {
         guard context.method.fullName == Security.SessionsService.logout.fullName,
             let credential = try? Credential.from(context.metadata)
         else { return }
@@ -211,7 +211,7 @@ public final class CallGate: Sendable {
 
     /// Lets an identified call through when the principal holds the rule's permission and is
     /// within its rate and concurrency limits. A successful admission must be ended with `release`.
-    public func admit(_ context: ServerContext, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
+    public func admit(_ context: some CallDescription, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
         let caller = call.caller
         try checkPermission(caller, rule: call.rule, method: context.method.fullName)
         let admission: Admission

@@ -27,6 +27,8 @@ public final class GatewayService: UnknownMethodService {
     private let logger: Logger?
     private let clock: GatewayClock
     private let retryBudget = RetryBudget()
+    /// The CALL headers of relayed calls.
+    let forwardedHeaders = ForwardedHeaders()
     // A short prefix (4 random characters): ids stay within Swift's 15-byte inline strings, no
     // allocation per call, for the first 4 billion calls.
     private let requestIDs = RequestIDGenerator(prefix: "gw" + SecureRandom.token(byteCount: 3) + "-")
@@ -99,8 +101,8 @@ public final class GatewayService: UnknownMethodService {
     private func serveUnary(
         _ method: MethodDescriptor, _ call: RelayedCall, rule: MethodRule?, group: InstanceGroup?, extractor: TargetExtractor?
     ) {
-        let context = call.context
         guard let rule, rule.readOnly else {
+            let context = call.context
             let request = RawMessage(bytes: call.request)
             let task = Task {
                 do {
@@ -115,15 +117,16 @@ public final class GatewayService: UnknownMethodService {
             call.onCancel { task.cancel() }
             return
         }
+        // The checks read the call's own fields: no context is made for a call relayed at once.
         let started = startedIfLogged()
-        let requestID = context.requestID ?? requestIDs.next()
+        let requestID = call.requestID ?? requestIDs.next()
         let checked: CheckedCall
         let caller: Caller?
         do {
-            checked = try gate.check(context, rule: rule, group: group)
-            caller = try gate.callerIfKnown(of: context, rule: rule)
+            checked = try gate.check(call, rule: rule, group: group)
+            caller = try gate.callerIfKnown(of: call, rule: rule)
         } catch {
-            finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
+            finishCall(call, requestID: requestID, principal: nil, since: started, failure: error)
             call.fail(error)
             return
         }
@@ -131,6 +134,7 @@ public final class GatewayService: UnknownMethodService {
             relay(method, call, checked.identified(by: caller), requestID: requestID, since: started)
             return
         }
+        let context = call.context
         let lookup = Task {
             do {
                 let caller = try await gate.caller(of: context, rule: rule)
@@ -153,10 +157,10 @@ public final class GatewayService: UnknownMethodService {
             // The admission goes straight into the forward (kept in a constant first, it would be
             // copied there, each of its references retained).
             forward = RelayedForward(
-                gateway: self, method: method, call: call, admitted: try gate.admit(call.context, identified, requestID: requestID),
+                gateway: self, method: method, call: call, admitted: try gate.admit(call, identified, requestID: requestID),
                 started: started)
         } catch {
-            finishCall(call.context, requestID: requestID, principal: identified.principal, since: started, failure: error)
+            finishCall(call, requestID: requestID, principal: identified.principal, since: started, failure: error)
             call.fail(error)
             return
         }
@@ -190,9 +194,13 @@ public final class GatewayService: UnknownMethodService {
             self.started = started
         }
 
-        /// The forwarded metadata's pairs, read where they are stored (the CALL header is written
-        /// from them, with no copy).
+        /// The forwarded metadata's pairs, read where they are stored.
         func forEachPair(_ body: (_ key: String, _ value: String) -> Void) { admitted.metadata.forEachPair(body) }
+
+        /// The CALL header, from the part the loop's calls share (`ForwardedHeaders`).
+        func encodeCallHeaders(method: String, timeoutMicros: Int64, into buffer: inout [UInt8]) {
+            gateway.forwardedHeaders.encode(method: method, metadata: admitted.metadata, timeoutMicros: timeoutMicros, into: &buffer)
+        }
 
         /// Relays the call to an instance other than `failed`. When the attempt fails with
         /// UNAVAILABLE, the instance is checked and, within the retry budget, another one tried;
@@ -230,7 +238,7 @@ public final class GatewayService: UnknownMethodService {
         private func ended(code: StatusCode) {
             gateway.gate.release(admitted.admission)
             gateway.logCall(
-                call.context, requestID: admitted.requestID, principal: admitted.principal, code: code, since: started)
+                call, requestID: admitted.requestID, principal: admitted.principal, code: code, since: started)
         }
     }
 
@@ -296,7 +304,7 @@ public final class GatewayService: UnknownMethodService {
     /// Logs a call whose outcome is known (its access-log line) and returns its status code.
     @discardableResult
     private func finishCall(
-        _ context: ServerContext, requestID: String, principal: @autoclosure () -> Auth.Principal?,
+        _ context: some CallDescription, requestID: String, principal: @autoclosure () -> Auth.Principal?,
         since started: ContinuousClock.Instant?, failure: (any Error)?
     ) -> StatusCode {
         let code = failure.map { RPCError(converting: $0).code } ?? .ok
@@ -313,7 +321,7 @@ public final class GatewayService: UnknownMethodService {
     /// Writes a call's access-log line; `principal` is evaluated only then (a copy of it retains
     /// each of its strings).
     private func logCall(
-        _ context: ServerContext, requestID: String, principal: @autoclosure () -> Auth.Principal?, code: StatusCode,
+        _ context: some CallDescription, requestID: String, principal: @autoclosure () -> Auth.Principal?, code: StatusCode,
         since started: ContinuousClock.Instant?
     ) {
         // Asked in place first: binding the logger copies it, which is not free for every call.
