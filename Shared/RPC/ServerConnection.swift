@@ -204,13 +204,12 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         if let queue = (call as? HandledCall)?.requests {
             queue.finish()
         } else if !call.started {
-            let relayed = call as? RelayedCall
-            if relayed.map({ !$0.hasRequest }) ?? (unsafeDowncast(call, to: HandledCall.self).request == nil) {
-                fail(call, RPCError(.invalidArgument, "\(call.method.fullName) needs a request message"))
-            } else if let relayed {
-                startRelayed(relayed)
+            let noRequest = RPCError(.invalidArgument, "\(call.method.fullName) needs a request message")
+            if let relayed = call as? RelayedCall {
+                if relayed.hasRequest { startRelayed(relayed) } else { fail(call, noRequest) }
             } else {
-                startHandler(unsafeDowncast(call, to: HandledCall.self))
+                let handled = unsafeDowncast(call, to: HandledCall.self)
+                if handled.request != nil { startHandler(handled) } else { fail(call, noRequest) }
             }
         }
     }
