@@ -290,7 +290,7 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
         } else if let response = call.response {
             call.complete(.success(response))
         } else {
-            call.complete(.failure(RPCError(.internalError, "the server ended \(call.method) with OK but no response")))
+            call.complete(.failure(.okWithoutResponse(call.method)))
         }
     }
 

@@ -71,6 +71,11 @@ extension RPCError {
 }
 
 extension RPCError {
+    /// A server's OK ending a call of `method` that expects a response, without one.
+    static func okWithoutResponse(_ method: MethodDescriptor) -> RPCError {
+        RPCError(.internalError, "the server ended \(method) with OK but no response")
+    }
+
     /// The error a server's STATUS frame carries (`code`, decoded from it, is not OK).
     init(status: Wire.Status, code: StatusCode) {
         self.init(

@@ -58,9 +58,6 @@ public final class RelayedCall: ServerCall, CallDescription, @unchecked Sendable
         set { builtContext = newValue }
     }
 
-    /// The call's id on the client's connection.
-    var callID: UInt32 { id }
-
     /// Makes the call end within `timeout` from now, if it had longer. On `loop`.
     func limitDeadline(to timeout: Duration) {
         server.limitDeadline(of: self, to: timeout)
@@ -127,9 +124,7 @@ public final class RelayedCall: ServerCall, CallDescription, @unchecked Sendable
     func attemptAnswered(status payload: UnsafeRawBufferPointer, _ status: Wire.Status, code: StatusCode) {
         guard responsePassedOn || (code != .ok && code != .unavailable) else {
             attemptFailed(
-                code == .ok
-                    ? RPCError(.internalError, "the server ended \(method) with OK but no response")
-                    : RPCError(status: status, code: code))
+                code == .ok ? .okWithoutResponse(method) : RPCError(status: status, code: code))
             return
         }
         let completion = attemptCompletion
@@ -175,6 +170,8 @@ public final class RelayedCall: ServerCall, CallDescription, @unchecked Sendable
 
     /// The call ended without the proxy's answer, for `reason`: stops the attempt in flight (which
     /// fails with `reason`) and runs the cancellation actions. On `loop`.
+    override var relayed: RelayedCall? { self }
+
     override func stop(_ reason: RPCError) {
         interceptorTask?.cancel()
         let attempt = upstream

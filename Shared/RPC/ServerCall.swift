@@ -67,6 +67,9 @@ public class ServerCall: @unchecked Sendable {
         remainingTime.map { ContinuousClock.now.advanced(by: $0) }
     }
 
+    /// The call as a relayed one, if it is (a virtual call, where a cast would look the type up).
+    var relayed: RelayedCall? { nil }
+
     /// Stops whatever serves the call, which ended first (cancelled, deadline, disconnect) for
     /// `reason`.
     func stop(_ reason: RPCError) {}

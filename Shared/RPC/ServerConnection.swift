@@ -136,6 +136,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
         let timeout = headers.timeoutMicros > 0 ? Duration.microseconds(headers.timeoutMicros) : nil
         let call: ServerCall
+        var streamsRequests = false
         if case .relayUnary = route.handler.body {
             // No context: a proxy relaying the call reads its fields from the call itself.
             call = RelayedCall(id: id, route: route, metadata: headers.metadata, timeout: timeout, server: self)
@@ -149,6 +150,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
                     guard let connection = self else { return }
                     loop.execute { connection.connection.releaseInbound(size) }
                 }
+                streamsRequests = true
             }
             call = handled
         }
@@ -157,7 +159,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             // Captured strongly: the timer is stopped when the connection closes.
             deadlines.cover(deadline, on: loop) { [self] in sweepDeadlines() }
         }
-        if let handled = call as? HandledCall, handled.requests != nil { startHandler(handled) }
+        // A client-streaming handler starts at once, and takes its requests as they come.
+        if streamsRequests { startHandler(unsafeDowncast(call, to: HandledCall.self)) }
     }
 
     private func receiveMessage(_ id: UInt32, _ payload: UnsafeRawBufferPointer, last: Bool) {
@@ -167,7 +170,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             if id > lastCallID { violation(.invalidArgument, "MESSAGE frame for call \(id), which was never opened") }
             return
         }
-        if let relayed = call as? RelayedCall {
+        if let relayed = call.relayed {
             guard !relayed.started, relayed.receive(payload) else {
                 fail(call, RPCError(.invalidArgument, "\(call.method.fullName) takes exactly one request message"))
                 return
@@ -201,17 +204,30 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             if id > lastCallID { violation(.invalidArgument, "HALF_CLOSE frame for call \(id), which was never opened") }
             return
         }
-        if let queue = (call as? HandledCall)?.requests {
-            queue.finish()
-        } else if !call.started {
-            let noRequest = RPCError(.invalidArgument, "\(call.method.fullName) needs a request message")
-            if let relayed = call as? RelayedCall {
-                if relayed.hasRequest { startRelayed(relayed) } else { fail(call, noRequest) }
+        if let relayed = call.relayed {
+            guard !relayed.started else { return }
+            if relayed.hasRequest {
+                startRelayed(relayed)
             } else {
-                let handled = unsafeDowncast(call, to: HandledCall.self)
-                if handled.request != nil { startHandler(handled) } else { fail(call, noRequest) }
+                fail(call, Self.noRequest(call))
+            }
+            return
+        }
+        let handled = unsafeDowncast(call, to: HandledCall.self)
+        if let queue = handled.requests {
+            queue.finish()
+        } else if !handled.started {
+            if handled.request != nil {
+                startHandler(handled)
+            } else {
+                fail(call, Self.noRequest(call))
             }
         }
+    }
+
+    /// A unary or server-streaming call half-closed without its request.
+    private static func noRequest(_ call: ServerCall) -> RPCError {
+        RPCError(.invalidArgument, "\(call.method.fullName) needs a request message")
     }
 
     // MARK: Running handlers

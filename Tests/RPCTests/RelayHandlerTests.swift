@@ -224,6 +224,43 @@ struct RelayHandlerTests {
         }
     }
 
+    @Test func aRelayedCallWithoutExactlyOneRequestIsRefusedAndNeverForwarded() async throws {
+        // A client that half-closes without a request, or sends two: INVALID_ARGUMENT each, the
+        // proxy's handler never runs for them, nothing reaches the server, and the same
+        // connection's next call is relayed.
+        let serverProbe = EventProbe()
+        let proxyProbe = EventProbe()
+        try await TestServer.with(services: [ProbeEchoProvider(probe: serverProbe)]) { _, downstream in
+            try await TestServer.withClient(downstream, configure: Self.upstream(ownLoop: false)) { next in
+                let proxy = RelayingEcho(first: next, fallback: nil, probe: proxyProbe)
+                try await TestServer.with(services: [proxy]) { _, address in
+                    let raw = try RawConnection(to: address)
+                    try await raw.handshake()
+                    let method = Echo.EchoService.unary.fullName
+                    try await raw.sendCall(1, method: method)
+                    try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.halfClose, callID: 1))
+                    let none = try RawConnection.status(of: try await raw.frame(ofType: RawConnection.FrameKind.status))
+                    #expect(none.code == StatusCode.invalidArgument.rawValue)
+                    #expect(none.message.contains("needs a request message"), "\(none.message)")
+                    try await raw.sendCall(3, method: method)
+                    try await raw.sendMessage(3, Echo.EchoRequest.with(), last: false)
+                    try await raw.sendMessage(3, Echo.EchoRequest.with(), last: true)
+                    let two = try RawConnection.status(of: try await raw.frame(ofType: RawConnection.FrameKind.status))
+                    #expect(two.code == StatusCode.invalidArgument.rawValue)
+                    #expect(two.message.contains("exactly one request message"), "\(two.message)")
+                    try await raw.sendUnaryCall(5, method: method, request: Echo.EchoRequest.with(payload: [5]))
+                    let answer = try await raw.frame(ofType: RawConnection.FrameKind.message)
+                    #expect(answer.callID == 5)
+                    #expect(try answer.payload.withUnsafeBytes { try Echo.EchoResponse(serializedBytes: $0) }.payload == [5])
+                    let ok = try await raw.frame(ofType: RawConnection.FrameKind.status)
+                    #expect(ok.callID == 5 && ok.payload.isEmpty)
+                }
+            }
+        }
+        #expect(proxyProbe.recorded.filter { $0 == "handler-ran" }.count == 1)
+        #expect(serverProbe.recorded.filter { $0 == "started" }.count == 1)
+    }
+
     /// Refuses calls without `authorization`; applies to every method unless told otherwise.
     struct RequireCredential: ServerInterceptor {
         let appliesToEcho: Bool
