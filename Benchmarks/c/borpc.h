@@ -114,6 +114,25 @@ static inline int borpc_worker_count(void) {
 
 /* Runs worker_main on `count` workers (an array of `worker_size`-byte elements): workers 1.. on
  * new threads, worker 0 on this one. Returns only if worker 0 does. */
+/* Accepts every connection waiting on `listen_fd`. `place` makes each one's state and names the
+ * epoll instance to watch it on (it returns NULL when it cannot: the connection is closed); the
+ * connection is then watched for reading, with its state as the event's data. */
+static inline void borpc_accept_all(int listen_fd, void *(*place)(int fd, int *epfd)) {
+    for (int fd; (fd = borpc_accept(listen_fd)) >= 0;) {
+        int epfd = -1;
+        void *conn = place(fd, &epfd);
+        if (!conn) {
+            close(fd);
+            continue;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = conn};
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            close(fd);
+            free(conn);
+        }
+    }
+}
+
 static inline void borpc_run_workers(void *(*worker_main)(void *), void *workers, size_t worker_size, int count) {
     for (int i = 1; i < count; i++) {
         pthread_t thread;
@@ -121,6 +140,17 @@ static inline void borpc_run_workers(void *(*worker_main)(void *), void *workers
             borpc_die("pthread_create");
     }
     worker_main(workers);
+}
+
+/* Watches `listen_fd` on the first worker's epoll instance `epfd` (its event's data is NULL),
+ * announces "LISTENING <port>" on stdout, and runs the workers (borpc_run_workers). */
+static inline void borpc_serve(
+    int listen_fd, int epfd, unsigned port, void *(*worker_main)(void *), void *workers, size_t worker_size, int count) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) borpc_die("epoll_ctl");
+    printf("LISTENING %u\n", port);
+    fflush(stdout);
+    borpc_run_workers(worker_main, workers, worker_size, count);
 }
 
 /* ---- read buffer ------------------------------------------------------------------------- */
@@ -149,6 +179,38 @@ static inline int borpc_rbuf_reserve(borpc_rbuf *b, size_t want) {
     b->data = data;
     b->cap = cap;
     return 0;
+}
+
+/* Consumes the peer's preface once it is all in: 1 when consumed by this call, 0 while it is
+ * incomplete, -1 when it is not this protocol's. */
+static inline int borpc_rbuf_take_preface(borpc_rbuf *b) {
+    if (b->end - b->start < BORPC_PREFACE_LEN) return 0;
+    if (memcmp(b->data + b->start, borpc_preface, BORPC_PREFACE_LEN) != 0) return -1;
+    b->start += BORPC_PREFACE_LEN;
+    return 1;
+}
+
+/* One frame read from a buffer; `payload` points into the buffer until it is next filled. */
+typedef struct {
+    uint8_t type, flags;
+    uint32_t call_id;
+    const uint8_t *payload;
+    uint32_t len;
+} borpc_frame;
+
+/* Takes the next frame: 1 with `f` set, 0 when it is not all in yet (room is made for the rest),
+ * -1 when it is over the maximum or the room cannot be made. */
+static inline int borpc_rbuf_next_frame(borpc_rbuf *b, borpc_frame *f) {
+    if (b->end - b->start < BORPC_HEADER_LEN) return 0;
+    const uint8_t *h = b->data + b->start;
+    uint32_t len = borpc_get_u32(h);
+    if (len > BORPC_MAX_PAYLOAD) return -1;
+    if (b->end - b->start < BORPC_HEADER_LEN + (size_t)len) {
+        return borpc_rbuf_reserve(b, BORPC_HEADER_LEN + (size_t)len - (b->end - b->start));
+    }
+    *f = (borpc_frame){.type = h[4], .flags = h[5], .call_id = borpc_get_u32(h + 6), .payload = h + BORPC_HEADER_LEN, .len = len};
+    b->start += BORPC_HEADER_LEN + (size_t)len;
+    return 1;
 }
 
 /* Reads what the socket has (one read() call). Returns bytes read, 0 at EOF, -1 with errno. */

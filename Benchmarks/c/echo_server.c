@@ -77,24 +77,17 @@ static uint8_t *scratch_get(size_t len) {
 static int conn_process(conn_t *c) {
     borpc_rbuf *b = &c->in;
     if (!c->preface_done) {
-        if (b->end - b->start < BORPC_PREFACE_LEN) return 0;
-        if (memcmp(b->data + b->start, borpc_preface, BORPC_PREFACE_LEN) != 0) return -1;
-        b->start += BORPC_PREFACE_LEN;
+        int taken = borpc_rbuf_take_preface(b);
+        if (taken <= 0) return taken;
         c->preface_done = 1;
         if (borpc_send_frame(&c->out, c->fd, borpc_preface, BORPC_PREFACE_LEN) < 0) return -1;
     }
-    while (b->end - b->start >= BORPC_HEADER_LEN) {
-        const uint8_t *h = b->data + b->start;
-        uint32_t len = borpc_get_u32(h);
-        if (len > BORPC_MAX_PAYLOAD) return -1;
-        if (b->end - b->start < BORPC_HEADER_LEN + (size_t)len) {
-            /* Wait for the rest; make sure it will fit. */
-            return borpc_rbuf_reserve(b, BORPC_HEADER_LEN + (size_t)len - (b->end - b->start));
-        }
-        uint8_t type = h[4], flags = h[5];
-        uint32_t call_id = borpc_get_u32(h + 6);
-        const uint8_t *payload = h + BORPC_HEADER_LEN;
-        b->start += BORPC_HEADER_LEN + (size_t)len;
+    for (borpc_frame f;;) {
+        int next = borpc_rbuf_next_frame(b, &f);
+        if (next <= 0) return next; /* the rest is not in yet (room is made for it), or too large */
+        uint8_t type = f.type, flags = f.flags;
+        uint32_t call_id = f.call_id, len = f.len;
+        const uint8_t *payload = f.payload;
 
         if (type == BORPC_MESSAGE && (flags & BORPC_FLAG_END_STREAM)) {
             /* The request is complete: MESSAGE with the same bytes, then an empty (OK) STATUS. */
@@ -114,24 +107,16 @@ static int conn_process(conn_t *c) {
         }
         /* CALL, HALF_CLOSE, CANCEL, GOAWAY and unknown types need nothing from this baseline. */
     }
-    return 0;
 }
 
-static void accept_all(void) {
-    for (int fd; (fd = borpc_accept(listen_fd)) >= 0;) {
-        conn_t *c = calloc(1, sizeof *c);
-        if (!c) {
-            close(fd);
-            continue;
-        }
-        c->fd = fd;
-        c->epfd = workers[next_worker++ % (unsigned)worker_count].epfd;
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            close(fd);
-            free(c);
-        }
-    }
+/* A client connection's state, on the next worker in turn (borpc_accept_all). */
+static void *place_client(int fd, int *epfd) {
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->fd = fd;
+    c->epfd = workers[next_worker++ % (unsigned)worker_count].epfd;
+    *epfd = c->epfd;
+    return c;
 }
 
 static void *worker_main(void *arg) {
@@ -145,7 +130,7 @@ static void *worker_main(void *arg) {
         }
         for (int i = 0; i < n; i++) {
             if (events[i].data.ptr == NULL) {
-                accept_all();
+                borpc_accept_all(listen_fd, place_client);
                 continue;
             }
             conn_t *c = events[i].data.ptr;
@@ -195,11 +180,6 @@ int main(int argc, char **argv) {
         workers[i].epfd = epoll_create1(EPOLL_CLOEXEC);
         if (workers[i].epfd < 0) borpc_die("epoll_create1");
     }
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(workers[0].epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) borpc_die("epoll_ctl");
-
-    printf("LISTENING %u\n", bound_port);
-    fflush(stdout);
-    borpc_run_workers(worker_main, workers, sizeof *workers, worker_count);
+    borpc_serve(listen_fd, workers[0].epfd, bound_port, worker_main, workers, sizeof *workers, worker_count);
     return 0;
 }

@@ -200,26 +200,19 @@ static int upstream_frame(conn_t *u, uint8_t type, uint8_t flags, uint32_t id, c
 static int process(conn_t *c) {
     borpc_rbuf *b = &c->in;
     if (!c->preface_done) {
-        if (b->end - b->start < BORPC_PREFACE_LEN) return 0;
-        if (memcmp(b->data + b->start, borpc_preface, BORPC_PREFACE_LEN) != 0) return -1;
-        b->start += BORPC_PREFACE_LEN;
+        int taken = borpc_rbuf_take_preface(b);
+        if (taken <= 0) return taken;
         c->preface_done = 1;
         if (!c->is_upstream && outbuf_append(&c->out, borpc_preface, BORPC_PREFACE_LEN) < 0) return -1;
         mark_dirty(c);
     }
-    while (b->end - b->start >= BORPC_HEADER_LEN) {
-        const uint8_t *h = b->data + b->start;
-        uint32_t len = borpc_get_u32(h);
-        if (len > BORPC_MAX_PAYLOAD) return -1;
-        if (b->end - b->start < BORPC_HEADER_LEN + (size_t)len) {
-            return borpc_rbuf_reserve(b, BORPC_HEADER_LEN + (size_t)len - (b->end - b->start));
-        }
-        b->start += BORPC_HEADER_LEN + (size_t)len;
-        int result = c->is_upstream ? upstream_frame(c, h[4], h[5], borpc_get_u32(h + 6), h + BORPC_HEADER_LEN, len)
-                                    : client_frame(c, h[4], h[5], borpc_get_u32(h + 6), h + BORPC_HEADER_LEN, len);
+    for (borpc_frame f;;) {
+        int next = borpc_rbuf_next_frame(b, &f);
+        if (next <= 0) return next; /* the rest is not in yet (room is made for it), or too large */
+        int result = c->is_upstream ? upstream_frame(c, f.type, f.flags, f.call_id, f.payload, f.len)
+                                    : client_frame(c, f.type, f.flags, f.call_id, f.payload, f.len);
         if (result < 0) return -1;
     }
-    return 0;
 }
 
 static conn_t *connect_upstream(worker_t *w) {
@@ -242,21 +235,14 @@ static conn_t *connect_upstream(worker_t *w) {
     return u;
 }
 
-static void accept_all(void) {
-    for (int fd; (fd = borpc_accept(listen_fd)) >= 0;) {
-        conn_t *c = calloc(1, sizeof *c);
-        if (!c) {
-            close(fd);
-            continue;
-        }
-        c->fd = fd;
-        c->worker = &workers[next_worker++ % (unsigned)worker_count];
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(c->worker->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            close(fd);
-            free(c);
-        }
-    }
+/* A client connection's state, on the next worker in turn (borpc_accept_all). */
+static void *place_client(int fd, int *epfd) {
+    conn_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->fd = fd;
+    c->worker = &workers[next_worker++ % (unsigned)worker_count];
+    *epfd = c->worker->epfd;
+    return c;
 }
 
 static void *worker_main(void *arg) {
@@ -272,7 +258,7 @@ static void *worker_main(void *arg) {
         int closed_count = 0;
         for (int i = 0; i < n; i++) {
             if (events[i].data.ptr == NULL) {
-                accept_all();
+                borpc_accept_all(listen_fd, place_client);
                 continue;
             }
             conn_t *c = events[i].data.ptr;
@@ -368,11 +354,6 @@ int main(int argc, char **argv) {
 
     unsigned bound_port;
     listen_fd = borpc_listen_loopback(port, &bound_port);
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(workers[0].epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) borpc_die("epoll_ctl");
-
-    printf("LISTENING %u\n", bound_port);
-    fflush(stdout);
-    borpc_run_workers(worker_main, workers, sizeof *workers, worker_count);
+    borpc_serve(listen_fd, workers[0].epfd, bound_port, worker_main, workers, sizeof *workers, worker_count);
     return 0;
 }
