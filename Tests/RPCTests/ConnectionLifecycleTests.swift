@@ -39,9 +39,9 @@ struct ConnectionLifecycleTests {
         let raw = try RawConnection(to: address)
         try await raw.handshake()
         try await raw.sendCall(1, method: "backoffice.echo.Echo/Unary")
-        // Call 1 stays in flight long enough for call 2 to arrive even on a loaded machine (once
+        // Call 1 stays in flight until call 2 has its status, however loaded the machine (once
         // call 1 is done the server closes the connection, and call 2 would get no status).
-        try await raw.sendMessage(1, Echo.EchoRequest.with(delayMillis: 5000))
+        try await raw.sendMessage(1, Echo.EchoRequest.with(payload: ProbeEchoProvider.holdPayload))
         #expect(await probe.waitFor("started"))
         let shutdown = Task { await server.shutdown() }
         let goAway = try RawConnection.goAway(of: try await raw.frame(ofType: RawConnection.FrameKind.goAway))
@@ -57,6 +57,7 @@ struct ConnectionLifecycleTests {
                 seen.append("type \(frame.type) call \(frame.callID)")
                 if frame.type == RawConnection.FrameKind.status {
                     statuses[frame.callID] = try RawConnection.status(of: frame).code
+                    if frame.callID == 2 { probe.record(ProbeEchoProvider.releaseEvent) }
                 }
             case .closed:
                 seen.append("closed")

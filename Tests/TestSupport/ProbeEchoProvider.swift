@@ -4,9 +4,16 @@ import RPC
 
 /// An echo service that reports to a probe what its handlers went through: whether they started,
 /// finished or were cancelled, and what context they saw. For tests of deadlines, cancellation
-/// and disconnects.
+/// and disconnects. A unary request whose payload is `holdPayload` is answered only once the
+/// probe has recorded `releaseEvent` (at most 30 s later): a call kept in flight for exactly as
+/// long as a test needs, however slow the machine.
 public struct ProbeEchoProvider: Echo.EchoHandler {
     public let probe: EventProbe
+
+    /// The payload of a unary request held until `releaseEvent`.
+    public static let holdPayload = Array("hold".utf8)
+    /// What a test records on the probe to let held requests be answered.
+    public static let releaseEvent = "release"
 
     public init(probe: EventProbe) { self.probe = probe }
 
@@ -18,6 +25,10 @@ public struct ProbeEchoProvider: Echo.EchoHandler {
         }
         do {
             if request.delayMillis > 0 { try await Task.sleep(for: .milliseconds(Int(request.delayMillis))) }
+            if request.payload == Self.holdPayload {
+                _ = await probe.waitFor(Self.releaseEvent, timeout: 30)
+                try Task.checkCancellation()
+            }
         } catch {
             probe.record("cancelled")
             throw error
