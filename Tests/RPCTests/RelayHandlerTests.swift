@@ -309,7 +309,13 @@ struct RelayHandlerTests {
         let probe = EventProbe()
         let proxyLoop = EventLoopGroup(threads: 1, name: "proxy")
         let upstreamLoop = sameLoop ? proxyLoop : EventLoopGroup(threads: 1, name: "upstream")
-        try await TestServer.withClient(listener.address, group: upstreamLoop, configure: { $0.connections = 1 }) { upstream in
+        // The played server sends its preface from a task, which a loaded machine may run seconds
+        // late: the default 5 s to connect would close the connection before it (seen in CI).
+        let configure: (inout RPCClient.Configuration) -> Void = { configuration in
+            configuration.connections = 1
+            configuration.connectTimeout = .seconds(30)
+        }
+        try await TestServer.withClient(listener.address, group: upstreamLoop, configure: configure) { upstream in
             let proxy = RelayingEcho(first: upstream, fallback: nil, probe: probe)
             try await TestServer.with(services: [proxy], group: proxyLoop) { _, address in
                 try await TestServer.withClient(address) { client in try await body(Echo.EchoClient(channel: client)) }
