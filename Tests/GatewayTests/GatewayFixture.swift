@@ -119,6 +119,36 @@ final class GatewayFixture: @unchecked Sendable {
         return metrics.methods.first { $0.method == method.fullName }?.calls ?? 0
     }
 
+    /// What became of a credential that stopped working: whether the gateway refused it within
+    /// 10 s, and how many calls it still let through although they were sent more than the
+    /// cache's one second (plus 100 ms of clock slack) after `since`.
+    struct StaleCredential {
+        var refused = false
+        var lateSuccesses = 0
+    }
+
+    /// Calls `call` with a credential that stopped working at `since` (after the gateway last
+    /// looked it up) until the gateway refuses it. The cache's bound is checked on when each call
+    /// was sent, not on when the refusal came: a test task that runs late on a loaded machine
+    /// makes fewer calls, and none of them can fail the check wrongly.
+    static func staleCredential(
+        since: ContinuousClock.Instant, _ call: () async -> StatusCode?
+    ) async -> StaleCredential {
+        var outcome = StaleCredential()
+        let deadline = since + .seconds(10)
+        for _ in 0..<500 where ContinuousClock.now < deadline {
+            let sentAt = ContinuousClock.now
+            let code = await call()
+            if code == .unauthenticated {
+                outcome.refused = true
+                break
+            }
+            if code == nil, sentAt - since > .milliseconds(1100) { outcome.lateSuccesses += 1 }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return outcome
+    }
+
     /// Waits (bounded polling) until `condition` holds; false if it never did within `seconds`.
     static func eventually(within seconds: Double = 5, _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))

@@ -59,10 +59,11 @@ struct CallTests {
             try await TestServer.withClient(address) { client in
                 let echo = Echo.EchoClient(channel: client)
                 let finishOrder = Locked<[String]>([])
-                // A slow call goes first; once the server is working on it, fast calls on the same
-                // connection overtake it.
+                // A slow call goes first, held by the server until the fast calls on the same
+                // connection have overtaken it (not for a fixed time, which a loaded machine can
+                // outrun): were they stuck behind it, none would finish until the hold's 30 s.
                 let slow = Task {
-                    let response = try await echo.unary(.with(payload: Array("slow".utf8), delayMillis: 3000))
+                    let response = try await echo.unary(.with(payload: ProbeEchoProvider.holdPayload))
                     finishOrder.withLock { $0.append(String(decoding: response.payload, as: UTF8.self)) }
                 }
                 #expect(await probe.waitFor("started"))
@@ -77,10 +78,11 @@ struct CallTests {
                     }
                     try await group.waitForAll()
                 }
+                probe.record(ProbeEchoProvider.releaseEvent)
                 try await slow.value
                 let order = finishOrder.value
                 #expect(order.count == 11)
-                #expect(order.last == "slow", "finish order: \(order)")
+                #expect(order.last == "hold", "finish order: \(order)")
             }
         }
     }

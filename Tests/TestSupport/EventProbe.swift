@@ -18,11 +18,16 @@ public final class EventProbe: Sendable {
 
     /// Waits up to `timeout` seconds for `event` to be recorded; true when it was.
     public func waitFor(_ event: String, timeout: Double = 5) async -> Bool {
+        await waitFor(oneOf: [event], timeout: timeout)
+    }
+
+    /// Waits up to `timeout` seconds for any of `events` to be recorded; true when one was.
+    public func waitFor(oneOf events: Set<String>, timeout: Double = 5) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if recorded.contains(event) { return true }
+            if recorded.contains(where: events.contains) { return true }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        return recorded.contains(event)
+        return recorded.contains(where: events.contains)
     }
 }
