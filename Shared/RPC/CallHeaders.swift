@@ -18,6 +18,9 @@ struct CallHeaders: Sendable, Equatable {
     /// 0: no deadline; negative values are decoded as sent (the server refuses them).
     var timeoutMicros: Int64 = 0
 
+    /// The tag of the timeout field.
+    static let timeoutTag = Field.timeout
+
     /// Field numbers and wire types of `CallHeaders` and of its map entries.
     private enum Field {
         static let method: UInt64 = 1 << 3 | 2
@@ -167,6 +170,76 @@ struct CallHeaders: Sendable, Equatable {
     }
 }
 
+/// Decodes one connection's CALL payloads, each against the one before it. A client sends its
+/// calls' headers alike (the same method, credential and other pairs), often byte for byte, or
+/// differing only in the timeout its encoder writes last: a payload that repeats the previous
+/// one up to that timeout is not decoded again, only its timeout is read. Any other payload is
+/// decoded in full, sharing the previous call's strings where they are equal.
+struct CallHeaderDecoder {
+    /// The last payload decoded in full, and what it decoded to.
+    private var lastBytes: [UInt8] = []
+    private var last: CallHeaders?
+    /// How much of `lastBytes` a repeat must match: up to its timeout field when that is the only
+    /// one and comes last, all of it when it has none; 0 (no repeat taken) otherwise.
+    private var sharedCount = 0
+    /// How many payloads were not repeats, and were decoded in full.
+    private(set) var decodedInFull = 0
+
+    /// The headers of `bytes`, the connection's next CALL payload.
+    mutating func decode(_ bytes: UnsafeRawBufferPointer) throws(MalformedCallHeaders) -> CallHeaders {
+        if let repeated = try repeatOfLast(bytes) { return repeated }
+        let headers = try CallHeaders(decoding: bytes, reusing: last)
+        decodedInFull += 1
+        last = headers
+        sharedCount = Self.sharedCount(of: bytes)
+        lastBytes.removeAll(keepingCapacity: sharedCount > 0)
+        if sharedCount > 0 { lastBytes.append(contentsOf: bytes) }
+        return headers
+    }
+
+    /// The last headers with the timeout `bytes` ends with, when `bytes` is the last payload up
+    /// to `sharedCount` followed by nothing or by one timeout field; `nil` otherwise.
+    private func repeatOfLast(_ bytes: UnsafeRawBufferPointer) throws(MalformedCallHeaders) -> CallHeaders? {
+        // The last headers are copied (their strings retained) only for a repeat.
+        guard sharedCount > 0, bytes.count >= sharedCount,
+            lastBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, sharedCount) == 0 })
+        else { return nil }
+        var rest = BufferReader(UnsafeRawBufferPointer(rebasing: bytes[sharedCount...]))
+        var timeoutMicros: Int64 = 0
+        if !rest.isAtEnd {
+            guard try rest.varint() == CallHeaders.timeoutTag else { return nil }
+            timeoutMicros = Int64(bitPattern: try rest.varint())
+            guard rest.isAtEnd else { return nil }
+        }
+        guard var headers = last else { return nil }
+        headers.timeoutMicros = timeoutMicros
+        return headers
+    }
+
+    /// The length of the part of `bytes` (a valid payload) that a repeat must match; 0 for a
+    /// payload not worth keeping (over `keptBytes`).
+    private static func sharedCount(of bytes: UnsafeRawBufferPointer) -> Int {
+        guard bytes.count <= keptBytes else { return 0 }
+        var reader = BufferReader(bytes)
+        var timeouts = 0
+        var lastFieldStart = 0
+        var lastIsTimeout = false
+        while !reader.isAtEnd {
+            lastFieldStart = reader.offset
+            guard let tag = try? reader.varint(), (try? reader.skip(wireType: tag & 7, knownField: false)) != nil else {
+                return 0
+            }
+            lastIsTimeout = tag == CallHeaders.timeoutTag
+            if lastIsTimeout { timeouts += 1 }
+        }
+        if timeouts == 0 { return bytes.count }
+        return timeouts == 1 && lastIsTimeout ? lastFieldStart : 0
+    }
+
+    /// The largest payload kept for the next call to repeat (headers are a few hundred bytes).
+    static let keptBytes = 4096
+}
+
 /// The pieces of a CALL frame's payload, for a proxy that writes it in parts
 /// (`OutgoingMetadata.encodeCallHeaders`): the fields may come in any order, and the method
 /// and the pairs its calls share can be encoded once and copied.
@@ -191,11 +264,14 @@ public enum CallHeaderEncoding {
 struct MalformedCallHeaders: Error, Sendable {}
 
 /// Reads protobuf wire-format values from a buffer, failing on anything truncated or malformed.
-private struct BufferReader {
+struct BufferReader {
     private let bytes: UnsafeRawBufferPointer
     private var position = 0
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Where the next field begins.
+    var offset: Int { position }
 
     var isAtEnd: Bool { position >= bytes.count }
 

@@ -132,8 +132,17 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         pthread_getspecific(currentKey).map { Unmanaged<EventLoop>.fromOpaque($0).takeUnretainedValue() }
     }
 
+    /// Runs `body` with the loop whose thread runs the caller, without retaining the loop (as
+    /// `current` does) for a look that ends with `body`; `nil` on any other thread.
+    @inlinable
+    public static func withCurrent<Result>(_ body: (EventLoop) -> Result) -> Result? {
+        guard let raw = pthread_getspecific(currentKey) else { return nil }
+        return Unmanaged<EventLoop>.fromOpaque(raw)._withUnsafeGuaranteedRef(body)
+    }
+
     /// Each loop thread's own loop (loops live as long as the process, so it is not retained).
-    private static let currentKey: pthread_key_t = {
+    @usableFromInline
+    static let currentKey: pthread_key_t = {
         var key = pthread_key_t()
         precondition(pthread_key_create(&key, nil) == 0, "cannot create the event loops' thread key")
         return key

@@ -29,8 +29,7 @@ public final class LoopLocal<Value: AnyObject>: Sendable {
     /// The value of the loop running the caller; `nil` off the event loops.
     @inlinable
     public var current: Value? {
-        guard let loop = EventLoop.current else { return nil }
-        return value(on: loop)
+        EventLoop.withCurrent { value(on: $0) }
     }
 
     /// Makes `loop`'s value (its first use there).

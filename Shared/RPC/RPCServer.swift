@@ -64,7 +64,7 @@ public final class RPCServer: Sendable {
     }
 
     /// Every method this server answers, by full name.
-    public var methods: [MethodDescriptor] { router.routes.values.map(\.handler.method) }
+    public var methods: [MethodDescriptor] { router.routes.values.map(\.method) }
 
     /// Binds and starts accepting; returns the address actually bound.
     @discardableResult

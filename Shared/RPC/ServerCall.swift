@@ -54,7 +54,7 @@ public class ServerCall: @unchecked Sendable {
     }
 
     /// The method the call names.
-    public var method: MethodDescriptor { route.handler.method }
+    public var method: MethodDescriptor { route.method }
 
     /// The time left before the deadline, never negative; `nil` without a deadline.
     public var remainingTime: Duration? {

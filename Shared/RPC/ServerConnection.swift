@@ -33,8 +33,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private var loop: EventLoop { connection.loop }
     private var calls: [UInt32: ServerCall] = [:]
     private var lastCallID: UInt32 = 0
-    /// The last CALL frame's headers, whose strings the next one's may share.
-    private var previousHeaders: CallHeaders?
+    /// Decodes the CALL frames, each against the last (a repeat is not decoded again).
+    private var headerDecoder = CallHeaderDecoder()
     /// The route of the last call to a listed method, by the method's name as that call's headers
     /// decoded it: a client calls one method again and again, and the next call's name, decoded
     /// reusing that string, compares equal at once, with no hashing.
@@ -102,8 +102,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         connection.noteActivity()
         let headers: CallHeaders
         do {
-            headers = try CallHeaders(decoding: payload, reusing: previousHeaders)
-            previousHeaders = headers
+            headers = try headerDecoder.decode(payload)
         } catch {
             sendStatus(id, RPCError(.invalidArgument, "CALL frame payload is not a valid backoffice.wire.CallHeaders"))
             return
@@ -142,10 +141,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
             call = RelayedCall(id: id, route: route, metadata: headers.metadata, timeout: timeout, server: self)
         } else {
             let context = ServerContext(
-                method: route.handler.method, metadata: headers.metadata,
+                method: route.method, metadata: headers.metadata,
                 deadline: timeout.map { ContinuousClock.now.advanced(by: $0) }, peer: connection.peerDescription, callID: id)
             let handled = HandledCall(id: id, route: route, context: context, timeout: timeout)
-            if route.handler.method.kind == .clientStreaming {
+            if route.method.kind == .clientStreaming {
                 handled.requests = InboundQueue { [weak self, loop] size in
                     guard let connection = self else { return }
                     loop.execute { connection.connection.releaseInbound(size) }
@@ -579,14 +578,17 @@ struct ServerRouter: Sendable {
     /// handler and the interceptors would be several.
     final class Route: Sendable {
         let handler: MethodHandler
+        /// `handler.method`, kept apart: reading it from the handler would copy the handler.
+        let method: MethodDescriptor
         let interceptors: ArraySlice<any ServerInterceptor>
         /// A method the server lists, not one a fallback answers for a name a client made up.
         let isListed: Bool
         /// The method, when the server lists it (`CallSummary.listedMethod`).
-        var listedMethod: MethodDescriptor? { isListed ? handler.method : nil }
+        var listedMethod: MethodDescriptor? { isListed ? method : nil }
 
         init(handler: MethodHandler, interceptors: ArraySlice<any ServerInterceptor>, isListed: Bool) {
             self.handler = handler
+            method = handler.method
             self.interceptors = interceptors
             self.isListed = isListed
         }

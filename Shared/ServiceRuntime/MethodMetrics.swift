@@ -53,7 +53,7 @@ public final class MethodMetrics: Sendable {
     /// `NOT_FOUND`) after `micros` microseconds.
     public func record(code: Int32, codeName: String, micros: UInt64) {
         let bucket = LatencyHistogram.bucketIndex(for: micros)
-        let shard = shards[(EventLoop.current?.index ?? 0) % shards.count]
+        let shard = shards[(EventLoop.withCurrent { $0.index } ?? 0) % shards.count]
         shard.state.withLock { state in
             state.calls &+= 1
             state.buckets[bucket] &+= 1

@@ -99,6 +99,56 @@ struct CallHeadersTests {
         #expect(last.metadata.entries == ["authorization": "Bearer b", "request-id": "r-1"])
     }
 
+    @Test func aConnectionsDecoderReadsOnlyTheTimeoutOfARepeatAndDecodesEverythingElseAsSent() throws {
+        let method = "backoffice.echo.Echo/Unary"
+        let base: Metadata = ["authorization": "Bearer a-long-enough-token", "x-backoffice-client-address": "10.0.0.1:5"]
+        func payload(_ method: String = method, _ metadata: Metadata = base, timeout: Int64 = 0) -> [UInt8] {
+            CallHeaders(method: method, metadata: metadata, timeoutMicros: timeout).encoded
+        }
+        func baseAdding(_ key: String, _ value: String) -> Metadata {
+            var metadata = base
+            metadata[key] = value
+            return metadata
+        }
+        var twoTimeouts = payload(timeout: 5)
+        CallHeaders.appendTimeout(7, to: &twoTimeouts)
+        var timeoutFirst: [UInt8] = []
+        CallHeaders.appendTimeout(9, to: &timeoutFirst)
+        timeoutFirst += payload()
+        var unknownAfter = payload()
+        unknownAfter += [0x48, 0x01]  // field 9, a varint
+        let oversized = payload(method, baseAdding("x-big", String(repeating: "b", count: CallHeaderDecoder.keptBytes)))
+        // Each payload after the one before it, as one connection would get them.
+        let sequence: [[UInt8]] = [
+            payload(), payload(), payload(timeout: 30_000_000), payload(timeout: 1), payload(timeout: -3), payload(),
+            payload(timeout: 4), payload(timeout: 4), payload("backoffice.echo.Echo/Expand"), payload(),
+            twoTimeouts, payload(timeout: 5), timeoutFirst, payload(timeout: 6), unknownAfter, payload(),
+            payload(method, baseAdding("request-id", "r-1")), payload(method, baseAdding("request-id", "r-2"), timeout: 2),
+            oversized, oversized, payload(), [], [], payload(),
+        ]
+        var decoder = CallHeaderDecoder()
+        var previous: CallHeaders?
+        for (index, bytes) in sequence.enumerated() {
+            let decoded = try bytes.withUnsafeBytes { try decoder.decode($0) }
+            #expect(decoded == (try decode(bytes)), "payload \(index)")
+            // A repeat is the last call's headers: their strings, not copies.
+            if index == 1 || index == 3, let previous {
+                #expect(Self.sharesStorage(decoded.method, previous.method), "payload \(index)")
+                #expect(Self.sharesStorage(decoded.metadata.orderedPairs, previous.metadata.orderedPairs), "payload \(index)")
+            }
+            previous = decoded
+        }
+        // The repeats were payloads 1 to 7 (the same bytes, or those with another timeout at
+        // the end); every other payload was decoded in full.
+        #expect(decoder.decodedInFull == sequence.count - 7)
+        // After a repeat's prefix: a truncated timeout is refused, and the next payload still decodes.
+        var truncated = payload()
+        truncated += [0x18, 0xFF]
+        #expect(throws: MalformedCallHeaders.self) { try truncated.withUnsafeBytes { try decoder.decode($0) } }
+        #expect(try payload(timeout: 8).withUnsafeBytes { try decoder.decode($0) } == (try decode(payload(timeout: 8))))
+        #expect(decoder.decodedInFull == sequence.count - 7)
+    }
+
     /// Pairs written as given, duplicates and capitals included (what a raw client may send).
     private struct RawPairs: OutgoingMetadata {
         let pairs: [(String, String)]

@@ -28,12 +28,15 @@ struct EventLoopTests {
             second.stop()
         }
         #expect(EventLoop.current == nil)
+        #expect(EventLoop.withCurrent { $0.index } == nil)
         var local: LoopLocal<Box>? = LoopLocal { Box() }
         #expect(local?.current == nil)  // off the loops
         // On each loop: the same value every time, `current` included; another one on the other loop.
         let onFirst = await Self.run(on: first) { [local] in
             let value = local!.value(on: first)
-            let same = value === local!.value(on: first) && value === local!.current && EventLoop.current === first
+            let same =
+                value === local!.value(on: first) && value === local!.current && EventLoop.current === first
+                && EventLoop.withCurrent { $0 === first } == true
             return (Weak(value), same)
         }
         let onSecond = await Self.run(on: second) { [local] in (Weak(local!.value(on: second)), EventLoop.current === second) }

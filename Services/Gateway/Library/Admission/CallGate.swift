@@ -194,9 +194,9 @@ public final class CallGate: Sendable {
     }
 
     /// PERMISSION_DENIED naming the permission `rule` requires when `caller` lacks it.
-    func checkPermission(_ caller: Caller, rule: MethodRule, method: String) throws(RPCError) {
+    func checkPermission(_ caller: Caller, rule: MethodRule, method: @autoclosure () -> String) throws(RPCError) {
         if case .permission(let permission) = rule.rule, !caller.holds(permission) {
-            throw RPCError(.permissionDenied, "\(method) requires the permission \(permission.rawValue)")
+            throw RPCError(.permissionDenied, "\(method()) requires the permission \(permission.rawValue)")
         }
     }
 

@@ -85,14 +85,13 @@ public final class RequestIDGenerator: Sendable {
     /// The next id, e.g. `gwQ3x_-1a` (the prefix, then the number in hexadecimal), written in one
     /// pass: no string appended to another, and no allocation while it fits in 15 bytes.
     public func next() -> String {
-        let number: UInt64
-        if let loop = EventLoop.current, loop.index < 15 {
+        let onLoop = EventLoop.withCurrent { loop -> UInt64? in
+            guard loop.index < 15 else { return nil }
             let counter = perLoop.value(on: loop)
             counter.count &+= 1
-            number = counter.count << 4 | UInt64(loop.index)
-        } else {
-            number = offLoop.wrappingAdd(1, ordering: .relaxed).newValue << 4 | 15
+            return counter.count << 4 | UInt64(loop.index)
         }
+        let number = onLoop.flatMap { $0 } ?? offLoop.wrappingAdd(1, ordering: .relaxed).newValue << 4 | 15
         // Hex digits written by hand: `String(_:radix:)` costs more than the rest of the id.
         let digits = max(1, (64 - number.leadingZeroBitCount + 3) / 4)
         return String(unsafeUninitializedCapacity: prefix.count + digits) { buffer in

@@ -65,7 +65,8 @@ final class ForwardedHeaders: Sendable {
     /// Appends the CALL header of a call to `method` with `metadata` and `timeoutMicros`.
     func encode(method: String, metadata: ForwardedMetadata, timeoutMicros: Int64, into buffer: inout [UInt8]) {
         if let last = last.current {
-            if last.method != method || !(last.metadata.map(metadata.sharesPairs) ?? false) {
+            // Compared in place: the kept metadata is not copied (each copy retains its strings).
+            if last.method != method || last.metadata?.sharesPairs(with: metadata) != true {
                 last.method = method
                 last.metadata = metadata
                 last.encoded.removeAll(keepingCapacity: true)
