@@ -447,9 +447,8 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     private func report(_ call: ServerCall, code: StatusCode, message: String, cause: (any Error)?) {
         guard !router.observers.isEmpty else { return }
         let summary = CallSummary(
-            method: call.method.fullName, listedMethod: call.route.listedMethod, code: code, message: message,
-            durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
-            peer: call.peer, metadata: call.metadata, cause: cause)
+            call, code: code, message: message, durationNanoseconds: MonotonicTime.now().nanoseconds(since: call.startedAt),
+            cause: cause)
         for observer in router.observers { observer.callDidEnd(summary) }
     }
 
@@ -473,8 +472,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         connection.writeFrame(.status, callID: id, message: status)
         if let method, !router.observers.isEmpty {
             let summary = CallSummary(
-                method: method, listedMethod: listed, code: error.code, message: error.message, durationNanoseconds: 0,
-                peer: connection.peerDescription, metadata: Metadata(), cause: nil)
+                refused: method, listedMethod: listed, peer: connection.peerDescription, code: error.code, message: error.message)
             for observer in router.observers { observer.callDidEnd(summary) }
         }
     }

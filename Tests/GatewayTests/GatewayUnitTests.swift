@@ -425,21 +425,30 @@ struct SignatureCacheTests {
         await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: body()) } }
     }
 
-    @Test func forwardedHeadersReuseTheSharedPartOnlyWhileItIsTheSameOnALoop() async throws {
-        // Each loop keeps the encoding of its last call's method and shared pairs; a call whose
-        // method, client pairs, address or signature differ must get its own, and every call its
-        // own request id and timeout.
+    @Test func forwardedHeadersReuseTheSharedPartOnlyForTheSameCallerOnALoop() async throws {
+        // Each loop keeps the encodings of its last callers' methods and shared pairs; a call whose
+        // method, client pairs, address or signature differ from every kept one must get its own,
+        // and every call its own request id and timeout. Callers interleave (several client
+        // connections on one loop), and more of them than the loop keeps replace the oldest.
         let headers = ForwardedHeaders()
         let loop = EventLoopGroup.shared.loops[0]
         let trace: Metadata = ["authorization": "Bearer bos_x", "x-trace": "t1", "x-backoffice-principal": "forged"]
-        let calls: [(method: String, metadata: ForwardedMetadata, timeout: Int64)] = [
+        var calls: [(method: String, metadata: ForwardedMetadata, timeout: Int64)] = [
             ("a.B/C", ForwardedMetadata(client: trace, clientAddress: "127.0.0.1:5000", requestID: "r1", signature: "s1"), 5000),
             ("a.B/C", ForwardedMetadata(client: trace, clientAddress: "127.0.0.1:5000", requestID: "r2", signature: "s1"), 0),
             ("a.B/C", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:5000", requestID: "r3", signature: "s1"), 7),
             ("a.B/C", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:5000", requestID: "r4", signature: "s2"), 7),
             ("a.B/C", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:6000", requestID: "r5", signature: "s2"), 7),
             ("a.B/D", ForwardedMetadata(client: ["x-trace": "t2"], clientAddress: "127.0.0.1:6000", requestID: "r6", signature: nil), 7),
+            ("a.B/C", ForwardedMetadata(client: trace, clientAddress: "127.0.0.1:5000", requestID: "r7", signature: "s1"), 1),
         ]
+        for round in 0..<2 {
+            for port in 7000..<(7000 + ForwardedHeaders.capacity + 2) {
+                let metadata = ForwardedMetadata(
+                    client: trace, clientAddress: "127.0.0.1:\(port)", requestID: "r\(round)-\(port)", signature: "s1")
+                calls.append(("a.B/C", metadata, Int64(port)))
+            }
+        }
         for call in calls {
             for onLoop in [true, false] {
                 let encoded: [UInt8]

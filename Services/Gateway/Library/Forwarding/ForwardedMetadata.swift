@@ -50,29 +50,75 @@ public struct ForwardedMetadata: OutgoingMetadata {
 }
 
 /// The CALL headers of relayed calls, written from the part they share encoded once per loop: the
-/// method and every forwarded pair but the request id, kept for the loop's last call and reused
-/// while the next call's are the same. Only the request id and the timeout are encoded per call.
+/// method and every forwarded pair but the request id. Each loop keeps the encodings of its last
+/// few callers (a loop serves several client connections, whose calls interleave) and reuses one
+/// while a call's method and shared pairs are the same. Only the request id and the timeout are
+/// encoded per call.
 final class ForwardedHeaders: Sendable {
-    /// A loop's last shared part, and what it was encoded from.
-    private final class Last {
-        var method = ""
-        var metadata: ForwardedMetadata?
-        var encoded: [UInt8] = []
+    /// The shared part of one caller's calls, and what it was encoded from. (A class: reading an
+    /// entry out of the array retains it alone, not each of its strings.)
+    private final class Entry {
+        let method: String
+        let metadata: ForwardedMetadata
+        let encoded: [UInt8]
+
+        init(method: String, metadata: ForwardedMetadata, encoded: [UInt8]) {
+            self.method = method
+            self.metadata = metadata
+            self.encoded = encoded
+        }
+
+        func matches(method: String, metadata: ForwardedMetadata) -> Bool {
+            self.method == method && self.metadata.sharesPairs(with: metadata)
+        }
     }
 
-    private let last = LoopLocal { Last() }
+    /// A loop's entries; a new one replaces the oldest once there are `capacity`.
+    private final class Entries {
+        var entries: [Entry] = []
+        var next = 0
+        /// The entry the loop's last call used, tried first.
+        var last = 0
+
+        /// The index of the entry for `method` and `metadata`, if one is kept.
+        func index(method: String, metadata: ForwardedMetadata) -> Int? {
+            if last < entries.count, entries[last].matches(method: method, metadata: metadata) { return last }
+            for index in entries.indices where index != last && entries[index].matches(method: method, metadata: metadata) {
+                last = index
+                return index
+            }
+            return nil
+        }
+
+        /// Keeps `entry`, in place of the oldest when full.
+        func keep(_ entry: Entry) {
+            if entries.count < ForwardedHeaders.capacity {
+                last = entries.count
+                entries.append(entry)
+            } else {
+                last = next
+                entries[next] = entry
+                next = (next + 1) % ForwardedHeaders.capacity
+            }
+        }
+    }
+
+    /// Entries kept per loop: more than the client connections one loop usually serves.
+    static let capacity = 8
+
+    private let perLoop = LoopLocal { Entries() }
 
     /// Appends the CALL header of a call to `method` with `metadata` and `timeoutMicros`.
     func encode(method: String, metadata: ForwardedMetadata, timeoutMicros: Int64, into buffer: inout [UInt8]) {
-        if let last = last.current {
-            // Compared in place: the kept metadata is not copied (each copy retains its strings).
-            if last.method != method || last.metadata?.sharesPairs(with: metadata) != true {
-                last.method = method
-                last.metadata = metadata
-                last.encoded.removeAll(keepingCapacity: true)
-                Self.encodeShared(method: method, metadata: metadata, into: &last.encoded)
+        if let kept = perLoop.current {
+            if let index = kept.index(method: method, metadata: metadata) {
+                buffer.append(contentsOf: kept.entries[index].encoded)
+            } else {
+                var encoded: [UInt8] = []
+                Self.encodeShared(method: method, metadata: metadata, into: &encoded)
+                buffer.append(contentsOf: encoded)
+                kept.keep(Entry(method: method, metadata: metadata, encoded: encoded))
             }
-            buffer.append(contentsOf: last.encoded)
         } else {
             Self.encodeShared(method: method, metadata: metadata, into: &buffer)
         }
