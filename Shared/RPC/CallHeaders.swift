@@ -18,8 +18,12 @@ struct CallHeaders: Sendable, Equatable {
     /// 0: no deadline; negative values are decoded as sent (the server refuses them).
     var timeoutMicros: Int64 = 0
 
-    /// The tag of the timeout field.
+    /// The tags of the fields, and of a metadata entry's key and value.
+    static let methodTag = Field.method
+    static let metadataTag = Field.metadata
     static let timeoutTag = Field.timeout
+    static let entryKeyTag = Field.entryKey
+    static let entryValueTag = Field.entryValue
 
     /// Field numbers and wire types of `CallHeaders` and of its map entries.
     private enum Field {
@@ -170,74 +174,211 @@ struct CallHeaders: Sendable, Equatable {
     }
 }
 
-/// Decodes one connection's CALL payloads, each against the one before it. A client sends its
-/// calls' headers alike (the same method, credential and other pairs), often byte for byte, or
-/// differing only in the timeout its encoder writes last: a payload that repeats the previous
-/// one up to that timeout is not decoded again, only its timeout is read. Any other payload is
-/// decoded in full, sharing the previous call's strings where they are equal.
+/// Decodes one connection's CALL payloads, each against the one before it. A client's calls
+/// carry alike headers: the same method and credential, a proxy's the same forwarded pairs, and
+/// only a request id or a timeout differs. The fields of a payload that are byte for byte the
+/// previous payload's, from its start, are taken from the previous call's headers without being
+/// decoded again; only the fields after them are. A payload whose fields are not plain (a field
+/// repeated, an unknown field, a key not in lower case, a pair not written as one key and one
+/// value) is decoded in full, sharing the previous call's strings where they are equal.
 struct CallHeaderDecoder {
-    /// The last payload decoded in full, and what it decoded to.
+    /// One field of a payload: where its bytes are, and which field it is.
+    private struct Field {
+        var start: Int
+        var end: Int
+        var kind: Kind
+    }
+
+    private enum Kind {
+        case method, pair, timeout
+    }
+
+    /// The last payload when it was plain (its fields in `lastFields`), and what it decoded to.
     private var lastBytes: [UInt8] = []
+    private var lastFields: [Field] = []
     private var last: CallHeaders?
-    /// How much of `lastBytes` a repeat must match: up to its timeout field when that is the only
-    /// one and comes last, all of it when it has none; 0 (no repeat taken) otherwise.
-    private var sharedCount = 0
-    /// How many payloads were not repeats, and were decoded in full.
+    /// The fields of the payload being decoded (kept for its storage).
+    private var fields: [Field] = []
+    /// How many payloads were decoded in full.
     private(set) var decodedInFull = 0
 
     /// The headers of `bytes`, the connection's next CALL payload.
     mutating func decode(_ bytes: UnsafeRawBufferPointer) throws(MalformedCallHeaders) -> CallHeaders {
-        if let repeated = try repeatOfLast(bytes) { return repeated }
+        if let last, !lastFields.isEmpty, bytes.count <= Self.keptBytes {
+            if bytes.count == lastBytes.count,
+                lastBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 })
+            {
+                return last
+            }
+            if let (headers, decodedFields) = (try? decodeAgainst(last, bytes)) ?? nil {
+                // The payload read against stays while most fields repeat it (a request id and a
+                // timeout differ from call to call); one that shares little with it replaces it.
+                if decodedFields > Self.decodedFieldsKept,
+                    Self.plainFields(of: bytes, pairs: headers.metadata.count, into: &fields)
+                {
+                    remember(bytes, headers)
+                }
+                return headers
+            }
+        }
         let headers = try CallHeaders(decoding: bytes, reusing: last)
         decodedInFull += 1
+        if bytes.count <= Self.keptBytes, Self.plainFields(of: bytes, pairs: headers.metadata.count, into: &fields) {
+            remember(bytes, headers)
+        } else {
+            lastFields.removeAll(keepingCapacity: true)
+            self.last = headers
+        }
+        return headers
+    }
+
+    /// Keeps `bytes`, whose plain fields are in `fields`, as the payload the next is read against.
+    private mutating func remember(_ bytes: UnsafeRawBufferPointer, _ headers: CallHeaders) {
+        lastBytes.removeAll(keepingCapacity: true)
+        lastBytes.append(contentsOf: bytes)
+        swap(&lastFields, &fields)
         last = headers
-        sharedCount = Self.sharedCount(of: bytes)
-        lastBytes.removeAll(keepingCapacity: sharedCount > 0)
-        if sharedCount > 0 { lastBytes.append(contentsOf: bytes) }
-        return headers
     }
 
-    /// The last headers with the timeout `bytes` ends with, when `bytes` is the last payload up
-    /// to `sharedCount` followed by nothing or by one timeout field; `nil` otherwise.
-    private func repeatOfLast(_ bytes: UnsafeRawBufferPointer) throws(MalformedCallHeaders) -> CallHeaders? {
-        // The last headers are copied (their strings retained) only for a repeat.
-        guard sharedCount > 0, bytes.count >= sharedCount,
-            lastBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, sharedCount) == 0 })
-        else { return nil }
-        var rest = BufferReader(UnsafeRawBufferPointer(rebasing: bytes[sharedCount...]))
-        var timeoutMicros: Int64 = 0
-        if !rest.isAtEnd {
-            guard try rest.varint() == CallHeaders.timeoutTag else { return nil }
-            timeoutMicros = Int64(bitPattern: try rest.varint())
-            guard rest.isAtEnd else { return nil }
-        }
-        guard var headers = last else { return nil }
-        headers.timeoutMicros = timeoutMicros
-        return headers
-    }
-
-    /// The length of the part of `bytes` (a valid payload) that a repeat must match; 0 for a
-    /// payload not worth keeping (over `keptBytes`).
-    private static func sharedCount(of bytes: UnsafeRawBufferPointer) -> Int {
-        guard bytes.count <= keptBytes else { return 0 }
+    /// The headers of `bytes`, its leading fields equal to `previous`'s taken from it, and how
+    /// many fields after them were decoded; `nil` when one of those is not plain.
+    private func decodeAgainst(
+        _ previous: CallHeaders, _ bytes: UnsafeRawBufferPointer
+    ) throws -> (headers: CallHeaders, decodedFields: Int)? {
         var reader = BufferReader(bytes)
-        var timeouts = 0
-        var lastFieldStart = 0
-        var lastIsTimeout = false
+        var decodedFields = 0
+        var kept = 0
+        var keptMethod = false
+        var keptTimeout = false
+        var keptPairs = 0
+        var method: String?
+        var timeoutMicros: Int64?
+        var diverged = false
+        // Made at the first new pair: the previous pairs kept, then the new ones.
+        var metadata: Metadata?
         while !reader.isAtEnd {
-            lastFieldStart = reader.offset
-            guard let tag = try? reader.varint(), (try? reader.skip(wireType: tag & 7, knownField: false)) != nil else {
-                return 0
+            let start = reader.offset
+            let tag = try reader.varint()
+            let kind: Kind
+            var value: UnsafeRawBufferPointer?
+            var number: UInt64 = 0
+            switch tag {
+            case CallHeaders.methodTag:
+                kind = .method
+                value = try reader.lengthDelimited()
+            case CallHeaders.metadataTag:
+                kind = .pair
+                value = try reader.lengthDelimited()
+            case CallHeaders.timeoutTag:
+                kind = .timeout
+                number = try reader.varint()
+            default:
+                return nil
             }
-            lastIsTimeout = tag == CallHeaders.timeoutTag
-            if lastIsTimeout { timeouts += 1 }
+            let field = Field(start: start, end: reader.offset, kind: kind)
+            if !diverged, kept < lastFields.count, sameBytes(lastFields[kept], field, bytes) {
+                kept += 1
+                switch kind {
+                case .method: keptMethod = true
+                case .pair: keptPairs += 1
+                case .timeout: keptTimeout = true
+                }
+                continue
+            }
+            diverged = true
+            decodedFields += 1
+            switch kind {
+            case .method:
+                guard !keptMethod, method == nil else { return nil }
+                method = try BufferReader.text(value!.assumingMemoryBound(to: UInt8.self))
+            case .pair:
+                guard let (key, pairValue) = try Self.plainPair(value!) else { return nil }
+                var pairs = metadata ?? Self.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs + 1)
+                guard pairs[key] == nil else { return nil }
+                pairs.append(lowercasedKey: key, value: pairValue)
+                metadata = pairs
+            case .timeout:
+                guard !keptTimeout, timeoutMicros == nil else { return nil }
+                timeoutMicros = Int64(bitPattern: number)
+            }
         }
-        if timeouts == 0 { return bytes.count }
-        return timeouts == 1 && lastIsTimeout ? lastFieldStart : 0
+        var headers = previous
+        if !keptMethod { headers.method = method ?? "" }
+        if !keptTimeout { headers.timeoutMicros = timeoutMicros ?? 0 }
+        if let metadata {
+            headers.metadata = metadata
+        } else if keptPairs < previous.metadata.count {
+            headers.metadata = Self.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs)
+        }
+        return (headers, decodedFields)
     }
 
-    /// The largest payload kept for the next call to repeat (headers are a few hundred bytes).
+    /// Whether `field` of `bytes` holds the same bytes as `lastField` of the last payload.
+    private func sameBytes(_ lastField: Field, _ field: Field, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let count = field.end - field.start
+        guard lastField.end - lastField.start == count, lastField.kind == field.kind else { return false }
+        return lastBytes.withUnsafeBytes { memcmp($0.baseAddress! + lastField.start, bytes.baseAddress! + field.start, count) == 0 }
+    }
+
+    /// A pair written as one key in lower case and one value; `nil` for any other entry.
+    private static func plainPair(_ entry: UnsafeRawBufferPointer) throws -> (String, String)? {
+        var reader = BufferReader(entry)
+        guard !reader.isAtEnd, try reader.varint() == CallHeaders.entryKeyTag else { return nil }
+        let key = try reader.string()
+        guard !reader.isAtEnd, try reader.varint() == CallHeaders.entryValueTag else { return nil }
+        let value = try reader.string()
+        guard reader.isAtEnd, !key.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
+            return nil
+        }
+        return (key, value)
+    }
+
+    /// Whether `bytes` (a valid payload with `pairs` distinct pairs) is plain; its fields in `fields`.
+    private static func plainFields(of bytes: UnsafeRawBufferPointer, pairs: Int, into fields: inout [Field]) -> Bool {
+        fields.removeAll(keepingCapacity: true)
+        var reader = BufferReader(bytes)
+        var methods = 0
+        var timeouts = 0
+        var pairFields = 0
+        while !reader.isAtEnd {
+            let start = reader.offset
+            guard let tag = try? reader.varint() else { return false }
+            let kind: Kind
+            switch tag {
+            case CallHeaders.methodTag:
+                guard (try? reader.lengthDelimited()) != nil else { return false }
+                kind = .method
+                methods += 1
+            case CallHeaders.metadataTag:
+                guard let entry = try? reader.lengthDelimited(), (try? plainPair(entry)) ?? nil != nil else { return false }
+                kind = .pair
+                pairFields += 1
+            case CallHeaders.timeoutTag:
+                guard (try? reader.varint()) != nil else { return false }
+                kind = .timeout
+                timeouts += 1
+            default:
+                return false
+            }
+            fields.append(Field(start: start, end: reader.offset, kind: kind))
+        }
+        // Distinct keys: as many pairs decoded as written.
+        return methods <= 1 && timeouts <= 1 && pairFields == pairs && !fields.isEmpty
+    }
+
+    /// A `Metadata` of `pairs` (lower-case and distinct), with room for `room` pairs.
+    private static func metadata(_ pairs: ArraySlice<Metadata.Element>, room: Int) -> Metadata {
+        var metadata = Metadata()
+        metadata.reserveCapacity(room)
+        for pair in pairs { metadata.append(lowercasedKey: pair.key, value: pair.value) }
+        return metadata
+    }
+
+    /// The largest payload kept for the next call to be read against (headers are a few hundred
+    /// bytes).
     static let keptBytes = 4096
+    /// Fields a payload read against the kept one may decode and still leave it kept.
+    static let decodedFieldsKept = 2
 }
 
 /// The pieces of a CALL frame's payload, for a proxy that writes it in parts
@@ -313,9 +454,14 @@ struct BufferReader {
             reused = true
             return candidate
         }
+        return try Self.text(field)
+    }
+
+    /// `field`'s bytes as a string; malformed when they are not UTF-8.
+    static func text(_ field: UnsafeBufferPointer<UInt8>) throws(MalformedCallHeaders) -> String {
         // Metadata is almost always ASCII, which needs no validation (the validating initializer
         // is many times slower).
-        if Self.isASCII(field) { return String(decoding: field, as: UTF8.self) }
+        if isASCII(field) { return String(decoding: field, as: UTF8.self) }
         guard let string = String(validating: field, as: UTF8.self) else { throw MalformedCallHeaders() }
         return string
     }

@@ -99,7 +99,7 @@ struct CallHeadersTests {
         #expect(last.metadata.entries == ["authorization": "Bearer b", "request-id": "r-1"])
     }
 
-    @Test func aConnectionsDecoderReadsOnlyTheTimeoutOfARepeatAndDecodesEverythingElseAsSent() throws {
+    @Test func aConnectionsDecoderReadsOnlyTheFieldsAfterThoseRepeatingTheLastPayload() throws {
         let method = "backoffice.echo.Echo/Unary"
         let base: Metadata = ["authorization": "Bearer a-long-enough-token", "x-backoffice-client-address": "10.0.0.1:5"]
         func payload(_ method: String = method, _ metadata: Metadata = base, timeout: Int64 = 0) -> [UInt8] {
@@ -118,6 +118,13 @@ struct CallHeadersTests {
         var unknownAfter = payload()
         unknownAfter += [0x48, 0x01]  // field 9, a varint
         let oversized = payload(method, baseAdding("x-big", String(repeating: "b", count: CallHeaderDecoder.keptBytes)))
+        var upperKey: [UInt8] = []
+        CallHeaders.encode(
+            method: method, metadata: RawPairs(pairs: [("Authorization", "Bearer a-long-enough-token")]), timeoutMicros: 0,
+            into: &upperKey)
+        var repeatedKey = payload()
+        CallHeaders.appendPair("authorization", "Bearer b", to: &repeatedKey)
+        let otherToken = payload(method, ["authorization": "Bearer other", "x-backoffice-client-address": "10.0.0.1:5"])
         // Each payload after the one before it, as one connection would get them.
         let sequence: [[UInt8]] = [
             payload(), payload(), payload(timeout: 30_000_000), payload(timeout: 1), payload(timeout: -3), payload(),
@@ -125,6 +132,7 @@ struct CallHeadersTests {
             twoTimeouts, payload(timeout: 5), timeoutFirst, payload(timeout: 6), unknownAfter, payload(),
             payload(method, baseAdding("request-id", "r-1")), payload(method, baseAdding("request-id", "r-2"), timeout: 2),
             oversized, oversized, payload(), [], [], payload(),
+            upperKey, payload(), repeatedKey, payload(), otherToken, payload(),
         ]
         var decoder = CallHeaderDecoder()
         var previous: CallHeaders?
@@ -138,15 +146,18 @@ struct CallHeadersTests {
             }
             previous = decoded
         }
-        // The repeats were payloads 1 to 7 (the same bytes, or those with another timeout at
-        // the end); every other payload was decoded in full.
-        #expect(decoder.decodedInFull == sequence.count - 7)
+        // Decoded in full: the first payload, each one that is not plain (two timeouts, an unknown
+        // field, over the size kept, a key in capitals, a key twice), and the one after each of
+        // those. The others are read against the last plain payload decoded in full or sharing
+        // little with the one before it (the method changed at 8, the timeout came first at 12).
+        let inFull = [0, 10, 11, 14, 15, 18, 19, 20, 24, 25, 26, 27]
+        #expect(decoder.decodedInFull == inFull.count)
         // After a repeat's prefix: a truncated timeout is refused, and the next payload still decodes.
         var truncated = payload()
         truncated += [0x18, 0xFF]
         #expect(throws: MalformedCallHeaders.self) { try truncated.withUnsafeBytes { try decoder.decode($0) } }
         #expect(try payload(timeout: 8).withUnsafeBytes { try decoder.decode($0) } == (try decode(payload(timeout: 8))))
-        #expect(decoder.decodedInFull == sequence.count - 7)
+        #expect(decoder.decodedInFull == inFull.count)
     }
 
     /// Pairs written as given, duplicates and capitals included (what a raw client may send).
