@@ -320,16 +320,17 @@ struct CallHeaderDecoder {
         return lastBytes.withUnsafeBytes { memcmp($0.baseAddress! + lastField.start, bytes.baseAddress! + field.start, count) == 0 }
     }
 
-    /// A pair written as one key in lower case and one value; `nil` for any other entry.
+    /// A pair written as one key in lower-case ASCII and one value; `nil` for any other entry.
     private static func plainPair(_ entry: UnsafeRawBufferPointer) throws -> (String, String)? {
         var reader = BufferReader(entry)
         guard !reader.isAtEnd, try reader.varint() == CallHeaders.entryKeyTag else { return nil }
         let key = try reader.string()
         guard !reader.isAtEnd, try reader.varint() == CallHeaders.entryValueTag else { return nil }
         let value = try reader.string()
-        guard reader.isAtEnd, !key.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
-            return nil
-        }
+        // Lower case as `Metadata` would leave it: no capital, and ASCII (other scripts have
+        // capitals of their own).
+        guard reader.isAtEnd, !key.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 })
+        else { return nil }
         return (key, value)
     }
 

@@ -125,6 +125,10 @@ struct CallHeadersTests {
         var repeatedKey = payload()
         CallHeaders.appendPair("authorization", "Bearer b", to: &repeatedKey)
         let otherToken = payload(method, ["authorization": "Bearer other", "x-backoffice-client-address": "10.0.0.1:5"])
+        var otherScript: [UInt8] = []
+        CallHeaders.encode(
+            method: method, metadata: RawPairs(pairs: [("authorization", "Bearer a-long-enough-token"), ("x-Ā", "1")]),
+            timeoutMicros: 0, into: &otherScript)
         // Each payload after the one before it, as one connection would get them.
         let sequence: [[UInt8]] = [
             payload(), payload(), payload(timeout: 30_000_000), payload(timeout: 1), payload(timeout: -3), payload(),
@@ -132,13 +136,17 @@ struct CallHeadersTests {
             twoTimeouts, payload(timeout: 5), timeoutFirst, payload(timeout: 6), unknownAfter, payload(),
             payload(method, baseAdding("request-id", "r-1")), payload(method, baseAdding("request-id", "r-2"), timeout: 2),
             oversized, oversized, payload(), [], [], payload(),
-            upperKey, payload(), repeatedKey, payload(), otherToken, payload(),
+            upperKey, payload(), repeatedKey, payload(), otherToken, payload(), otherScript, payload(),
         ]
         var decoder = CallHeaderDecoder()
         var previous: CallHeaders?
         for (index, bytes) in sequence.enumerated() {
             let decoded = try bytes.withUnsafeBytes { try decoder.decode($0) }
-            #expect(decoded == (try decode(bytes)), "payload \(index)")
+            let fresh = try decode(bytes)
+            #expect(decoded == fresh, "payload \(index)")
+            // Pair for pair, keys as stored (`==` ignores case and order).
+            let pairs = decoded.metadata.orderedPairs.map { "\($0.key)=\($0.value)" }
+            #expect(pairs == fresh.metadata.orderedPairs.map { "\($0.key)=\($0.value)" }, "payload \(index)")
             // A repeat is the last call's headers: their strings, not copies.
             if index == 1 || index == 3, let previous {
                 #expect(Self.sharesStorage(decoded.method, previous.method), "payload \(index)")
@@ -147,10 +155,11 @@ struct CallHeadersTests {
             previous = decoded
         }
         // Decoded in full: the first payload, each one that is not plain (two timeouts, an unknown
-        // field, over the size kept, a key in capitals, a key twice), and the one after each of
-        // those. The others are read against the last plain payload decoded in full or sharing
-        // little with the one before it (the method changed at 8, the timeout came first at 12).
-        let inFull = [0, 10, 11, 14, 15, 18, 19, 20, 24, 25, 26, 27]
+        // field, over the size kept, a key in capitals, a key twice, a key outside ASCII), and the
+        // one after each of those. The others are read against the last plain payload decoded in
+        // full or sharing little with the one before it (the method changed at 8, the timeout
+        // came first at 12).
+        let inFull = [0, 10, 11, 14, 15, 18, 19, 20, 24, 25, 26, 27, 30, 31]
         #expect(decoder.decodedInFull == inFull.count)
         // After a repeat's prefix: a truncated timeout is refused, and the next payload still decodes.
         var truncated = payload()
