@@ -176,9 +176,9 @@ struct CallHeaders: Sendable, Equatable {
 
 /// Decodes one connection's CALL payloads, each against the one before it. A client's calls
 /// carry alike headers: the same method and credential, a proxy's the same forwarded pairs, and
-/// only a request id or a timeout differs. The fields of a payload that are byte for byte the
-/// previous payload's, from its start, are taken from the previous call's headers without being
-/// decoded again; only the fields after them are. A payload whose fields are not plain (a field
+/// only a request id or a timeout differs. The fields of a payload that are byte for byte those
+/// of a payload kept from an earlier call, from its start, are taken from that call's headers
+/// without being decoded again; only the fields after them are. A payload whose fields are not plain (a field
 /// repeated, an unknown field, a key not in lower case, a pair not written as one key and one
 /// value) is decoded in full, sharing the previous call's strings where they are equal.
 struct CallHeaderDecoder {
@@ -193,7 +193,10 @@ struct CallHeaderDecoder {
         case method, pair, timeout
     }
 
-    /// The last payload when it was plain (its fields in `lastFields`), and what it decoded to.
+    /// The payload the next one is read against (the last plain one decoded in full, or read
+    /// against this one but sharing little with it), its fields, and its headers. After a payload
+    /// that was not plain, none is kept (`lastFields` is empty) and `last` holds that payload's
+    /// headers, whose strings the next full decode may share.
     private var lastBytes: [UInt8] = []
     private var lastFields: [Field] = []
     private var last: CallHeaders?
