@@ -105,7 +105,7 @@ struct CallHeaders: Sendable, Equatable {
 
     /// A `Metadata` of `pairs` (the previous call's: lower-case and distinct), with room for
     /// `room` pairs.
-    private static func metadata(_ pairs: ArraySlice<Metadata.Element>, room: Int) -> Metadata {
+    fileprivate static func metadata(_ pairs: ArraySlice<Metadata.Element>, room: Int) -> Metadata {
         var metadata = Metadata()
         metadata.reserveCapacity(room)
         for pair in pairs { metadata.append(lowercasedKey: pair.key, value: pair.value) }
@@ -296,7 +296,7 @@ struct CallHeaderDecoder {
                 method = try BufferReader.text(value!.assumingMemoryBound(to: UInt8.self))
             case .pair:
                 guard let (key, pairValue) = try Self.plainPair(value!) else { return nil }
-                var pairs = metadata ?? Self.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs + 1)
+                var pairs = metadata ?? CallHeaders.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs + 1)
                 guard pairs[key] == nil else { return nil }
                 pairs.append(lowercasedKey: key, value: pairValue)
                 metadata = pairs
@@ -311,7 +311,7 @@ struct CallHeaderDecoder {
         if let metadata {
             headers.metadata = metadata
         } else if keptPairs < previous.metadata.count {
-            headers.metadata = Self.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs)
+            headers.metadata = CallHeaders.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs)
         }
         return (headers, decodedFields)
     }
@@ -368,14 +368,6 @@ struct CallHeaderDecoder {
         }
         // Distinct keys: as many pairs decoded as written.
         return methods <= 1 && timeouts <= 1 && pairFields == pairs && !fields.isEmpty
-    }
-
-    /// A `Metadata` of `pairs` (lower-case and distinct), with room for `room` pairs.
-    private static func metadata(_ pairs: ArraySlice<Metadata.Element>, room: Int) -> Metadata {
-        var metadata = Metadata()
-        metadata.reserveCapacity(room)
-        for pair in pairs { metadata.append(lowercasedKey: pair.key, value: pair.value) }
-        return metadata
     }
 
     /// The largest payload kept for the next call to be read against (headers are a few hundred
