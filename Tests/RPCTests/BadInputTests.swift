@@ -100,6 +100,20 @@ struct BadInputTests {
             try await raw.sendMessage(2, Echo.EchoRequest.with(payload: [5]))
             let message = try await raw.frame(ofType: RawConnection.FrameKind.message)
             #expect(try Echo.EchoResponse(serializedBytes: message.payload).payload == [5])
+            #expect(try await raw.frame(ofType: RawConnection.FrameKind.status).callID == 2)
+            // A payload that repeats call 2's header, then a truncated timeout: read against the
+            // last call's header, and refused all the same.
+            let method = Array("backoffice.echo.Echo/Unary".utf8)
+            let repeatedThenTruncated = [0x0A, UInt8(method.count)] + method + [0x18, 0xFF]
+            try await raw.send(RawConnection.frame(type: RawConnection.FrameKind.call, callID: 3, payload: repeatedThenTruncated))
+            let refused = try await raw.frame(ofType: RawConnection.FrameKind.status)
+            #expect(refused.callID == 3)
+            #expect(try RawConnection.status(of: refused).code == StatusCode.invalidArgument.rawValue)
+            try await raw.sendCall(4, method: "backoffice.echo.Echo/Unary")
+            try await raw.sendMessage(4, Echo.EchoRequest.with(payload: [6]))
+            let after = try await raw.frame(ofType: RawConnection.FrameKind.message)
+            #expect(after.callID == 4)
+            #expect(try Echo.EchoResponse(serializedBytes: after.payload).payload == [6])
         }
     }
 
