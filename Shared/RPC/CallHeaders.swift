@@ -296,7 +296,9 @@ struct CallHeaderDecoder {
                 method = try BufferReader.text(value!.assumingMemoryBound(to: UInt8.self))
             case .pair:
                 guard let (key, pairValue) = try Self.plainPair(value!) else { return nil }
-                var pairs = metadata ?? CallHeaders.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs + 1)
+                // Taken out of `metadata` while it grows: a copy left there would make the append
+                // copy every pair.
+                var pairs = metadata.take() ?? CallHeaders.metadata(previous.metadata.orderedPairs[..<keptPairs], room: keptPairs + 1)
                 guard pairs[key] == nil else { return nil }
                 pairs.append(lowercasedKey: key, value: pairValue)
                 metadata = pairs

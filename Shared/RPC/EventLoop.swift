@@ -82,8 +82,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// the loop (a connection's last activity), read once per wake-up instead of once per frame.
     private(set) var wokeAt = MonotonicTime.now()
     private var nextTimerID: UInt64 = 1
-    /// The values `LoopLocal`s keep for this loop, at their id (ids are small and dense).
-    private var locals: [AnyObject?] = []
+    /// The values `LoopLocal`s keep for this loop, at their id (ids are small and dense), each
+    /// held retained until `removeLocal`: a lookup borrows its value without retaining it. Touched
+    /// by the loop's thread alone, so its accesses are not checked at run time (a check cost as
+    /// much as the lookup).
+    @usableFromInline @exclusivity(unchecked) var locals: [Unmanaged<AnyObject>?] = []
 
     /// Starts a loop on a new thread.
     init(name: String) {
@@ -150,19 +153,22 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     // MARK: Loop-local values (loop thread only)
 
-    /// The value a `LoopLocal` keeps here under `id`, if it made one.
-    @usableFromInline
-    func localValue(_ id: Int) -> AnyObject? { id < locals.count ? locals[id] : nil }
+    /// The value a `LoopLocal` keeps here under `id`, if it made one (unretained: the loop holds it).
+    @inlinable
+    func localValue(_ id: Int) -> Unmanaged<AnyObject>? { id < locals.count ? locals[id] : nil }
 
     /// Keeps `value` for the `LoopLocal` whose id is `id`.
     func setLocalValue(_ value: AnyObject, _ id: Int) {
         if id >= locals.count { locals.append(contentsOf: repeatElement(nil, count: id + 1 - locals.count)) }
-        locals[id] = value
+        locals[id]?.release()
+        locals[id] = .passRetained(value)
     }
 
     /// Forgets the value kept under `id` (its `LoopLocal` is gone).
     func removeLocal(_ id: Int) {
-        if id < locals.count { locals[id] = nil }
+        guard id < locals.count else { return }
+        locals[id]?.release()
+        locals[id] = nil
     }
 
     // MARK: Handing work to the loop

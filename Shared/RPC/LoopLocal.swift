@@ -22,7 +22,7 @@ public final class LoopLocal<Value: AnyObject>: Sendable {
     /// is used, finding the value costs a table read and no generic metadata.)
     @inlinable
     public func value(on loop: EventLoop) -> Value {
-        if let value = loop.localValue(id) { return unsafeDowncast(value, to: Value.self) }
+        if let value = loop.localValue(id) { return unsafeDowncast(value.takeUnretainedValue(), to: Value.self) }
         return makeValue(on: loop)
     }
 
@@ -30,6 +30,21 @@ public final class LoopLocal<Value: AnyObject>: Sendable {
     @inlinable
     public var current: Value? {
         EventLoop.withCurrent { value(on: $0) }
+    }
+
+    /// What `body` makes of the value of the loop running the caller, which it borrows (the value
+    /// is not retained for it, as `current`'s is); `nil` off the event loops. For the lookups made
+    /// on every call.
+    @inlinable
+    public func withCurrent<Result>(_ body: (Value) -> Result) -> Result? {
+        EventLoop.withCurrent { withValue(on: $0, body) }
+    }
+
+    /// What `body` makes of the value of `loop`, which it borrows; call on `loop` only.
+    @inlinable
+    public func withValue<Result>(on loop: EventLoop, _ body: (Value) -> Result) -> Result {
+        guard let stored = loop.localValue(id) else { return body(makeValue(on: loop)) }
+        return stored._withUnsafeGuaranteedRef { body(unsafeDowncast($0, to: Value.self)) }
     }
 
     /// Makes `loop`'s value (its first use there).

@@ -60,8 +60,10 @@ public struct Metadata: OutgoingMetadata, Hashable, ExpressibleByDictionaryLiter
             // Keys are stored lower-case, and callers mostly ask with a lower-case key (the
             // well-known ones): matched as given first, lowered only when that finds nothing.
             for pair in pairs where pair.key == key { return pair.value }
-            let lowered = Self.lowercased(key)
-            guard lowered != key else { return nil }
+            // A lower-case key that is not here (a request id the client did not send) is not
+            // copied to be lowered first.
+            guard Self.needsLowering(key) else { return nil }
+            let lowered = key.lowercased()
             for pair in pairs where pair.key == lowered { return pair.value }
             return nil
         }
@@ -123,9 +125,12 @@ public struct Metadata: OutgoingMetadata, Hashable, ExpressibleByDictionaryLiter
 
     /// `key` in lower case; no copy when it already is (the usual case: the well-known keys).
     static func lowercased(_ key: String) -> String {
-        var key = key
-        let needsLowering = key.withUTF8 { bytes in bytes.contains { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 } }
-        return needsLowering ? key.lowercased() : key
+        needsLowering(key) ? key.lowercased() : key
+    }
+
+    /// Whether `key` has an upper-case letter, or anything beyond ASCII that `lowercased()` might change.
+    private static func needsLowering(_ key: String) -> Bool {
+        key.utf8.withContiguousStorageIfAvailable { bytes in bytes.contains { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 } } ?? true
     }
 
     /// Well-known keys.

@@ -13,7 +13,7 @@ public final class MetricsObserver: ServerCallObserver {
     public func callDidEnd(_ summary: CallSummary) {
         let metrics: MethodMetrics
         if let method = summary.listedMethod {
-            metrics = handles.current?.handle(for: method, in: registry) ?? registry.handle(for: method.fullName)
+            metrics = handles.withCurrent { $0.handle(for: method, in: registry) } ?? registry.handle(for: method.fullName)
         } else {
             // Names no service lists share one entry: a client could make up any number of them.
             metrics = registry.handle(for: MetricsRegistry.unlistedMethods)

@@ -44,23 +44,29 @@ public final class TrustedCallerInterceptor: ServerInterceptor {
     /// `context` with its verified principal attached (unchanged for the health service).
     /// - Throws: UNAUTHENTICATED "calls must come through the gateway".
     private func verified(_ context: ServerContext) throws(RPCError) -> ServerContext {
-        if context.method.service == Self.unsignedService { return context }
-        guard let value = context.metadata[PrincipalSigner.metadataKey] else {
-            throw RPCError(.unauthenticated, "calls must come through the gateway")
-        }
-        let last = lastVerified.current
+        let value = context.metadata[PrincipalSigner.metadataKey]
+        // The value the loop verified last, for the same method, is recognised before anything
+        // else: a remembered method is never the health service's, whose calls are not verified.
         // The coarse clock plus its resolution is never early: a remembered value is refused at
         // most that much before its expiry, never accepted after it.
-        let latest = CoarseClock.unixMillis() + CoarseClock.resolutionMillis
-        if let last, let known = last.principal(for: value, method: context.method, nowMillis: latest) {
-            return context.attaching(known)
+        if let value {
+            let latest = CoarseClock.unixMillis() + CoarseClock.resolutionMillis
+            if let known = lastVerified.withCurrent({ $0.principal(for: value, method: context.method, nowMillis: latest) }) ?? nil {
+                return context.attaching(known)
+            }
+        }
+        if context.method.service == Self.unsignedService { return context }
+        guard let value else {
+            throw RPCError(.unauthenticated, "calls must come through the gateway")
         }
         let principal: PreparedContextValue<PrincipalKey>
         let now = Date()
         let nowMillis = PrincipalSigner.unixMilliseconds(now)
         if let known = verifiedValues.principal(for: value, method: context.method.fullName, nowMillis: nowMillis) {
             principal = PreparedContextValue(known.principal)
-            last?.remember(value, principal: principal, method: context.method, notAfterUnixMs: known.notAfterUnixMs)
+            lastVerified.withCurrent {
+                $0.remember(value, principal: principal, method: context.method, notAfterUnixMs: known.notAfterUnixMs)
+            }
         } else {
             do {
                 let signature = try signer.verifiedSignature(value, method: context.method.fullName, now: now)
@@ -68,7 +74,9 @@ public final class TrustedCallerInterceptor: ServerInterceptor {
                 verifiedValues.store(
                     value, principal: principal.value, method: context.method.fullName, notAfterUnixMs: signature.notAfterUnixMs,
                     now: now)
-                last?.remember(value, principal: principal, method: context.method, notAfterUnixMs: signature.notAfterUnixMs)
+                lastVerified.withCurrent {
+                    $0.remember(value, principal: principal, method: context.method, notAfterUnixMs: signature.notAfterUnixMs)
+                }
             } catch {
                 throw RPCError(.unauthenticated, "calls must come through the gateway: \(error.message)")
             }

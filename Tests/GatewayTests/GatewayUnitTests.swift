@@ -103,6 +103,32 @@ struct AdmissionUnitTests {
         #expect(recent.caller(for: "Bearer a", now: 10, generation: 7) == nil)
     }
 
+    @Test func recentCallersTellInterleavedCredentialsApart() {
+        let recent = RecentCallers()
+        let first = Caller(TestPrincipals.user)
+        let second = Caller(TestPrincipals.user)
+        recent.remember(first, for: "Bearer a", expiresAtMillis: 1000, generation: 0)
+        recent.remember(second, for: "Bearer b", expiresAtMillis: 1000, generation: 0)
+        for _ in 0..<3 {
+            #expect(recent.caller(for: "Bearer a", now: 0, generation: 0) === first)
+            #expect(recent.caller(for: "Bearer a", now: 0, generation: 0) === first)
+            #expect(recent.caller(for: "Bearer b", now: 0, generation: 0) === second)
+        }
+        // The one found last expires like any other.
+        #expect(recent.caller(for: "Bearer b", now: 1000, generation: 0) == nil)
+        #expect(recent.caller(for: "Bearer a", now: 999, generation: 0) === first)
+    }
+
+    @Test func theLastClientAddressKeepsItsHostUntilAnotherComes() {
+        let last = LastHost()
+        for _ in 0..<2 {
+            #expect(last.host(of: "127.0.0.1:4000") == "127.0.0.1")
+            #expect(last.host(of: "127.0.0.1:4000") == "127.0.0.1")
+            #expect(last.host(of: "[::1]:4001") == "[::1]")
+            #expect(last.host(of: "10.0.0.7:80") == "10.0.0.7")
+        }
+    }
+
     @Test func recentCallersAreBounded() {
         let recent = RecentCallers()
         for index in 0..<(RecentCallers.capacity * 3) {

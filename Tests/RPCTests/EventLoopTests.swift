@@ -31,12 +31,15 @@ struct EventLoopTests {
         #expect(EventLoop.withCurrent { $0.index } == nil)
         var local: LoopLocal<Box>? = LoopLocal { Box() }
         #expect(local?.current == nil)  // off the loops
+        #expect(local?.withCurrent { _ in true } == nil)
         // On each loop: the same value every time, `current` included; another one on the other loop.
         let onFirst = await Self.run(on: first) { [local] in
             let value = local!.value(on: first)
+            // The borrowing lookups find the same value.
             let same =
                 value === local!.value(on: first) && value === local!.current && EventLoop.current === first
-                && EventLoop.withCurrent { $0 === first } == true
+                && EventLoop.withCurrent { $0 === first } == true && local!.withCurrent({ $0 === value }) == true
+                && local!.withValue(on: first) { $0 === value }
             return (Weak(value), same)
         }
         let onSecond = await Self.run(on: second) { [local] in (Weak(local!.value(on: second)), EventLoop.current === second) }

@@ -47,13 +47,11 @@ enum Admission {
     case anonymous(String)
 }
 
-/// A call whose caller is known: its principal (anonymous on public methods without credentials),
-/// its rule, the instances that serve it, and the client's host.
+/// A call whose caller is known: the checks it passed (its rule, the instances that serve it, the
+/// client's host) and its caller (anonymous on public methods without credentials).
 public struct IdentifiedCall: Sendable {
+    public let checked: CheckedCall
     public let caller: Caller
-    public let rule: MethodRule
-    public let group: InstanceGroup
-    public let address: String
 
     /// Who makes the call.
     public var principal: Auth.Principal { caller.principal }
@@ -64,11 +62,6 @@ public struct CheckedCall: Sendable {
     public let rule: MethodRule
     public let group: InstanceGroup
     public let address: String
-
-    /// The call made by `caller`.
-    public func identified(by caller: Caller) -> IdentifiedCall {
-        IdentifiedCall(caller: caller, rule: rule, group: group, address: address)
-    }
 }
 
 /// Decides whether a call may go through, in this order: deadline cap, access rule, route,
@@ -97,6 +90,8 @@ public final class CallGate: Sendable {
     let anonymous = Caller(.anonymous)
     /// Each event loop's recently found callers, in front of the authenticator's cache.
     private let recentCallers = LoopLocal { RecentCallers() }
+    /// Each event loop's last client address and its host: a connection's calls repeat it.
+    private let lastHosts = LoopLocal { LastHost() }
 
     /// A gate applying `limits`.
     public init(
@@ -118,7 +113,7 @@ public final class CallGate: Sendable {
     /// credential are checked; throws the status the call ends with otherwise.
     public func identify(_ context: some CallDescription, rule: MethodRule?) async throws(RPCError) -> IdentifiedCall {
         let checked = try check(context, rule: rule, group: directory.group(for: context.method.service))
-        return checked.identified(by: try await caller(of: context, rule: checked.rule))
+        return IdentifiedCall(checked: checked, caller: try await caller(of: context, rule: checked.rule))
     }
 
     /// The checks made before the caller is known: the deadline, the access rule (`policy`'s for
@@ -139,7 +134,8 @@ public final class CallGate: Sendable {
         guard let group else {
             throw RPCError(.unimplemented, "the gateway has no route for \(method.service)")
         }
-        let address = Self.host(of: context.peer)
+        let peer = context.peer
+        let address = lastHosts.withCurrent { $0.host(of: peer) } ?? Self.host(of: peer)
         if let wait = addressLimiter.acquire(address) {
             throw Self.exhausted("too many calls from \(address)", retryAfterMillis: wait)
         }
@@ -169,11 +165,14 @@ public final class CallGate: Sendable {
         // Read before the cache: a credential forgotten after this makes the copy kept below stale.
         let generation = cache.generation
         let now = cache.clock.monotonicMillis()
-        let recent = recentCallers.current
-        if let caller = recent?.caller(for: authorization, now: now, generation: generation) { return caller }
+        if let caller = recentCallers.withCurrent({ $0.caller(for: authorization, now: now, generation: generation) }) ?? nil {
+            return caller
+        }
         guard let credential = try Credential.from(context.metadata) else { return try anonymousCaller(context, rule: rule) }
         guard let entry = cache.entry(for: credential) else { return nil }
-        recent?.remember(entry.caller, for: authorization, expiresAtMillis: entry.expiresAtMillis, generation: generation)
+        recentCallers.withCurrent {
+            $0.remember(entry.caller, for: authorization, expiresAtMillis: entry.expiresAtMillis, generation: generation)
+        }
         return entry.caller
     }
 
@@ -209,10 +208,13 @@ public final class CallGate: Sendable {
         try checkPermission(caller, rule: rule, method: context.method.fullName)
     }
 
-    /// Lets an identified call through when the principal holds the rule's permission and is
-    /// within its rate and concurrency limits. A successful admission must be ended with `release`.
-    public func admit(_ context: some CallDescription, _ call: IdentifiedCall, requestID: String) throws(RPCError) -> AdmittedCall {
-        let caller = call.caller
+    /// Lets a checked call by `caller` through when the principal holds the rule's permission and
+    /// is within its rate and concurrency limits. A successful admission must be ended with
+    /// `release`. (The caller comes apart from the checks: a call relayed at once never puts the
+    /// two together in an `IdentifiedCall`, each of whose references would be retained for it.)
+    public func admit(
+        _ context: some CallDescription, _ call: CheckedCall, caller: Caller, requestID: String
+    ) throws(RPCError) -> AdmittedCall {
         try checkPermission(caller, rule: call.rule, method: context.method.fullName)
         let admission: Admission
         if let allowance = caller.allowance(in: allowances) {
@@ -266,5 +268,20 @@ extension Duration {
     /// The duration in whole microseconds.
     var wholeMicros: Int64 {
         components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
+    }
+}
+
+/// The client address an event loop saw last and its host (`CallGate.host(of:)`), touched by
+/// that loop's thread alone.
+final class LastHost {
+    private var peer = ""
+    private var host = ""
+
+    func host(of peer: String) -> String {
+        if peer != self.peer {
+            self.peer = peer
+            host = CallGate.host(of: peer)
+        }
+        return host
     }
 }

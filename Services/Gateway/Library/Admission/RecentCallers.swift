@@ -15,23 +15,26 @@ final class RecentCallers {
     static let capacity = 256
     private var entries: [String: Entry] = [:]
     /// The value found last: a connection's calls carry the same one, decoded into the same
-    /// string (`CallHeaders` reuses it), which compares equal at once, with no hashing.
-    private var last: (authorization: String, entry: Entry)?
+    /// string (`CallHeaders` reuses it), which compares equal at once, with no hashing. (Two
+    /// fields compared in place: a tuple would be copied out, each of its references retained.)
+    private var lastAuthorization = ""
+    private var lastEntry: Entry?
 
     /// The caller of `authorization`, if an entry taken at `generation` is still good at `now`.
     func caller(for authorization: String, now: Int64, generation: UInt64) -> Caller? {
         let entry: Entry
-        if let last, last.authorization == authorization {
-            entry = last.entry
+        if let lastEntry, lastAuthorization == authorization {
+            entry = lastEntry
         } else if let found = entries[authorization] {
             entry = found
-            last = (authorization, found)
+            lastAuthorization = authorization
+            lastEntry = found
         } else {
             return nil
         }
         guard entry.expiresAtMillis > now, entry.generation == generation else {
             entries.removeValue(forKey: authorization)
-            last = nil
+            lastEntry = nil
             return nil
         }
         return entry.caller
@@ -41,7 +44,7 @@ final class RecentCallers {
     /// `expiresAtMillis`, read while the cache's generation was `generation`.
     func remember(_ caller: Caller, for authorization: String, expiresAtMillis: Int64, generation: UInt64) {
         if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-        last = nil
+        lastEntry = nil
         entries[authorization] = Entry(caller: caller, expiresAtMillis: expiresAtMillis, generation: generation)
     }
 }

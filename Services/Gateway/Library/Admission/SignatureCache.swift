@@ -27,8 +27,7 @@ public final class SignatureCache: Sendable {
     /// The `x-backoffice-principal` value for `caller` calling `method`.
     public func value(for caller: Caller, method: MethodDescriptor) -> String {
         let now = clock.monotonicMillis()
-        let last = lastHandedOut.current
-        if let value = last?.value(for: caller, method: method, now: now) { return value }
+        if let value = lastHandedOut.withCurrent({ $0.value(for: caller, method: method, now: now) }) ?? nil { return value }
         let value: String
         let reuseUntil: Int64
         if let kept = caller.signature(for: method, now: now) {
@@ -39,7 +38,7 @@ public final class SignatureCache: Sendable {
             reuseUntil = now + reuseMillis
             caller.keepSignature(value, for: method, reuseUntilMillis: reuseUntil)
         }
-        last?.remember(value, for: caller, method: method, reuseUntilMillis: reuseUntil)
+        lastHandedOut.withCurrent { $0.remember(value, for: caller, method: method, reuseUntilMillis: reuseUntil) }
         return value
     }
 
@@ -87,9 +86,11 @@ public final class RequestIDGenerator: Sendable {
     public func next() -> String {
         let onLoop = EventLoop.withCurrent { loop -> UInt64? in
             guard loop.index < 15 else { return nil }
-            let counter = perLoop.value(on: loop)
-            counter.count &+= 1
-            return counter.count << 4 | UInt64(loop.index)
+            let count = perLoop.withValue(on: loop) { counter in
+                counter.count &+= 1
+                return counter.count
+            }
+            return count << 4 | UInt64(loop.index)
         }
         let number = onLoop.flatMap { $0 } ?? offLoop.wrappingAdd(1, ordering: .relaxed).newValue << 4 | 15
         // Hex digits written by hand: `String(_:radix:)` costs more than the rest of the id.

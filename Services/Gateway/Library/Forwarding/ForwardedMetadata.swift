@@ -110,7 +110,7 @@ final class ForwardedHeaders: Sendable {
 
     /// Appends the CALL header of a call to `method` with `metadata` and `timeoutMicros`.
     func encode(method: String, metadata: ForwardedMetadata, timeoutMicros: Int64, into buffer: inout [UInt8]) {
-        if let kept = perLoop.current {
+        let keptOnLoop: Void? = perLoop.withCurrent { kept in
             if let index = kept.index(method: method, metadata: metadata) {
                 buffer.append(contentsOf: kept.entries[index].encoded)
             } else {
@@ -119,9 +119,8 @@ final class ForwardedHeaders: Sendable {
                 buffer.append(contentsOf: encoded)
                 kept.keep(Entry(method: method, metadata: metadata, encoded: encoded))
             }
-        } else {
-            Self.encodeShared(method: method, metadata: metadata, into: &buffer)
         }
+        if keptOnLoop == nil { Self.encodeShared(method: method, metadata: metadata, into: &buffer) }
         CallHeaderEncoding.appendPair(Metadata.Keys.requestID, metadata.requestID, to: &buffer)
         CallHeaderEncoding.appendTimeout(timeoutMicros, to: &buffer)
     }

@@ -131,14 +131,14 @@ public final class GatewayService: UnknownMethodService {
             return
         }
         if let caller {
-            relay(method, call, checked.identified(by: caller), requestID: requestID, since: started)
+            relay(method, call, checked, caller, requestID: requestID, since: started)
             return
         }
         let context = call.context
         let lookup = Task {
             do {
                 let caller = try await gate.caller(of: context, rule: rule)
-                relay(method, call, checked.identified(by: caller), requestID: requestID, since: started)
+                relay(method, call, checked, caller, requestID: requestID, since: started)
             } catch {
                 finishCall(context, requestID: requestID, principal: nil, since: started, failure: error)
                 call.fail(error)
@@ -147,9 +147,9 @@ public final class GatewayService: UnknownMethodService {
         call.onCancel { lookup.cancel() }
     }
 
-    /// Admits an identified read-only call and relays it to an instance of its service.
+    /// Admits a checked read-only call by `caller` and relays it to an instance of its service.
     private func relay(
-        _ method: MethodDescriptor, _ call: RelayedCall, _ identified: IdentifiedCall, requestID: String,
+        _ method: MethodDescriptor, _ call: RelayedCall, _ checked: CheckedCall, _ caller: Caller, requestID: String,
         since started: ContinuousClock.Instant?
     ) {
         let forward: RelayedForward
@@ -157,10 +157,10 @@ public final class GatewayService: UnknownMethodService {
             // The admission goes straight into the forward (kept in a constant first, it would be
             // copied there, each of its references retained).
             forward = RelayedForward(
-                gateway: self, method: method, call: call, admitted: try gate.admit(call, identified, requestID: requestID),
+                gateway: self, method: method, call: call, admitted: try gate.admit(call, checked, caller: caller, requestID: requestID),
                 started: started)
         } catch {
-            finishCall(call, requestID: requestID, principal: identified.principal, since: started, failure: error)
+            finishCall(call, requestID: requestID, principal: caller.principal, since: started, failure: error)
             call.fail(error)
             return
         }
@@ -260,7 +260,7 @@ public final class GatewayService: UnknownMethodService {
         do {
             let identified = try await gate.identify(context, rule: rule)
             principal = identified.principal
-            let call = try gate.admit(context, identified, requestID: requestID)
+            let call = try gate.admit(context, identified.checked, caller: identified.caller, requestID: requestID)
             do {
                 if let audited {
                     written = try await writeAhead(

@@ -32,17 +32,13 @@ public final class RetryBudget: Sendable {
 
     /// Notes one call.
     public func recordCall() {
-        if let balance = perLoop.current {
-            balance.state.deposit(milliRatio, upTo: milliCapacity)
-        } else {
-            offLoop.withLock { $0.deposit(milliRatio, upTo: milliCapacity) }
-        }
+        guard perLoop.withCurrent({ $0.state.deposit(milliRatio, upTo: milliCapacity) }) == nil else { return }
+        offLoop.withLock { $0.deposit(milliRatio, upTo: milliCapacity) }
     }
 
     /// Takes a token for one retry; false when the budget is spent.
     public func withdrawRetry() -> Bool {
-        if let balance = perLoop.current { return balance.state.withdraw() }
-        return offLoop.withLock { $0.withdraw() }
+        perLoop.withCurrent { $0.state.withdraw() } ?? offLoop.withLock { $0.withdraw() }
     }
 }
 
