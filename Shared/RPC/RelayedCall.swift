@@ -40,10 +40,14 @@ public final class RelayedCall: ServerCall, CallDescription, @unchecked Sendable
     /// The task running interceptors that need one, before the proxy gets the call.
     var interceptorTask: Task<Void, Never>?
 
+    /// A call whose CALL frame came in the loop's current pass: it arrived when the loop woke up
+    /// (a proxy passes on many calls per pass, and reads no clock for each).
     init(id: UInt32, route: ServerRouter.Route, metadata: Metadata, timeout: Duration?, server: ServerConnection) {
         self.server = server
         loop = server.connection.loop
-        super.init(id: id, route: route, metadata: metadata, peer: server.connection.peerDescription, timeout: timeout)
+        super.init(
+            id: id, route: route, metadata: metadata, peer: server.connection.peerDescription, timeout: timeout,
+            arrivedAt: loop.wokeAt)
     }
 
     /// The call as a handler's context (for interceptors, or a proxy that serves it from a task),

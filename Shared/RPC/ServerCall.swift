@@ -40,12 +40,15 @@ public class ServerCall: @unchecked Sendable {
     /// The handler was started (with its one request, for a unary or server-streaming call).
     var started = false
 
-    init(id: UInt32, route: ServerRouter.Route, metadata: Metadata, peer: String, timeout: Duration?) {
+    /// A call that arrived at `now` (the clock read by default).
+    init(
+        id: UInt32, route: ServerRouter.Route, metadata: Metadata, peer: String, timeout: Duration?,
+        arrivedAt now: MonotonicTime = .now()
+    ) {
         self.id = id
         self.route = route
         self.metadata = metadata
         self.peer = peer
-        let now = MonotonicTime.now()
         startedAt = now
         if let timeout {
             self.timeout = timeout

@@ -358,9 +358,10 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     }
 
     /// Makes a relayed call end within `timeout` from now (the proxy's own deadline for it),
-    /// if its client gave it longer or no deadline at all. On the loop.
+    /// if its client gave it longer or no deadline at all. On the loop, where "now" is when the
+    /// loop woke up for its current pass: a deadline that much earlier, never later.
     func limitDeadline(of call: RelayedCall, to timeout: Duration) {
-        let deadline = MonotonicTime.now().advanced(by: timeout)
+        let deadline = loop.wokeAt.advanced(by: timeout)
         guard calls[call.id] === call, call.deadline.map({ deadline < $0 }) ?? true else { return }
         call.deadline = deadline
         call.timeout = timeout
