@@ -334,15 +334,18 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
         }
     }
 
+    // A relayed call is in `calls` exactly while it has not ended: it is ended (`claimEnd`) as it
+    // is taken out, on the loop. So the relay's steps below ask the call, not the table.
+
     /// Writes a relayed call's response ahead of its STATUS, unless the call ended. On the loop.
     func writeRelayedResponse(_ relayed: RelayedCall, _ response: UnsafeRawBufferPointer) {
-        guard !relayed.isEnded, calls[relayed.id] === relayed else { return }
+        guard !relayed.isEnded else { return }
         connection.writeFrame(.message, callID: relayed.id) { $0.append(contentsOf: response) }
     }
 
     /// Ends a relayed call as its proxy says, unless it already ended. On the loop.
     func endRelayed(_ call: RelayedCall, _ answer: RelayedAnswer) {
-        guard calls[call.id] === call, call.claimEnd() else { return }
+        guard call.claimEnd() else { return }
         switch answer {
         case .respond(let response):
             connection.writeFrame(.message, callID: call.id) { $0.append(contentsOf: response) }
@@ -362,7 +365,7 @@ final class ServerConnection: FramedConnectionDelegate, @unchecked Sendable {
     /// loop woke up for its current pass: a deadline that much earlier, never later.
     func limitDeadline(of call: RelayedCall, to timeout: Duration) {
         let deadline = loop.wokeAt.advanced(by: timeout)
-        guard calls[call.id] === call, call.deadline.map({ deadline < $0 }) ?? true else { return }
+        guard !call.isEnded, call.deadline.map({ deadline < $0 }) ?? true else { return }
         call.deadline = deadline
         call.timeout = timeout
         deadlines.cover(deadline, on: loop) { [self] in sweepDeadlines() }
