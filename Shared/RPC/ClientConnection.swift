@@ -67,9 +67,10 @@ final class ClientTransport: FramedConnectionDelegate, @unchecked Sendable {
     let connection: FramedConnection
     private(set) var calls: [UInt32: ClientCall] = [:]
     /// The attempts of relayed calls on this loop (`openRelay`), kept as the relayed calls
-    /// themselves: no client call is made for them.
-    private var relays: [UInt32: RelayedCall] = [:]
-    private var nextCallID: UInt32 = 1
+    /// themselves: no client call is made for them. (Touched on every relayed call, on the loop
+    /// alone, never while another access to it is under way: not checked at run time.)
+    @exclusivity(unchecked) private var relays: [UInt32: RelayedCall] = [:]
+    @exclusivity(unchecked) private var nextCallID: UInt32 = 1
     private(set) var receivedPreface = false
     /// Set once the server sent GOAWAY or the connection failed: no new calls go here.
     private(set) var acceptsNewCalls = true

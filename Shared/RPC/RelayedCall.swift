@@ -15,28 +15,30 @@ import Synchronization
 /// given to `onCancel` run.
 public final class RelayedCall: ServerCall, CallDescription, @unchecked Sendable {
     // @unchecked Sendable: everything but `ended` is touched on `loop` only; the methods callable
-    // from elsewhere hop to it, and `ended` is atomic.
+    // from elsewhere hop to it, and `ended` is atomic. For the same reason the fields a relay
+    // touches on every call are not checked for exclusive access at run time: none is reached
+    // again while one of its own accesses is under way.
 
     /// The request's encoding, as the client sent it (set once, before the proxy gets the call).
-    public private(set) var request: [UInt8] = []
+    @exclusivity(unchecked) public private(set) var request: [UInt8] = []
     /// The loop of the client's connection, where the call's state lives.
     public let loop: EventLoop
     private let server: ServerConnection
     private let ended = Atomic<Bool>(false)
-    private var cancelActions: [@Sendable () -> Void] = []
+    @exclusivity(unchecked) private var cancelActions: [@Sendable () -> Void] = []
     private var builtContext: ServerContext?
     /// Whether the request came.
-    private(set) var hasRequest = false
+    @exclusivity(unchecked) private(set) var hasRequest = false
     /// The forwarded attempt in flight, cancelled if the call ends first.
-    var upstream: StartedCall?
+    @exclusivity(unchecked) var upstream: StartedCall?
     /// Who learns how the attempt in flight ended, when it is kept by a connection of this loop
     /// (`ClientTransport.openRelay`).
-    var attemptCompletion: (@Sendable (RelayAttempt) -> Void)?
+    @exclusivity(unchecked) var attemptCompletion: (@Sendable (RelayAttempt) -> Void)?
     /// Whether that attempt's response went to the client already: from then on the attempt can
     /// only end the call.
-    var responsePassedOn = false
+    @exclusivity(unchecked) var responsePassedOn = false
     /// Runs once when the call ends, however it ends (a handler task waiting for the relay).
-    var whenEnded: (() -> Void)?
+    @exclusivity(unchecked) var whenEnded: (() -> Void)?
     /// The task running interceptors that need one, before the proxy gets the call.
     var interceptorTask: Task<Void, Never>?
 

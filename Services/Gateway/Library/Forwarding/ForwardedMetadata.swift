@@ -73,12 +73,13 @@ final class ForwardedHeaders: Sendable {
         }
     }
 
-    /// A loop's entries; a new one replaces the oldest once there are `capacity`.
+    /// A loop's entries; a new one replaces the oldest once there are `capacity`. (Touched by the
+    /// loop's thread alone, one access at a time: not checked at run time.)
     private final class Entries {
-        var entries: [Entry] = []
-        var next = 0
+        @exclusivity(unchecked) var entries: [Entry] = []
+        @exclusivity(unchecked) var next = 0
         /// The entry the loop's last call used, tried first.
-        var last = 0
+        @exclusivity(unchecked) var last = 0
 
         /// The index of the entry for `method` and `metadata`, if one is kept.
         func index(method: String, metadata: ForwardedMetadata) -> Int? {
