@@ -28,12 +28,32 @@ public enum Varint {
     /// Appends the encoding of `value` to `buffer`.
     @inlinable
     public static func append(_ value: UInt64, to buffer: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            buffer.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
+        if value < 0x80 {
+            buffer.append(UInt8(value))
+        } else {
+            append(value, after: [], to: &buffer)
         }
-        buffer.append(UInt8(value))
+    }
+
+    /// Appends the bytes `prefix` (a field's tag, say), then the encoding of `value`, to `buffer`
+    /// in one append: written byte by byte, each would check the array's storage again.
+    @inlinable
+    public static func append(_ value: UInt64, after prefix: some Collection<UInt8>, to buffer: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: prefix.count + 10) { scratch in
+            var count = 0
+            for byte in prefix {
+                scratch[count] = byte
+                count += 1
+            }
+            var value = value
+            while value >= 0x80 {
+                scratch[count] = UInt8(truncatingIfNeeded: value) | 0x80
+                count += 1
+                value >>= 7
+            }
+            scratch[count] = UInt8(value)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<(count + 1)]))
+        }
     }
 
     /// How many bytes the encoding of `value` takes.

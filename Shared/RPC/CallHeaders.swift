@@ -128,28 +128,23 @@ struct CallHeaders: Sendable, Equatable {
     /// The method field, unless `method` is empty.
     static func appendMethod(_ method: String, to buffer: inout [UInt8]) {
         guard !method.isEmpty else { return }
-        buffer.append(UInt8(Field.method))
-        appendString(method, to: &buffer)
+        appendString(method, field: UInt8(Field.method), to: &buffer)
     }
 
     /// One metadata entry.
     static func appendPair(_ key: String, _ value: String, to buffer: inout [UInt8]) {
         let keySize = key.utf8.count
         let valueSize = value.utf8.count
-        buffer.append(UInt8(Field.metadata))
         let entrySize = 2 + Varint.size(of: UInt64(keySize)) + keySize + Varint.size(of: UInt64(valueSize)) + valueSize
-        Varint.append(UInt64(entrySize), to: &buffer)
-        buffer.append(UInt8(Field.entryKey))
-        appendString(key, to: &buffer)
-        buffer.append(UInt8(Field.entryValue))
-        appendString(value, to: &buffer)
+        Varint.append(UInt64(entrySize), after: CollectionOfOne(UInt8(Field.metadata)), to: &buffer)
+        appendString(key, field: UInt8(Field.entryKey), to: &buffer)
+        appendString(value, field: UInt8(Field.entryValue), to: &buffer)
     }
 
     /// The timeout field, unless `timeoutMicros` is 0 (none).
     static func appendTimeout(_ timeoutMicros: Int64, to buffer: inout [UInt8]) {
         guard timeoutMicros != 0 else { return }
-        buffer.append(UInt8(Field.timeout))
-        Varint.append(UInt64(bitPattern: timeoutMicros), to: &buffer)
+        Varint.append(UInt64(bitPattern: timeoutMicros), after: CollectionOfOne(UInt8(Field.timeout)), to: &buffer)
     }
 
     /// The encoding.
@@ -159,16 +154,17 @@ struct CallHeaders: Sendable, Equatable {
         return buffer
     }
 
-    private static func appendString(_ string: String, to buffer: inout [UInt8]) {
+    /// The length-delimited field `field` (its tag) holding `string`.
+    private static func appendString(_ string: String, field: UInt8, to buffer: inout [UInt8]) {
         // A native string's bytes are read in place: no copy of the string (and its retain).
         let appended: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
-            Varint.append(UInt64(bytes.count), to: &buffer)
+            Varint.append(UInt64(bytes.count), after: CollectionOfOne(field), to: &buffer)
             buffer.append(contentsOf: bytes)
         }
         guard appended == nil else { return }
         var string = string
         string.withUTF8 { bytes in
-            Varint.append(UInt64(bytes.count), to: &buffer)
+            Varint.append(UInt64(bytes.count), after: CollectionOfOne(field), to: &buffer)
             buffer.append(contentsOf: bytes)
         }
     }

@@ -85,22 +85,21 @@ extension Array where Element == UInt8 {
         type: FrameType, flags: UInt8 = 0, callID: UInt32, writePayload: (inout [UInt8]) -> Void = { _ in }
     ) {
         let start = count
-        append(contentsOf: [0, 0, 0, 0, type.rawValue, flags])
-        appendBigEndian(callID)
+        // The header in one append and its length in one write: byte by byte, each would check
+        // the array's storage again.
+        let header: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
+            0, 0, 0, 0, type.rawValue, flags, UInt8(truncatingIfNeeded: callID >> 24), UInt8(truncatingIfNeeded: callID >> 16),
+            UInt8(truncatingIfNeeded: callID >> 8), UInt8(truncatingIfNeeded: callID)
+        )
+        Swift.withUnsafeBytes(of: header) { append(contentsOf: $0) }
         writePayload(&self)
         let length = UInt32(count - start - FrameHeader.size)
-        self[start] = UInt8(truncatingIfNeeded: length >> 24)
-        self[start + 1] = UInt8(truncatingIfNeeded: length >> 16)
-        self[start + 2] = UInt8(truncatingIfNeeded: length >> 8)
-        self[start + 3] = UInt8(truncatingIfNeeded: length)
-    }
-
-    @inline(__always)
-    mutating func appendBigEndian(_ value: UInt32) {
-        append(UInt8(truncatingIfNeeded: value >> 24))
-        append(UInt8(truncatingIfNeeded: value >> 16))
-        append(UInt8(truncatingIfNeeded: value >> 8))
-        append(UInt8(truncatingIfNeeded: value))
+        withUnsafeMutableBufferPointer { bytes in
+            bytes[start] = UInt8(truncatingIfNeeded: length >> 24)
+            bytes[start + 1] = UInt8(truncatingIfNeeded: length >> 16)
+            bytes[start + 2] = UInt8(truncatingIfNeeded: length >> 8)
+            bytes[start + 3] = UInt8(truncatingIfNeeded: length)
+        }
     }
 }
 

@@ -25,6 +25,16 @@ import Testing
         }
     }
 
+    @Test func aPrefixAndAValueAreWrittenTogether() {
+        for (value, encoding) in Self.samples {
+            for prefix in [[], [0x0A], [0x12, 0x34, 0x56]] as [[UInt8]] {
+                var written: [UInt8] = [0xAA]
+                Varint.append(value, after: prefix, to: &written)
+                #expect(written == [0xAA] + prefix + encoding, "\(value) after \(prefix)")
+            }
+        }
+    }
+
     @Test func truncatedAndOverlongVarintsAreRefused() {
         // The end comes before the last byte, whether the buffer goes on or not.
         let truncated: [UInt8] = [0x80, 0x80, 0x01]
