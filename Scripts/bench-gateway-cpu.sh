@@ -11,13 +11,17 @@
 #   BENCH_UPSTREAM=bare Scripts/bench-gateway-cpu.sh   # the bare echo server behind the gateway
 #   BENCH_MEASURE=ops Scripts/bench-gateway-cpu.sh     # heap allocations and reference-count
 #                                                      # operations per call, counted exactly
+#   BENCH_MEASURE=checks Scripts/bench-gateway-cpu.sh  # run-time exclusivity checks and array
+#                                                      # storage checks per call, counted exactly
 #
 # With BENCH_MEASURE=ops it counts, per process and per call, the calls to `malloc` and to Swift's
 # `swift_retain`, `swift_release`, `swift_bridgeObjectRetain` and `swift_bridgeObjectRelease`,
 # with uprobes (`perf probe`, from Debian's linux-perf, installed if missing; root). Each counted
 # call traps, so the load runs at a few thousand calls a second, but the counts per call do not
 # depend on speed or on what else the machine does: a steady measure where timings on a shared
-# machine swing by a tenth from one run to the next.
+# machine swing by a tenth from one run to the next. BENCH_MEASURE=checks counts, the same way,
+# `swift_beginAccess` (an exclusivity check made at run time) and
+# `swift_isUniquelyReferenced_nonNull_native` (the check an array makes before it is changed).
 #
 # Safety: everything listens on 127.0.0.1; every wait is bounded; only the processes this script
 # started are stopped, by pid.
@@ -47,7 +51,7 @@ cpu)
     echo "| run | requests/s | gateway µs/call | echo µs/call | load client µs/call | total µs/call |"
     echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
     ;;
-ops)
+ops | checks)
     command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
     LIBC="$(ldd "$BIN/backoffice-gateway" | awk '$1 == "libc.so.6" { print $3 }')"
     SWIFT_CORE="$(ldd "$BIN/backoffice-gateway" | awk '$1 == "libswiftCore.so" { print $3 }')"
@@ -58,12 +62,21 @@ ops)
         perf probe -q -x "$library" "$function" || { echo "bench-gateway-cpu: cannot probe $function (uprobes, root)" >&2; exit 1; }
         ADDED_PROBES+=("$group:$function")
     }
-    add_probe probe_libc "$LIBC" malloc
-    for function in swift_retain swift_release swift_bridgeObjectRetain swift_bridgeObjectRelease; do
+    if [[ "$MEASURE" == ops ]]; then
+        add_probe probe_libc "$LIBC" malloc
+        RUNTIME_FUNCTIONS=(swift_retain swift_release swift_bridgeObjectRetain swift_bridgeObjectRelease)
+        EVENTS="probe_libc:malloc"
+        # Each column: its heading, and the pattern of the events it adds up.
+        COLUMNS=("mallocs/call:malloc" "ref-counting/call:swift_(retain|release|bridgeObject)")
+    else
+        RUNTIME_FUNCTIONS=(swift_beginAccess swift_isUniquelyReferenced_nonNull_native)
+        EVENTS=""
+        COLUMNS=("exclusivity checks/call:swift_beginAccess" "array storage checks/call:swift_isUniquelyReferenced")
+    fi
+    for function in "${RUNTIME_FUNCTIONS[@]}"; do
         add_probe probe_libswiftCore "$SWIFT_CORE" "$function"
+        EVENTS+="${EVENTS:+,}probe_libswiftCore:$function"
     done
-    EVENTS="probe_libc:malloc,probe_libswiftCore:swift_retain,probe_libswiftCore:swift_release"
-    EVENTS+=",probe_libswiftCore:swift_bridgeObjectRetain,probe_libswiftCore:swift_bridgeObjectRelease"
     # Starts counting the probes' hits in process $1 into $WORK/$2.count.
     start_counting() {
         perf stat -x, -e "$EVENTS" -p "$1" -o "$WORK/$2.count" &
@@ -71,11 +84,15 @@ ops)
     }
     # The hits of events matching $2 in $WORK/$1.count, per call.
     per_call() { awk -F, -v pattern="$2" -v calls="$3" '$3 ~ pattern { n += $1 } END { printf "%.1f", n / calls }' "$WORK/$1.count"; }
-    echo "| run | requests/s | gateway mallocs/call | gateway ref-counting/call | echo mallocs/call | echo ref-counting/call | load client mallocs/call | load client ref-counting/call |"
+    heading="| run | requests/s"
+    for process in gateway echo "load client"; do
+        for column in "${COLUMNS[@]}"; do heading+=" | $process ${column%%:*}"; done
+    done
+    echo "$heading |"
     echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     ;;
 *)
-    echo "bench-gateway-cpu: BENCH_MEASURE is cpu or ops, not $MEASURE" >&2
+    echo "bench-gateway-cpu: BENCH_MEASURE is cpu, ops or checks, not $MEASURE" >&2
     exit 2
     ;;
 esac
@@ -127,7 +144,7 @@ count_run() {
     calls="$(client_result calls)"
     row="| $1 | $(printf '%.0f' "$(client_result rps)")"
     for process in gateway echo client; do
-        row+=" | $(per_call "$process" malloc "$calls") | $(per_call "$process" 'swift_(retain|release|bridgeObject)' "$calls")"
+        for column in "${COLUMNS[@]}"; do row+=" | $(per_call "$process" "${column#*:}" "$calls")"; done
     done
     echo "$row |"
 }
