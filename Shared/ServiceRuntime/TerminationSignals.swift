@@ -113,20 +113,30 @@ final class SignalMonitor: Sendable {
         #endif
     }
 
-    /// Hands a signal to every listener, or keeps it for the next one.
-    private func deliver(_ signal: Int32) {
-        state.withLock { state in
+    /// Hands a signal to every listener, or keeps it for the next one. The listeners are
+    /// handed it after the lock is let go: handing it over resumes a waiting task, which takes
+    /// that task's own lock, and a task being cancelled holds its own lock while its stream's end
+    /// takes this one.
+    func deliver(_ signal: Int32) {
+        let listeners = state.withLock { state -> [AsyncStream<Int32>.Continuation] in
             if state.subscribers.isEmpty {
                 state.pending.append(signal)
-            } else {
-                for continuation in state.subscribers.values { continuation.yield(signal) }
+                return []
             }
+            return Array(state.subscribers.values)
         }
+        for continuation in listeners { continuation.yield(signal) }
     }
 
-    /// A new stream of signals, starting with the pending ones.
+    /// A new stream of signals, starting with the pending ones; observing starts first.
     func subscribe() -> AsyncStream<Int32> {
         install()
+        return stream()
+    }
+
+    /// A new stream of the signals `deliver` hands over, starting with the pending ones. (Its
+    /// pending signals are yielded under the lock: nobody waits on a stream not yet returned.)
+    func stream() -> AsyncStream<Int32> {
         let (stream, continuation) = AsyncStream<Int32>.makeStream(bufferingPolicy: .unbounded)
         let id = state.withLock { state in
             let id = state.nextSubscriberID

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Dispatch
 import Synchronization
 import Testing
 
@@ -65,6 +66,36 @@ private final class SignalLog: Sendable {
         try? await Task.sleep(for: .milliseconds(50))
         waiter.cancel()
         #expect(await waiter.value == 0)
+    }
+
+    /// A signal delivered to a waiter while that waiter is cancelled. Delivering resumes the
+    /// waiter's task, and cancelling ends its stream, whose end takes the monitor's lock: neither
+    /// may wait for the other. (A service stopped by two SIGTERMs used to hang here, as it
+    /// cancelled its wait for the second one.) A fresh monitor, fed by hand: no real signal.
+    @Test func aSignalDeliveredAsItsWaiterIsCancelledBlocksNothing() async {
+        let monitor = SignalMonitor()
+        for _ in 0..<300 {
+            let waiter = Task { for await _ in monitor.stream() { return } }
+            try? await Task.sleep(for: .microseconds(200))
+            let finished = Atomic<Int>(0)
+            DispatchQueue.global().async {
+                monitor.deliver(SIGTERM)
+                finished.add(1, ordering: .releasing)
+            }
+            DispatchQueue.global().async {
+                waiter.cancel()
+                finished.add(1, ordering: .releasing)
+            }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while finished.load(ordering: .acquiring) < 2, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            guard finished.load(ordering: .acquiring) == 2 else {
+                Issue.record("delivering a signal and cancelling its waiter blocked each other")
+                return
+            }
+            await waiter.value
+        }
     }
 
     @Test func namesSignals() {
