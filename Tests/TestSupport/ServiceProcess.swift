@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import RPC
+import Synchronization
 
 /// One of the suite's executables started as a real process for an integration test: on a free
 /// loopback port, its address read from its `LISTENING host:port` line, stopped by its pid.
@@ -28,6 +29,7 @@ public final class ServiceProcess: Sendable {
         let arguments = arguments.contains("--listen") ? arguments : arguments + ["--listen", "127.0.0.1:0"]
         child = try ChildProcess(
             executable: Self.binaryDirectory.appendingPathComponent(name).path, arguments: arguments, environment: env)
+        StartedChildren.keep(child)
         let deadline = Date().addingTimeInterval(timeout)
         var found: SocketAddress?
         while found == nil && Date() < deadline && child.exitCode == nil {
@@ -85,4 +87,27 @@ public final class ServiceProcess: Sendable {
 public struct ServiceProcessError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+}
+
+/// Every process the tests started, until it has exited. When the test process exits, any of
+/// them still running is killed (SIGKILL, by its pid, only while it is known not to have exited),
+/// so that a child that did not answer its SIGTERM is not left behind: `stop()` does not wait,
+/// and its SIGKILL five seconds later dies with the test process.
+private enum StartedChildren {
+    private static let running = Mutex<[ChildProcess]>([])
+    private static let killAtExit: Void = {
+        atexit { StartedChildren.killRunning() }
+    }()
+
+    static func keep(_ child: ChildProcess) {
+        _ = killAtExit
+        running.withLock { children in
+            children.removeAll { $0.exitCode != nil }
+            children.append(child)
+        }
+    }
+
+    private static func killRunning() {
+        for child in running.withLock({ $0 }) where child.exitCode == nil { child.signal(SIGKILL) }
+    }
 }
