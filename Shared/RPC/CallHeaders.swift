@@ -18,15 +18,9 @@ struct CallHeaders: Sendable, Equatable {
     /// 0: no deadline; negative values are decoded as sent (the server refuses them).
     var timeoutMicros: Int64 = 0
 
-    /// The tags of the fields, and of a metadata entry's key and value.
-    static let methodTag = Field.method
-    static let metadataTag = Field.metadata
-    static let timeoutTag = Field.timeout
-    static let entryKeyTag = Field.entryKey
-    static let entryValueTag = Field.entryValue
-
-    /// Field numbers and wire types of `CallHeaders` and of its map entries.
-    private enum Field {
+    /// Field numbers and wire types of `CallHeaders` and of its map entries (also read by
+    /// `CallHeaderDecoder`).
+    fileprivate enum Field {
         static let method: UInt64 = 1 << 3 | 2
         static let metadata: UInt64 = 2 << 3 | 2
         static let timeout: UInt64 = 3 << 3 | 0
@@ -262,13 +256,13 @@ struct CallHeaderDecoder {
             var value: UnsafeRawBufferPointer?
             var number: UInt64 = 0
             switch tag {
-            case CallHeaders.methodTag:
+            case CallHeaders.Field.method:
                 kind = .method
                 value = try reader.lengthDelimited()
-            case CallHeaders.metadataTag:
+            case CallHeaders.Field.metadata:
                 kind = .pair
                 value = try reader.lengthDelimited()
-            case CallHeaders.timeoutTag:
+            case CallHeaders.Field.timeout:
                 kind = .timeout
                 number = try reader.varint()
             default:
@@ -324,9 +318,9 @@ struct CallHeaderDecoder {
     /// A pair written as one key in lower-case ASCII and one value; `nil` for any other entry.
     private static func plainPair(_ entry: UnsafeRawBufferPointer) throws -> (String, String)? {
         var reader = BufferReader(entry)
-        guard !reader.isAtEnd, try reader.varint() == CallHeaders.entryKeyTag else { return nil }
+        guard !reader.isAtEnd, try reader.varint() == CallHeaders.Field.entryKey else { return nil }
         let key = try reader.string()
-        guard !reader.isAtEnd, try reader.varint() == CallHeaders.entryValueTag else { return nil }
+        guard !reader.isAtEnd, try reader.varint() == CallHeaders.Field.entryValue else { return nil }
         let value = try reader.string()
         // Lower case as `Metadata` would leave it: no capital, and ASCII (other scripts have
         // capitals of their own).
@@ -347,15 +341,15 @@ struct CallHeaderDecoder {
             guard let tag = try? reader.varint() else { return false }
             let kind: Kind
             switch tag {
-            case CallHeaders.methodTag:
+            case CallHeaders.Field.method:
                 guard (try? reader.lengthDelimited()) != nil else { return false }
                 kind = .method
                 methods += 1
-            case CallHeaders.metadataTag:
+            case CallHeaders.Field.metadata:
                 guard let entry = try? reader.lengthDelimited(), (try? plainPair(entry)) ?? nil != nil else { return false }
                 kind = .pair
                 pairFields += 1
-            case CallHeaders.timeoutTag:
+            case CallHeaders.Field.timeout:
                 guard (try? reader.varint()) != nil else { return false }
                 kind = .timeout
                 timeouts += 1

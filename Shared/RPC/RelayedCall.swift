@@ -174,10 +174,10 @@ public final class RelayedCall: ServerCall, CallDescription, @unchecked Sendable
         return true
     }
 
-    /// The call ended without the proxy's answer, for `reason`: stops the attempt in flight (which
-    /// fails with `reason`) and runs the cancellation actions. On `loop`.
     override var relayed: RelayedCall? { self }
 
+    /// The call ended without the proxy's answer, for `reason`: stops the attempt in flight (which
+    /// fails with `reason`) and runs the cancellation actions. On `loop`.
     override func stop(_ reason: RPCError) {
         interceptorTask?.cancel()
         let attempt = upstream

@@ -32,8 +32,9 @@ public final class RetryBudget: Sendable {
 
     /// Notes one call.
     public func recordCall() {
-        guard perLoop.withCurrent({ $0.state.deposit(milliRatio, upTo: milliCapacity) }) == nil else { return }
-        offLoop.withLock { $0.deposit(milliRatio, upTo: milliCapacity) }
+        if perLoop.withCurrent({ $0.state.deposit(milliRatio, upTo: milliCapacity) }) == nil {
+            offLoop.withLock { $0.deposit(milliRatio, upTo: milliCapacity) }
+        }
     }
 
     /// Takes a token for one retry; false when the budget is spent.
