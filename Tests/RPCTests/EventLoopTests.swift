@@ -127,6 +127,31 @@ struct EventLoopTests {
         #expect(onLoop == [true, true, true])
     }
 
+    @Test func loopThreadsAreNamedAndRunAsBatchUntilToldOtherwise() async throws {
+        let group = EventLoopGroup(threads: 2, name: "sched-test")
+        defer { group.loops.forEach { $0.stop() } }
+        for (index, loop) in group.loops.enumerated() {
+            // The kernel's own answers: the thread's name in /proc, its policy from the scheduler.
+            let name = await withCheckedContinuation { continuation in
+                loop.execute {
+                    let comm = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)
+                    continuation.resume(returning: comm?.trimmingCharacters(in: .whitespacesAndNewlines))
+                }
+            }
+            #expect(name == "sched-test-\(index)")
+            #expect(await loop.scheduling() == .batch)
+        }
+
+        #expect(await group.setScheduling(.normal))
+        for loop in group.loops { #expect(await loop.scheduling() == .normal) }
+        #expect(await group.setScheduling(.batch))
+        for loop in group.loops { #expect(await loop.scheduling() == .batch) }
+
+        let normal = EventLoopGroup(threads: 1, name: "sched-normal", scheduling: .normal)
+        defer { normal.loops[0].stop() }
+        #expect(await normal.loops[0].scheduling() == .normal)
+    }
+
     @Test func closingAClientFailsItsCallsAndLaterOnes() async throws {
         try await TestServer.with { _, address in
             let client = RPCClient(target: address)

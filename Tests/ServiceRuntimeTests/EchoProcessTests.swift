@@ -15,6 +15,7 @@ struct EchoProcessTests {
         #expect(result.status == 0)
         for option in [
             "--listen", "--log-level", "--max-frame-size", "--max-concurrent-calls", "--idle-timeout", "--shutdown-grace", "--internal-key",
+            "--loop-scheduling",
         ] {
             #expect(result.stdout.contains(option), "usage lacks \(option)")
         }
@@ -23,13 +24,23 @@ struct EchoProcessTests {
 
     @Test(arguments: [
         ["--no-such-flag"], ["--max-frame-size", "lots"], ["--listen", "nowhere"], ["--log-level", "loud"], ["--internal-key", "c2hvcnQ="],
-        ["--internal-key", "not a key"],
+        ["--internal-key", "not a key"], ["--loop-scheduling", "fast"],
     ])
     func badFlagsAreRefusedWithStatusTwo(arguments: [String]) async throws {
         let result = try await ServiceProcess.runToCompletion("backoffice-echo", arguments: arguments)
         #expect(result.status == 2)
         #expect(result.stderr.hasPrefix("backoffice-echo: "), "stderr: \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test(arguments: [([String](), "batch"), (["--loop-scheduling", "normal"], "normal")])
+    func eventLoopThreadsRunUnderTheChosenScheduling(arguments: [String], expected: String) async throws {
+        let echo = try await ServiceProcess("backoffice-echo", arguments: arguments)
+        defer { echo.stop() }
+        // The policy the kernel reports for each of the process's event loop threads (`rpc-N`).
+        let policies = try LoopThreads.policies(ofProcess: echo.pid)
+        #expect(policies.count == ProcessInfo.processInfo.activeProcessorCount, "loop threads: \(policies)")
+        #expect(Set(policies.values) == [expected == "batch" ? 3 : 0], "policies by thread: \(policies)")
     }
 
     @Test func withAnInternalKeyOnlySignedCallsAndHealthChecksAreServed() async throws {
@@ -112,5 +123,26 @@ struct EchoProcessTests {
         let status = await echo.waitForExit(timeout: 10)
         #expect(status == 0)
         #expect(echo.standardError.contains("\"msg\":\"stopped\""))
+    }
+}
+
+/// What /proc says of a process's event loop threads.
+enum LoopThreads {
+    /// The scheduling policy of each thread named `rpc-N`, by name (SCHED_OTHER is 0,
+    /// SCHED_BATCH 3): field 41 of /proc/PID/task/TID/stat.
+    static func policies(ofProcess pid: Int32) throws -> [String: Int] {
+        let tasks = "/proc/\(pid)/task"
+        var policies: [String: Int] = [:]
+        for tid in try FileManager.default.contentsOfDirectory(atPath: tasks) {
+            guard let comm = try? String(contentsOfFile: "\(tasks)/\(tid)/comm", encoding: .utf8),
+                let stat = try? String(contentsOfFile: "\(tasks)/\(tid)/stat", encoding: .utf8)
+            else { continue }
+            let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard name.hasPrefix("rpc-"), let end = stat.lastIndex(of: ")") else { continue }
+            // The fields after the name, which may hold spaces, start with field 3.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            policies[name] = Int(fields[41 - 3])
+        }
+        return policies
     }
 }
