@@ -96,7 +96,7 @@ public enum ServiceHost {
         let logger = Logger(process: name, minimumLevel: level)
         if await !EventLoopGroup.shared.setScheduling(scheduling) {
             logger.warn(
-                "the kernel refused the event loops' scheduling policy; they keep its default",
+                "the kernel refused the event loops' scheduling policy; they run under its default",
                 ["loop-scheduling": scheduling.rawValue])
         }
         TerminationSignals.install()
