@@ -146,28 +146,31 @@ stop_server() {
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 declare -A RPS_AT
-RESULTS=()
+# Rows by "server index,shape index", printed server by server. They are measured shape by shape
+# instead: the rows a ratio compares run seconds apart, not minutes, so that the drift of a shared
+# machine's speed weighs less on them.
+declare -A RESULTS
+declare -A SERVER_BROKEN
 row_index=0
-for server in "${SERVERS[@]}"; do
-    IFS='|' read -r label server_command client_command <<<"$server"
-    # BENCH_ONLY=<part of a label> runs only the matching rows (Scripts/bench-gateway.sh).
-    if [[ -n "${BENCH_ONLY:-}" && "$label" != *"$BENCH_ONLY"* ]]; then continue; fi
-    read -r -a server_argv <<<"$server_command"
-    read -r -a client_argv <<<"$client_command"
-    server_broken=""
-    for shape in "${SHAPES[@]}"; do
-        read -r connections outstanding <<<"$shape"
+for shape_index in "${!SHAPES[@]}"; do
+    read -r connections outstanding <<<"${SHAPES[$shape_index]}"
+    for server_index in "${!SERVERS[@]}"; do
+        IFS='|' read -r label server_command client_command <<<"${SERVERS[$server_index]}"
+        if [[ -n "${BENCH_ONLY:-}" && "$label" != *"$BENCH_ONLY"* ]]; then continue; fi
+        read -r -a server_argv <<<"$server_command"
+        read -r -a client_argv <<<"$client_command"
+        key="$server_index,$shape_index"
         row_index=$((row_index + 1))
         log="$WORK_DIR/server-$row_index.log"
-        if [[ -n "$server_broken" ]]; then
-            RESULTS+=("| $label | $connections | $outstanding | skipped: server failed to start | | | |")
+        if [[ -n "${SERVER_BROKEN[$server_index]:-}" ]]; then
+            RESULTS[$key]="| $label | $connections | $outstanding | skipped: server failed to start | | | |"
             continue
         fi
         echo "bench: $label, $connections connections x $outstanding outstanding" >&2
         if ! start_server "$log" "${server_argv[@]}"; then
             stop_server
-            server_broken=yes
-            RESULTS+=("| $label | $connections | $outstanding | server failed to start | | | |")
+            SERVER_BROKEN[$server_index]=yes
+            RESULTS[$key]="| $label | $connections | $outstanding | server failed to start | | | |"
             continue
         fi
         limit=$((MEASURE_SECONDS + WARMUP_SECONDS + CLIENT_SLACK_SECONDS))
@@ -178,12 +181,12 @@ for server in "${SERVERS[@]}"; do
             errors="$(field errors "$result")"
             note=""
             if [[ "$errors" != "0" ]]; then note=" ($errors errors)"; fi
-            RESULTS+=("| $label | $connections | $outstanding | $(printf '%.0f' "$rps")$note | $(field p50_us "$result") | $(field p99_us "$result") | $(field p999_us "$result") |")
+            RESULTS[$key]="| $label | $connections | $outstanding | $(printf '%.0f' "$rps")$note | $(field p50_us "$result") | $(field p99_us "$result") | $(field p999_us "$result") |"
             RPS_AT["$label/$connections/$outstanding"]="$rps"
         else
             echo "bench: the client failed; its errors:" >&2
             tail -n 5 "$WORK_DIR/client-$row_index.log" >&2 || true
-            RESULTS+=("| $label | $connections | $outstanding | client failed | | | |")
+            RESULTS[$key]="| $label | $connections | $outstanding | client failed | | | |"
         fi
         stop_server
     done
@@ -195,7 +198,12 @@ echo "Unary echo, ${PAYLOAD_BYTES}-byte payload, loopback, $(nproc) cores, ${MEA
 echo
 echo "| server | connections | outstanding | requests/s | p50 µs | p99 µs | p99.9 µs |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-printf '%s\n' "${RESULTS[@]}"
+for server_index in "${!SERVERS[@]}"; do
+    for shape_index in "${!SHAPES[@]}"; do
+        key="$server_index,$shape_index"
+        if [[ -n "${RESULTS[$key]:-}" ]]; then echo "${RESULTS[$key]}"; fi
+    done
+done
 echo
 c_rps="${RPS_AT["$C_LABEL/4/64"]:-}"
 swift_rps="${RPS_AT["$SWIFT_LABEL/4/64"]:-}"
@@ -208,7 +216,11 @@ relay_rps="${RPS_AT["$RELAY_LABEL/4/64"]:-}"
 if [[ -n "$relay_rps" && -n "$swift_rps" ]]; then
     echo "C relay/direct throughput ratio at 4 connections × 64 outstanding: $(awk -v r="$relay_rps" -v s="$swift_rps" 'BEGIN { printf "%.2f", r / s }')"
 fi
-gateway_rps="${RPS_AT["$GATEWAY_LABEL/4/64"]:-}"
-if [[ -n "$gateway_rps" && -n "$swift_rps" ]]; then
-    echo "Gateway/direct throughput ratio at 4 connections × 64 outstanding: $(awk -v g="$gateway_rps" -v s="$swift_rps" 'BEGIN { printf "%.2f", g / s }')"
-fi
+for shape in "4 connections:4" "1 connection:1"; do
+    connections="${shape#*:}"
+    gateway_rps="${RPS_AT["$GATEWAY_LABEL/$connections/64"]:-}"
+    direct_rps="${RPS_AT["$SWIFT_LABEL/$connections/64"]:-}"
+    if [[ -n "$gateway_rps" && -n "$direct_rps" ]]; then
+        echo "Gateway/direct throughput ratio at ${shape%:*} × 64 outstanding: $(awk -v g="$gateway_rps" -v s="$direct_rps" 'BEGIN { printf "%.2f", g / s }')"
+    fi
+done
