@@ -474,10 +474,10 @@ public final class EventLoopGroup: Sendable {
 /// loop that wakes preempts the thread running on the core at once, often another loop in the
 /// middle of its pass; that thread resumes later to finish, and both passes handle fewer calls
 /// than they could. On a busy machine with more loops than cores (a client, the gateway and a
-/// service on two cores) those switches, a few microseconds each in a virtual machine, cost more
-/// than the calls. `batch` lets the woken loop wait until the running thread blocks or uses up
-/// its time slice: fewer switches, bigger passes. On an idle core a woken loop runs at once
-/// either way.
+/// service on two cores) that happens many times a second, and in a virtual machine one switch
+/// can cost about as much as a call's own work in one process. `batch` lets the woken loop wait
+/// until the running thread blocks or uses up its time slice: fewer switches, bigger passes. On
+/// an idle core a woken loop runs at once either way.
 public enum LoopScheduling: String, Sendable, CaseIterable {
     /// `SCHED_BATCH`: a woken loop does not preempt the running thread. The default.
     case batch
