@@ -134,17 +134,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Puts the loop's thread under `scheduling`; false when the kernel refused (the thread keeps
     /// the policy it had).
     public func setScheduling(_ scheduling: LoopScheduling) async -> Bool {
-        await withCheckedContinuation { continuation in
-            execute { continuation.resume(returning: scheduling.applyToCurrentThread()) }
-        }
+        await submit { scheduling.applyToCurrentThread() }
     }
 
     /// How the kernel schedules the loop's thread now; `nil` for a policy other than the two a
     /// loop is put under.
     public func scheduling() async -> LoopScheduling? {
-        await withCheckedContinuation { continuation in
-            execute { continuation.resume(returning: LoopScheduling.ofCurrentThread) }
-        }
+        await submit { LoopScheduling.ofCurrentThread }
     }
 
     /// Whether the caller runs on this loop's thread.
@@ -196,6 +192,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     // MARK: Handing work to the loop
+
+    /// Runs `work` on the loop's thread and returns what it returns, from any thread.
+    public func submit<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
+        await withCheckedContinuation { continuation in
+            execute { continuation.resume(returning: work()) }
+        }
+    }
 
     /// Runs `work` on the loop: right away when called on the loop, otherwise soon.
     public func execute(_ work: @escaping @Sendable () -> Void) {

@@ -79,12 +79,7 @@ public final class RPCClient: RPCChannel, Sendable {
     /// Closes every connection; calls in flight fail with CANCELLED and later calls with UNAVAILABLE.
     public func close() async {
         for slot in slots {
-            await withCheckedContinuation { continuation in
-                slot.loop.execute {
-                    slot.close()
-                    continuation.resume()
-                }
-            }
+            await slot.loop.submit { slot.close() }
         }
     }
 

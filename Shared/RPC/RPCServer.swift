@@ -147,12 +147,7 @@ public final class RPCServer: Sendable {
             return (listener, Array(shared.connections.values))
         }
         if let listener {
-            await withCheckedContinuation { continuation in
-                acceptLoop.execute {
-                    self.acceptLoop.closeDescriptor(listener)
-                    continuation.resume()
-                }
-            }
+            await acceptLoop.submit { self.acceptLoop.closeDescriptor(listener) }
         }
         for connection in connections {
             connection.connection.loop.execute { connection.beginDrain() }

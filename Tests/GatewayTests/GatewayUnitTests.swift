@@ -428,9 +428,7 @@ struct SignatureCacheTests {
         let methodD = MethodDescriptor(service: "a.B", name: "D", kind: .unary, requestType: RawMessage.self, responseType: RawMessage.self)
         let loop = EventLoopGroup.shared.loops[0]
         let onLoop: @Sendable (Caller, MethodDescriptor) async -> String = { caller, method in
-            await withCheckedContinuation { continuation in
-                loop.execute { continuation.resume(returning: cache.value(for: caller, method: method)) }
-            }
+            await loop.submit { cache.value(for: caller, method: method) }
         }
         let first = await onLoop(user, methodC)
         #expect(await onLoop(user, methodC) == first)
@@ -444,11 +442,6 @@ struct SignatureCacheTests {
         let renewed = await onLoop(user, methodC)
         #expect(renewed != first)
         #expect(try signer.verify(renewed, method: "a.B/C").subjectId == "u_plain")
-    }
-
-    /// Runs `body` on `loop` and returns what it returned.
-    static func on<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in loop.execute { continuation.resume(returning: body()) } }
     }
 
     @Test func forwardedHeadersReuseTheSharedPartOnlyForTheSameCallerOnALoop() async throws {
@@ -479,7 +472,7 @@ struct SignatureCacheTests {
             for onLoop in [true, false] {
                 let encoded: [UInt8]
                 if onLoop {
-                    encoded = await Self.on(loop) {
+                    encoded = await loop.submit {
                         var buffer: [UInt8] = []
                         headers.encode(method: call.method, metadata: call.metadata, timeoutMicros: call.timeout, into: &buffer)
                         return buffer
@@ -509,8 +502,8 @@ struct SignatureCacheTests {
         #expect(offLoop.prefix(3) == ["gw-1f", "gw-2f", "gw-3f"])
         var made = offLoop
         for loop in EventLoopGroup.shared.loops {
-            made += await Self.on(loop) { (0..<40).map { _ in ids.next() } }
-            made += await Self.on(loop) { (0..<40).map { _ in ids.next() } }  // the loop's count goes on
+            made += await loop.submit { (0..<40).map { _ in ids.next() } }
+            made += await loop.submit { (0..<40).map { _ in ids.next() } }  // the loop's count goes on
         }
         #expect(Set(made).count == made.count)
         #expect(made.allSatisfy { $0.hasPrefix("gw-") && $0.dropFirst(3).allSatisfy(\.isHexDigit) })
@@ -528,12 +521,12 @@ struct SignatureCacheTests {
         #expect((0..<5).map { _ in budget.withdrawRetry() } == [true, true, true, false, false])
         // Each event loop keeps its own, full at first and spent by its own retries alone.
         let loop = EventLoopGroup.shared.loops[0]
-        #expect(await Self.on(loop) { (0..<4).map { _ in budget.withdrawRetry() } } == [true, true, true, false])
-        let afterTenCalls = await Self.on(loop) {
+        #expect(await loop.submit { (0..<4).map { _ in budget.withdrawRetry() } } == [true, true, true, false])
+        let afterTenCalls = await loop.submit {
             for _ in 0..<10 { budget.recordCall() }
             return budget.withdrawRetry()
         }
         #expect(afterTenCalls)
-        #expect(await Self.on(loop) { budget.withdrawRetry() } == false)
+        #expect(await loop.submit { budget.withdrawRetry() } == false)
     }
 }

@@ -132,11 +132,9 @@ struct EventLoopTests {
         defer { group.loops.forEach { $0.stop() } }
         for (index, loop) in group.loops.enumerated() {
             // The kernel's own answers: the thread's name in /proc, its policy from the scheduler.
-            let name = await withCheckedContinuation { continuation in
-                loop.execute {
-                    let comm = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)
-                    continuation.resume(returning: comm?.trimmingCharacters(in: .whitespacesAndNewlines))
-                }
+            let name = await loop.submit {
+                (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
             }
             #expect(name == "sched-test-\(index)")
             #expect(await loop.scheduling() == .batch)

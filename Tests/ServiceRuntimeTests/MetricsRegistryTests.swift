@@ -113,13 +113,10 @@ import TestSupport
         let loops = (0..<(MethodMetrics.shardCount + 1)).map { EventLoop(name: "metrics-\($0)") }
         defer { for loop in loops { loop.stop() } }
         for (index, loop) in loops.enumerated() {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                loop.execute {
-                    for call in 0..<100 {
-                        let failed = call % 10 == 0
-                        slot.record(code: failed ? 5 : 0, codeName: "NOT_FOUND", micros: UInt64(10 + index * 100 + call))
-                    }
-                    continuation.resume()
+            await loop.submit {
+                for call in 0..<100 {
+                    let failed = call % 10 == 0
+                    slot.record(code: failed ? 5 : 0, codeName: "NOT_FOUND", micros: UInt64(10 + index * 100 + call))
                 }
             }
         }
